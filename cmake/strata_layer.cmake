@@ -1,13 +1,13 @@
 # strata_layer(NAME DEPS dep... [PRIVATE_DEPS dep...] [TEST_DEPS dep...])
 # Declares the static library strata_NAME from every *.cc in the current directory (one directory, one
-# library) except *_test.cc, and (with STRATA_TESTS) one test binary strata_NAME_test from
+# library) except *_test.cc and main.cc, and (with STRATA_TESTS) one test binary strata_NAME_test from
 # the *_test.cc files, registered with CTest. Headers sit beside sources and are included as
 # "layer/file.h" from src/.
 function(strata_layer name)
   cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   file(GLOB all_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cc")
   set(sources ${all_sources})
-  list(FILTER sources EXCLUDE REGEX "_test\\.cc$")
+  list(FILTER sources EXCLUDE REGEX "(_test|/main)\\.cc$")
   set(tests ${all_sources})
   list(FILTER tests INCLUDE REGEX "_test\\.cc$")
 

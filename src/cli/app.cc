@@ -1,0 +1,81 @@
+#include "cli/app.h"
+
+#include <ostream>
+
+#include "common/logging.h"
+#include "engine/engine.h"
+
+namespace strata::cli {
+namespace {
+
+constexpr const char* kDescription =
+    "strata: a lakehouse pipeline platform in one binary.\n"
+    "Lands files, SFTP uploads, databases and streams into bronze/silver/gold Delta tables,\n"
+    "tests every layer, orchestrates runs, catalogs everything and serves it.";
+
+// Prints the usage error on one line, pointing at the help of the command that was being parsed.
+int UsageError(const CLI::App& app, const CLI::ParseError& error, std::ostream& err) {
+  std::string where = "strata";
+  for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
+  std::string message = error.what();
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  err << "strata: error: " << message << " (see '" << where << " --help')\n";
+  return 2;
+}
+
+}  // namespace
+
+std::string VersionString() {
+  return std::string("strata ") + STRATA_VERSION + " (DuckDB " + engine::EngineVersion() + ")";
+}
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CommandContext context{&out, &err};
+  CLI::App app(kDescription, "strata");
+  app.set_version_flag("--version", VersionString());
+  app.add_option("--log-level", context.log_level,
+                 "Log verbosity on stderr: trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  AddSqlCommand(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    out << VersionString() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& error) {
+    return UsageError(app, error, err);
+  }
+
+  if (Status logging = InitLogging(context.log_level); !logging.ok()) {
+    err << "strata: error: " << logging.message() << "\n";
+    return 2;
+  }
+  if (!context.action) {
+    err << "strata: error: no command to run (see 'strata --help')\n";
+    return 2;
+  }
+  Status status = context.action();
+  if (!status.ok()) {
+    std::string message = status.message();
+    for (char& c : message) {
+      if (c == '\n') c = ' ';
+    }
+    err << "strata: error: " << message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace strata::cli
