@@ -3,11 +3,10 @@
 // ("strata: error: ..."); data goes to `out`.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <iosfwd>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "common/status.h"
 

@@ -15,10 +15,18 @@ using engine::TypeKind;
 
 bool IsNumeric(TypeKind kind) {
   switch (kind) {
-    case TypeKind::kTinyInt: case TypeKind::kSmallInt: case TypeKind::kInteger:
-    case TypeKind::kBigInt: case TypeKind::kHugeInt: case TypeKind::kUTinyInt:
-    case TypeKind::kUSmallInt: case TypeKind::kUInteger: case TypeKind::kUBigInt:
-    case TypeKind::kUHugeInt: case TypeKind::kFloat: case TypeKind::kDouble:
+    case TypeKind::kTinyInt:
+    case TypeKind::kSmallInt:
+    case TypeKind::kInteger:
+    case TypeKind::kBigInt:
+    case TypeKind::kHugeInt:
+    case TypeKind::kUTinyInt:
+    case TypeKind::kUSmallInt:
+    case TypeKind::kUInteger:
+    case TypeKind::kUBigInt:
+    case TypeKind::kUHugeInt:
+    case TypeKind::kFloat:
+    case TypeKind::kDouble:
     case TypeKind::kDecimal:
       return true;
     default:
@@ -59,10 +67,14 @@ std::string CellText(const DataChunk& chunk, int column, int64_t row) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else out.push_back(c);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\r')
+      out += "\\r";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -198,9 +210,12 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
 Result<int64_t> WriteResult(engine::QueryResult& result, const OutputOptions& options,
                             std::ostream& out) {
   switch (options.format) {
-    case OutputFormat::kCsv: return WriteCsv(result, out);
-    case OutputFormat::kJson: return WriteJson(result, out);
-    case OutputFormat::kTable: return WriteTable(result, options, out);
+    case OutputFormat::kCsv:
+      return WriteCsv(result, out);
+    case OutputFormat::kJson:
+      return WriteJson(result, out);
+    case OutputFormat::kTable:
+      return WriteTable(result, options, out);
   }
   return Status::Internal("unhandled output format");
 }
@@ -209,8 +224,10 @@ std::string CsvField(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
+    if (c == '"')
+      out += "\"\"";
+    else
+      out.push_back(c);
   }
   return out + "\"";
 }
@@ -219,13 +236,27 @@ std::string JsonString(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

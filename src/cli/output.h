@@ -20,7 +20,7 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name);
 
 struct OutputOptions {
   OutputFormat format = OutputFormat::kTable;
-  int64_t max_rows = 1000;  // table format only: rows shown; the footer tells how many exist
+  int64_t max_rows = 1000;    // table format only: rows shown; the footer tells how many exist
   int max_column_width = 60;  // table format only: longer cells are cut with "…"
 };
 

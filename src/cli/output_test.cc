@@ -56,9 +56,9 @@ TEST(OutputFormatTest, CsvAndJsonEscaping) {
 }
 
 TEST_F(OutputTest, CsvStreamsEveryRowWithNullsEmpty) {
-  std::string csv = Render(
-      "SELECT i, CASE WHEN i = 2 THEN NULL ELSE 'v,' || i END AS s FROM range(1, 4) t(i)",
-      OutputFormat::kCsv);
+  std::string csv =
+      Render("SELECT i, CASE WHEN i = 2 THEN NULL ELSE 'v,' || i END AS s FROM range(1, 4) t(i)",
+             OutputFormat::kCsv);
   EXPECT_EQ(csv, "i,s\n1,\"v,1\"\n2,\n3,\"v,3\"\n");
 }
 

@@ -23,8 +23,7 @@ struct SqlOptions {
 
 Status RunSql(const SqlOptions& options, CommandContext& context) {
   OutputOptions output;
-  STRATA_ASSIGN_OR_RETURN(output.format,
-                          ParseOutputFormat(options.json ? "json" : options.format));
+  STRATA_ASSIGN_OR_RETURN(output.format, ParseOutputFormat(options.json ? "json" : options.format));
   output.max_rows = options.max_rows;
 
   std::string query = options.query;
@@ -35,8 +34,7 @@ Status RunSql(const SqlOptions& options, CommandContext& context) {
   db_options.path = options.database;
   db_options.threads = options.threads;
   db_options.memory_limit = options.memory_limit;
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> db,
-                          engine::Database::Open(db_options));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> db, engine::Database::Open(db_options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, db->Connect());
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::QueryResult> result, connection->Query(query));
   return WriteResult(*result, output, *context.out).status();
@@ -47,8 +45,7 @@ Status RunSql(const SqlOptions& options, CommandContext& context) {
 void AddSqlCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<SqlOptions>();
   CLI::App* sql = app.add_subcommand("sql", "Run SQL in the embedded engine and print the result");
-  sql->add_option("query", options->query, "The SQL to run ('-' reads it from stdin)")
-      ->required();
+  sql->add_option("query", options->query, "The SQL to run ('-' reads it from stdin)")->required();
   sql->add_option("--format", options->format, "Output format: table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();

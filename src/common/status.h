@@ -15,18 +15,18 @@ namespace strata {
 
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is wrong (bad SQL, bad option, malformed file)
-  kNotFound,           // a named object, table, key or file does not exist
-  kAlreadyExists,      // create/put-if-absent found something there already
-  kConflict,           // a concurrent writer won; re-read and retry, or give up
-  kIOError,            // the OS or a remote store failed
-  kCorruption,         // stored data is damaged or violates its format
-  kUnsupported,        // valid input that needs a feature we do not implement
-  kFailedPrecondition, // the system is not in a state where the call can run
-  kResourceExhausted,  // out of memory, disk, quota; or throttled
-  kCancelled,          // the caller asked us to stop
-  kTimeout,            // a deadline passed
-  kInternal,           // a bug: an invariant of ours did not hold
+  kInvalidArgument,     // the caller's input is wrong (bad SQL, bad option, malformed file)
+  kNotFound,            // a named object, table, key or file does not exist
+  kAlreadyExists,       // create/put-if-absent found something there already
+  kConflict,            // a concurrent writer won; re-read and retry, or give up
+  kIOError,             // the OS or a remote store failed
+  kCorruption,          // stored data is damaged or violates its format
+  kUnsupported,         // valid input that needs a feature we do not implement
+  kFailedPrecondition,  // the system is not in a state where the call can run
+  kResourceExhausted,   // out of memory, disk, quota; or throttled
+  kCancelled,           // the caller asked us to stop
+  kTimeout,             // a deadline passed
+  kInternal,            // a bug: an invariant of ours did not hold
 };
 
 // Returns the stable lower_snake name of a code ("not_found"), used in JSON output and logs.
@@ -38,15 +38,23 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message);
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {StatusCode::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) {
+    return {StatusCode::kAlreadyExists, std::move(msg)};
+  }
   static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
   static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
   static Status Unsupported(std::string msg) { return {StatusCode::kUnsupported, std::move(msg)}; }
-  static Status FailedPrecondition(std::string msg) { return {StatusCode::kFailedPrecondition, std::move(msg)}; }
-  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
+  static Status FailedPrecondition(std::string msg) {
+    return {StatusCode::kFailedPrecondition, std::move(msg)};
+  }
+  static Status ResourceExhausted(std::string msg) {
+    return {StatusCode::kResourceExhausted, std::move(msg)};
+  }
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status Timeout(std::string msg) { return {StatusCode::kTimeout, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
@@ -92,8 +100,8 @@ std::ostream& operator<<(std::ostream& os, const Status& status);
 }  // namespace strata
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define STRATA_RETURN_IF_ERROR(expr)                \
-  do {                                              \
-    ::strata::Status strata_status_ = (expr);       \
+#define STRATA_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::strata::Status strata_status_ = (expr);        \
     if (!strata_status_.ok()) return strata_status_; \
   } while (false)

@@ -35,9 +35,13 @@ TEST(CliTest, VersionNamesEngine) {
 }
 
 TEST(CliTest, BadUsageIsOneLineAndExitTwo) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {}, {"frobnicate"}, {"sql"}, {"sql", "SELECT 1", "--format", "xml"},
-           {"sql", "SELECT 1", "--max-rows", "-3"}, {"--log-level"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"frobnicate"},
+                                             {"sql"},
+                                             {"sql", "SELECT 1", "--format", "xml"},
+                                             {"sql", "SELECT 1", "--max-rows", "-3"},
+                                             {"--log-level"}}) {
     CommandResult r = RunStrata(args);
     EXPECT_EQ(r.exit_code, 2) << "args: " << ::testing::PrintToString(args) << " err: " << r.err;
     EXPECT_EQ(CountLines(r.err), 1) << r.err;
