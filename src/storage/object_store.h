@@ -14,6 +14,8 @@
 //    gets OK, the others get AlreadyExists.
 //  - List returns keys in ascending byte order, paginated by an opaque token.
 //  - Delete of a missing key is OK (idempotent, as in S3).
+//  - List never returns temporary objects (see IsTemporaryKey): a writer that dies mid-put may
+//    leave one behind, and readers must not mistake it for data.
 // Thread safety: all methods may be called concurrently from many threads.
 #pragma once
 
@@ -47,7 +49,8 @@ class ObjectStore {
   // The whole object. NotFound if absent.
   virtual Result<std::string> Get(std::string_view key) = 0;
   // Bytes [offset, offset+length) clipped at the end of the object. NotFound if absent;
-  // InvalidArgument if offset is past the end or negative.
+  // InvalidArgument if offset is past the end (offset == size gives "") or offset or length is
+  // negative.
   virtual Result<std::string> GetRange(std::string_view key, int64_t offset, int64_t length) = 0;
   // Creates or replaces atomically.
   virtual Status Put(std::string_view key, std::string_view data) = 0;
@@ -55,9 +58,11 @@ class ObjectStore {
   virtual Status PutIfAbsent(std::string_view key, std::string_view data) = 0;
   // Moves a finished local file into the store under `key` (replacing), then the local file is
   // gone. Lets engines write big files to disk first; the local store renames in place.
+  // NotFound if `local_path` does not exist.
   virtual Status PutFile(std::string_view key, const std::string& local_path) = 0;
   // Keys starting with `prefix` ("" = all), at most `max_keys` (>0) per page, starting after the
-  // position encoded in `page_token` ("" = from the start).
+  // position encoded in `page_token` ("" = from the start). InvalidArgument if max_keys <= 0 or
+  // the prefix's directory part (up to its last '/') is not a well-formed key.
   virtual Result<ListPage> List(std::string_view prefix, std::string_view page_token,
                                 int max_keys) = 0;
   virtual Status Delete(std::string_view key) = 0;
@@ -71,6 +76,14 @@ class ObjectStore {
   // The URI this store was opened from ("file:///abs/path", "memory://name").
   virtual std::string Uri() const = 0;
 };
+
+// Temporary objects hold a writer's in-progress bytes: their last component is
+// ".<name>.strata-tmp.<anything>". They are valid keys (Get/Head/Delete work on them) but List
+// skips them, so a torn temporary left by a crashed writer is never listed. Do not name real
+// objects this way.
+bool IsTemporaryKey(std::string_view key);
+// A temporary key in the same "directory" as `key`, distinguished by `unique` (no '/').
+std::string TemporaryKeyFor(std::string_view key, std::string_view unique);
 
 // Every key under `prefix`, following pagination.
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore& store, std::string_view prefix);

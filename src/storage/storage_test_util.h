@@ -1,0 +1,64 @@
+// Helpers for the storage tests only (included by *_test.cc, never by the library).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace strata::storage::testing {
+
+// A fresh directory under $STRATA_TEST_TMP (else /tmp), removed with its contents on destruction.
+class ScopedTempDir {
+ public:
+  ScopedTempDir() {
+    const char* base = std::getenv("STRATA_TEST_TMP");
+    std::string dir = (base != nullptr && *base != '\0') ? base : "/tmp";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::string pattern = dir + "/strata-storage-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp " << pattern << " failed";
+    }
+    path_ = pattern;
+  }
+  ~ScopedTempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline uint32_t Fnv1a(std::string_view data) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : data) h = (h ^ c) * 16777619u;
+  return h;
+}
+
+// "<8 hex length><8 hex checksum><body>": a value that proves on its own whether it is whole.
+inline std::string SelfChecking(std::string_view body) {
+  char header[17];
+  std::snprintf(header, sizeof(header), "%08zx%08x", body.size(), Fnv1a(body));
+  return std::string(header, 16) + std::string(body);
+}
+
+inline bool IsWholeSelfChecking(std::string_view value) {
+  if (value.size() < 16) return false;
+  std::string_view body = value.substr(16);
+  char header[17];
+  std::snprintf(header, sizeof(header), "%08zx%08x", body.size(), Fnv1a(body));
+  return value.substr(0, 16) == std::string_view(header, 16);
+}
+
+}  // namespace strata::storage::testing
