@@ -1,0 +1,573 @@
+// Cell text exactly as DuckDB's CAST(x AS VARCHAR) prints it, decoded from the vectors of a
+// chunk. We decode ourselves (rather than asking DuckDB per cell) because the C API has no
+// per-cell cast, and building a duckdb_value per cell would cost an allocation each.
+//
+// The nested rules, verified against DuckDB 1.4 by value_text_test.cc:
+//  - LIST/MAP/STRUCT print scalars inside them quoted ('...', with \' and \\) when the text is
+//    empty, "null" in any case, starts or ends with white space, or holds one of "'(),:=[]{}.
+//  - STRUCT keys are always quoted; an unnamed STRUCT prints as (a, b).
+//  - ARRAY elements and UNION members print as they would on their own (no quoting).
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/internal.h"
+
+namespace strata::engine::internal {
+namespace {
+
+using Int128 = __int128;
+using UInt128 = unsigned __int128;
+
+template <typename T>
+T Load(duckdb_vector vector, uint64_t row) {
+  T value;
+  std::memcpy(&value, static_cast<const char*>(duckdb_vector_get_data(vector)) + row * sizeof(T),
+              sizeof(T));
+  return value;
+}
+
+void AppendUnsigned128(UInt128 value, std::string* out) {
+  char buffer[40];
+  char* end = buffer + sizeof(buffer);
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + static_cast<int>(value % 10));
+    value /= 10;
+  } while (value != 0);
+  out->append(p, end);
+}
+
+void AppendSigned128(Int128 value, std::string* out) {
+  if (value < 0) {
+    out->push_back('-');
+    AppendUnsigned128(UInt128(0) - static_cast<UInt128>(value), out);
+  } else {
+    AppendUnsigned128(static_cast<UInt128>(value), out);
+  }
+}
+
+Int128 HugeToInt128(duckdb_hugeint h) {
+  return static_cast<Int128>((static_cast<UInt128>(static_cast<uint64_t>(h.upper)) << 64) |
+                             h.lower);
+}
+
+void AppendPadded(int64_t value, int width, std::string* out) {
+  std::string digits = std::to_string(value);
+  if (static_cast<int>(digits.size()) < width) out->append(width - digits.size(), '0');
+  out->append(digits);
+}
+
+// ".5" for 500000 with 6 digits; nothing for 0. DuckDB drops trailing zeros.
+void AppendFraction(int64_t fraction, int digits, std::string* out) {
+  if (fraction == 0) return;
+  std::string text = std::to_string(fraction);
+  text.insert(0, digits - text.size(), '0');
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  out->push_back('.');
+  out->append(text);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+void AppendDate(int32_t days, std::string* out) {
+  duckdb_date date{days};
+  if (!duckdb_is_finite_date(date)) {
+    out->append(days > 0 ? "infinity" : "-infinity");
+    return;
+  }
+  duckdb_date_struct parts = duckdb_from_date(date);
+  // Year 0 is 1 BC: DuckDB prints the positive year with a "(BC)" suffix.
+  bool bc = parts.year <= 0;
+  AppendPadded(bc ? 1 - int64_t{parts.year} : parts.year, 4, out);
+  out->push_back('-');
+  AppendPadded(parts.month, 2, out);
+  out->push_back('-');
+  AppendPadded(parts.day, 2, out);
+  if (bc) out->append(" (BC)");
+}
+
+// Time of day given in units of 10^-digits seconds.
+void AppendTimeOfDay(int64_t value, int digits, std::string* out) {
+  int64_t per_second = 1;
+  for (int i = 0; i < digits; ++i) per_second *= 10;
+  int64_t seconds = value / per_second;
+  AppendPadded(seconds / 3600, 2, out);
+  out->push_back(':');
+  AppendPadded(seconds / 60 % 60, 2, out);
+  out->push_back(':');
+  AppendPadded(seconds % 60, 2, out);
+  AppendFraction(value % per_second, digits, out);
+}
+
+// Timestamps of every unit: `value` counts 10^-digits seconds since the epoch.
+void AppendTimestamp(int64_t value, int digits, std::string* out) {
+  if (value == INT64_MAX || value == -INT64_MAX) {
+    out->append(value > 0 ? "infinity" : "-infinity");
+    return;
+  }
+  int64_t per_second = 1;
+  for (int i = 0; i < digits; ++i) per_second *= 10;
+  int64_t per_day = per_second * 86400;
+  int64_t days = FloorDiv(value, per_day);
+  AppendDate(static_cast<int32_t>(days), out);
+  out->push_back(' ');
+  AppendTimeOfDay(value - days * per_day, digits, out);
+}
+
+// "+05:30", "-08", "+00": minutes and seconds only when present.
+void AppendOffset(int32_t offset_seconds, std::string* out) {
+  out->push_back(offset_seconds < 0 ? '-' : '+');
+  int32_t magnitude = offset_seconds < 0 ? -offset_seconds : offset_seconds;
+  AppendPadded(magnitude / 3600, 2, out);
+  if (magnitude % 3600 != 0) {
+    out->push_back(':');
+    AppendPadded(magnitude / 60 % 60, 2, out);
+    if (magnitude % 60 != 0) {
+      out->push_back(':');
+      AppendPadded(magnitude % 60, 2, out);
+    }
+  }
+}
+
+void AppendIntervalPart(int64_t value, const char* unit, std::string* out) {
+  if (!out->empty() && out->back() != ' ') out->push_back(' ');
+  out->append(std::to_string(value));
+  out->push_back(' ');
+  out->append(unit);
+  if (value != 1 && value != -1) out->push_back('s');
+}
+
+void AppendInterval(duckdb_interval interval, std::string* out) {
+  std::string text;
+  int32_t years = interval.months / 12;
+  int32_t months = interval.months % 12;
+  if (years != 0) AppendIntervalPart(years, "year", &text);
+  if (months != 0) AppendIntervalPart(months, "month", &text);
+  if (interval.days != 0) AppendIntervalPart(interval.days, "day", &text);
+  if (interval.micros != 0 || text.empty()) {
+    if (!text.empty()) text.push_back(' ');
+    uint64_t micros = static_cast<uint64_t>(interval.micros);
+    if (interval.micros < 0) {
+      text.push_back('-');
+      micros = 0 - micros;
+    }
+    uint64_t seconds = micros / 1000000;
+    AppendPadded(static_cast<int64_t>(seconds / 3600), 2, &text);
+    text.push_back(':');
+    AppendPadded(static_cast<int64_t>(seconds / 60 % 60), 2, &text);
+    text.push_back(':');
+    AppendPadded(static_cast<int64_t>(seconds % 60), 2, &text);
+    AppendFraction(static_cast<int64_t>(micros % 1000000), 6, &text);
+  }
+  out->append(text);
+}
+
+void AppendDecimal(Int128 value, int scale, std::string* out) {
+  if (scale == 0) {
+    AppendSigned128(value, out);
+    return;
+  }
+  UInt128 magnitude = value < 0 ? UInt128(0) - static_cast<UInt128>(value) : UInt128(value);
+  UInt128 divisor = 1;
+  for (int i = 0; i < scale; ++i) divisor *= 10;
+  if (value < 0) out->push_back('-');
+  AppendUnsigned128(magnitude / divisor, out);
+  out->push_back('.');
+  std::string fraction;
+  AppendUnsigned128(magnitude % divisor, &fraction);
+  out->append(scale - fraction.size(), '0');
+  out->append(fraction);
+}
+
+void AppendUuid(duckdb_hugeint h, std::string* out) {
+  // DuckDB stores UUIDs with the top bit flipped so that they sort as signed 128-bit integers.
+  uint64_t upper = static_cast<uint64_t>(h.upper) ^ (uint64_t{1} << 63);
+  char hex[33];
+  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(upper),
+                static_cast<unsigned long long>(h.lower));
+  std::string_view digits(hex, 32);
+  out->append(digits.substr(0, 8)).append("-").append(digits.substr(8, 4)).append("-");
+  out->append(digits.substr(12, 4)).append("-").append(digits.substr(16, 4)).append("-");
+  out->append(digits.substr(20, 12));
+}
+
+void AppendBlob(std::string_view bytes, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : bytes) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte >= 32 && byte <= 126 && byte != '\\' && byte != '\'' && byte != '"') {
+      out->push_back(c);
+    } else {
+      out->append("\\x");
+      out->push_back(kHex[byte >> 4]);
+      out->push_back(kHex[byte & 15]);
+    }
+  }
+}
+
+// BIT: the first byte counts the padding bits at the top of the second byte.
+void AppendBits(std::string_view bytes, std::string* out) {
+  if (bytes.empty()) return;
+  int padding = static_cast<unsigned char>(bytes[0]);
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    unsigned char byte = static_cast<unsigned char>(bytes[i]);
+    for (int bit = 7; bit >= 0; --bit) {
+      if (i == 1 && 7 - bit < padding) continue;
+      out->push_back((byte >> bit) & 1 ? '1' : '0');
+    }
+  }
+}
+
+// BIGNUM: a 3-byte header whose top bit is set for non-negative numbers, then the magnitude in
+// big-endian bytes; negative numbers have every byte (header included) inverted.
+void AppendBignum(std::string_view bytes, std::string* out) {
+  if (bytes.size() < 4) return;
+  bool negative = (static_cast<unsigned char>(bytes[0]) & 0x80) == 0;
+  std::vector<unsigned char> magnitude;
+  for (size_t i = 3; i < bytes.size(); ++i) {
+    unsigned char byte = static_cast<unsigned char>(bytes[i]);
+    magnitude.push_back(negative ? static_cast<unsigned char>(~byte) : byte);
+  }
+  // Repeated division by 10^9 of the big-endian byte string.
+  std::vector<uint32_t> chunks;
+  while (true) {
+    bool all_zero = true;
+    uint64_t remainder = 0;
+    for (unsigned char& byte : magnitude) {
+      uint64_t current = (remainder << 8) | byte;
+      byte = static_cast<unsigned char>(current / 1000000000);
+      remainder = current % 1000000000;
+      if (byte != 0) all_zero = false;
+    }
+    chunks.push_back(static_cast<uint32_t>(remainder));
+    if (all_zero) break;
+  }
+  bool zero = chunks.size() == 1 && chunks[0] == 0;
+  if (negative && !zero) out->push_back('-');
+  out->append(std::to_string(chunks.back()));
+  for (size_t i = chunks.size() - 1; i-- > 0;) AppendPadded(chunks[i], 9, out);
+}
+
+// Lays out shortest round-trip digits as DuckDB's formatter does: plain notation with at least
+// one fractional digit for decimal exponents in [-4, 16), otherwise d.ddde+XX.
+std::string LayoutFloat(const char* text, size_t size) {
+  std::string_view sci(text, size);
+  std::string out;
+  if (!sci.empty() && sci[0] == '-') {
+    out.push_back('-');
+    sci.remove_prefix(1);
+  }
+  size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exponent = 0;
+  std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+'), sci.data() + sci.size(), exponent);
+  int n = static_cast<int>(digits.size());
+  if (exponent < -4 || exponent >= 16) {
+    out.push_back(digits[0]);
+    if (n > 1) out.append(".").append(digits.substr(1));
+    out.push_back('e');
+    out.push_back(exponent < 0 ? '-' : '+');
+    int magnitude = exponent < 0 ? -exponent : exponent;
+    if (magnitude < 10) out.push_back('0');
+    out.append(std::to_string(magnitude));
+  } else if (exponent >= n - 1) {
+    out.append(digits).append(exponent - (n - 1), '0').append(".0");
+  } else if (exponent >= 0) {
+    out.append(digits.substr(0, exponent + 1)).append(".").append(digits.substr(exponent + 1));
+  } else {
+    out.append("0.").append(-exponent - 1, '0').append(digits);
+  }
+  return out;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+bool NeedsQuotes(std::string_view text) {
+  if (text.empty() || IsSpace(text.front()) || (text.size() >= 2 && IsSpace(text.back()))) {
+    return true;
+  }
+  if (text.size() == 4) {
+    std::string lower(text);
+    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (lower == "null") return true;
+  }
+  return text.find_first_of("\"'(),:=[]{}") != std::string_view::npos;
+}
+
+void AppendQuoted(std::string_view text, std::string* out) {
+  out->push_back('\'');
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('\'');
+}
+
+bool IsContainer(duckdb_type id) {
+  return id == DUCKDB_TYPE_LIST || id == DUCKDB_TYPE_STRUCT || id == DUCKDB_TYPE_MAP ||
+         id == DUCKDB_TYPE_ARRAY;
+}
+
+// A value inside a container: NULL spelled out, scalars quoted when `quote` and DuckDB would.
+void AppendElement(const TypeInfo& type, duckdb_vector vector, uint64_t row, bool quote,
+                   std::string* out) {
+  if (!CellIsValid(vector, row)) {
+    out->append("NULL");
+    return;
+  }
+  if (!quote || IsContainer(type.id) || type.id == DUCKDB_TYPE_UNION) {
+    AppendCellText(type, vector, row, out);
+    return;
+  }
+  std::string text;
+  AppendCellText(type, vector, row, &text);
+  if (NeedsQuotes(text)) {
+    AppendQuoted(text, out);
+  } else {
+    out->append(text);
+  }
+}
+
+void AppendList(const TypeInfo& type, duckdb_vector vector, uint64_t row, std::string* out) {
+  duckdb_list_entry entry = Load<duckdb_list_entry>(vector, row);
+  duckdb_vector child = duckdb_list_vector_get_child(vector);
+  bool is_map = type.id == DUCKDB_TYPE_MAP;
+  out->push_back(is_map ? '{' : '[');
+  for (uint64_t i = 0; i < entry.length; ++i) {
+    if (i > 0) out->append(", ");
+    if (is_map) {
+      AppendElement(type.children[0], duckdb_struct_vector_get_child(child, 0), entry.offset + i,
+                    true, out);
+      out->push_back('=');
+      AppendElement(type.children[1], duckdb_struct_vector_get_child(child, 1), entry.offset + i,
+                    true, out);
+    } else {
+      AppendElement(type.children[0], child, entry.offset + i, true, out);
+    }
+  }
+  out->push_back(is_map ? '}' : ']');
+}
+
+void AppendStruct(const TypeInfo& type, duckdb_vector vector, uint64_t row, std::string* out) {
+  out->push_back(type.unnamed_struct ? '(' : '{');
+  for (size_t i = 0; i < type.children.size(); ++i) {
+    if (i > 0) out->append(", ");
+    if (!type.unnamed_struct) {
+      AppendQuoted(type.child_names[i], out);
+      out->append(": ");
+    }
+    AppendElement(type.children[i], duckdb_struct_vector_get_child(vector, i), row, true, out);
+  }
+  out->push_back(type.unnamed_struct ? ')' : '}');
+}
+
+}  // namespace
+
+bool CellIsValid(duckdb_vector vector, uint64_t row) {
+  uint64_t* validity = duckdb_vector_get_validity(vector);
+  return validity == nullptr || duckdb_validity_row_is_valid(validity, row);
+}
+
+std::string_view CellString(duckdb_vector vector, uint64_t row) {
+  auto* strings = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vector));
+  duckdb_string_t& s = strings[row];
+  uint32_t length = s.value.inlined.length;
+  if (duckdb_string_is_inlined(s)) return std::string_view(s.value.inlined.inlined, length);
+  return std::string_view(s.value.pointer.ptr, length);
+}
+
+std::string FormatDouble(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[64];
+  auto result =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  return LayoutFloat(buffer, static_cast<size_t>(result.ptr - buffer));
+}
+
+std::string FormatFloat(float value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[64];
+  auto result =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  return LayoutFloat(buffer, static_cast<size_t>(result.ptr - buffer));
+}
+
+void AppendCellText(const TypeInfo& type, duckdb_vector vector, uint64_t row, std::string* out) {
+  switch (type.id) {
+    case DUCKDB_TYPE_BOOLEAN:
+      out->append(Load<bool>(vector, row) ? "true" : "false");
+      return;
+    case DUCKDB_TYPE_TINYINT:
+      out->append(std::to_string(Load<int8_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_SMALLINT:
+      out->append(std::to_string(Load<int16_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_INTEGER:
+      out->append(std::to_string(Load<int32_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_BIGINT:
+      out->append(std::to_string(Load<int64_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_UTINYINT:
+      out->append(std::to_string(Load<uint8_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_USMALLINT:
+      out->append(std::to_string(Load<uint16_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_UINTEGER:
+      out->append(std::to_string(Load<uint32_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_UBIGINT:
+      out->append(std::to_string(Load<uint64_t>(vector, row)));
+      return;
+    case DUCKDB_TYPE_HUGEINT:
+      AppendSigned128(HugeToInt128(Load<duckdb_hugeint>(vector, row)), out);
+      return;
+    case DUCKDB_TYPE_UHUGEINT: {
+      auto h = Load<duckdb_uhugeint>(vector, row);
+      AppendUnsigned128((static_cast<UInt128>(h.upper) << 64) | h.lower, out);
+      return;
+    }
+    case DUCKDB_TYPE_FLOAT:
+      out->append(FormatFloat(Load<float>(vector, row)));
+      return;
+    case DUCKDB_TYPE_DOUBLE:
+      out->append(FormatDouble(Load<double>(vector, row)));
+      return;
+    case DUCKDB_TYPE_DECIMAL: {
+      Int128 value = 0;
+      switch (type.storage) {
+        case DUCKDB_TYPE_SMALLINT:
+          value = Load<int16_t>(vector, row);
+          break;
+        case DUCKDB_TYPE_INTEGER:
+          value = Load<int32_t>(vector, row);
+          break;
+        case DUCKDB_TYPE_BIGINT:
+          value = Load<int64_t>(vector, row);
+          break;
+        default:
+          value = HugeToInt128(Load<duckdb_hugeint>(vector, row));
+          break;
+      }
+      AppendDecimal(value, type.scale, out);
+      return;
+    }
+    case DUCKDB_TYPE_VARCHAR:
+      out->append(CellString(vector, row));
+      return;
+    case DUCKDB_TYPE_BLOB:
+      AppendBlob(CellString(vector, row), out);
+      return;
+    case DUCKDB_TYPE_BIT:
+      AppendBits(CellString(vector, row), out);
+      return;
+    case DUCKDB_TYPE_BIGNUM:
+      AppendBignum(CellString(vector, row), out);
+      return;
+    case DUCKDB_TYPE_DATE:
+      AppendDate(Load<int32_t>(vector, row), out);
+      return;
+    case DUCKDB_TYPE_TIME:
+      AppendTimeOfDay(Load<int64_t>(vector, row), 6, out);
+      return;
+    case DUCKDB_TYPE_TIME_NS:
+      AppendTimeOfDay(Load<int64_t>(vector, row), 9, out);
+      return;
+    case DUCKDB_TYPE_TIME_TZ: {
+      duckdb_time_tz_struct parts = duckdb_from_time_tz(Load<duckdb_time_tz>(vector, row));
+      const duckdb_time_struct& t = parts.time;
+      AppendTimeOfDay(((int64_t{t.hour} * 60 + t.min) * 60 + t.sec) * 1000000 + t.micros, 6, out);
+      AppendOffset(parts.offset, out);
+      return;
+    }
+    case DUCKDB_TYPE_TIMESTAMP:
+      AppendTimestamp(Load<int64_t>(vector, row), 6, out);
+      return;
+    case DUCKDB_TYPE_TIMESTAMP_TZ: {
+      // Connections run in UTC (see Database::Connect), so the offset is always +00.
+      int64_t micros = Load<int64_t>(vector, row);
+      AppendTimestamp(micros, 6, out);
+      if (micros != INT64_MAX && micros != -INT64_MAX) out->append("+00");
+      return;
+    }
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      AppendTimestamp(Load<int64_t>(vector, row), 9, out);
+      return;
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      AppendTimestamp(Load<int64_t>(vector, row), 3, out);
+      return;
+    case DUCKDB_TYPE_TIMESTAMP_S:
+      AppendTimestamp(Load<int64_t>(vector, row), 0, out);
+      return;
+    case DUCKDB_TYPE_INTERVAL:
+      AppendInterval(Load<duckdb_interval>(vector, row), out);
+      return;
+    case DUCKDB_TYPE_UUID:
+      AppendUuid(Load<duckdb_hugeint>(vector, row), out);
+      return;
+    case DUCKDB_TYPE_ENUM: {
+      uint64_t index = 0;
+      switch (type.storage) {
+        case DUCKDB_TYPE_UTINYINT:
+          index = Load<uint8_t>(vector, row);
+          break;
+        case DUCKDB_TYPE_USMALLINT:
+          index = Load<uint16_t>(vector, row);
+          break;
+        default:
+          index = Load<uint32_t>(vector, row);
+          break;
+      }
+      if (index < type.enum_values.size()) out->append(type.enum_values[index]);
+      return;
+    }
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_MAP:
+      AppendList(type, vector, row, out);
+      return;
+    case DUCKDB_TYPE_ARRAY: {
+      duckdb_vector child = duckdb_array_vector_get_child(vector);
+      out->push_back('[');
+      for (uint64_t i = 0; i < type.array_size; ++i) {
+        if (i > 0) out->append(", ");
+        AppendElement(type.children[0], child, row * type.array_size + i, false, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case DUCKDB_TYPE_STRUCT:
+      AppendStruct(type, vector, row, out);
+      return;
+    case DUCKDB_TYPE_UNION: {
+      // Child 0 of a union vector is the tag; members follow.
+      uint8_t tag = Load<uint8_t>(duckdb_struct_vector_get_child(vector, 0), row);
+      if (tag >= type.children.size()) return;
+      duckdb_vector member = duckdb_struct_vector_get_child(vector, tag + 1);
+      if (!CellIsValid(member, row)) {
+        out->append("NULL");
+        return;
+      }
+      AppendCellText(type.children[tag], member, row, out);
+      return;
+    }
+    default:
+      out->append("<" + type.name + ">");
+      return;
+  }
+}
+
+}  // namespace strata::engine::internal
