@@ -13,8 +13,6 @@
 namespace strata::engine::internal {
 namespace {
 
-using ValueHandle = Handle<duckdb_value, duckdb_destroy_value>;
-
 class AppenderImpl final : public Appender {
  public:
   AppenderImpl(AppenderHandle appender, std::string table)

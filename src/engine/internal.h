@@ -64,6 +64,7 @@ using ChunkHandle = Handle<duckdb_data_chunk, duckdb_destroy_data_chunk>;
 using LogicalTypeHandle = Handle<duckdb_logical_type, duckdb_destroy_logical_type>;
 using AppenderHandle = Handle<duckdb_appender, DestroyAppender>;
 using ErrorDataHandle = Handle<duckdb_error_data, duckdb_destroy_error_data>;
+using ValueHandle = Handle<duckdb_value, duckdb_destroy_value>;
 
 // A duckdb_result is a struct, not a pointer; this owns one in place. Not movable, because
 // DuckDB's result functions take its address; hold it through unique_ptr.

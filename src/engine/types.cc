@@ -1,6 +1,7 @@
 // Logical types to TypeInfo: the kind, the SQL spelling DuckDB's typeof() uses, and the details
 // (decimal scale, enum dictionary, children) that reading and printing a cell need.
 #include <string>
+#include <string_view>
 
 #include "engine/internal.h"
 
@@ -65,6 +66,12 @@ std::string FieldName(const std::string& name) {
 TypeInfo DescribeType(duckdb_logical_type type) {
   TypeInfo info;
   info.id = duckdb_get_type_id(type);
+  // DuckDB 1.4's C API reports TIME_NS (new in 1.4) as INVALID; no other type a query can
+  // return does. Pinned to 1.4 so that a later DuckDB cannot make us misread another type.
+  if (info.id == DUCKDB_TYPE_INVALID &&
+      std::string_view(duckdb_library_version()).rfind("v1.4.", 0) == 0) {
+    info.id = DUCKDB_TYPE_TIME_NS;
+  }
   for (const Simple& simple : kSimple) {
     if (simple.id == info.id) {
       info.kind = simple.kind;

@@ -396,12 +396,15 @@ std::string FormatDouble(double value) {
 }
 
 std::string FormatFloat(float value) {
+  // DuckDB's FLOAT text is not always the shortest round trip (for some values it prints the
+  // digits of the value widened to DOUBLE: 684012032.0 where the shortest is 684012000.0), and
+  // which values depends on its formatter's internals. So FLOAT is the one type we let DuckDB
+  // print itself; FLOAT columns are rare and this costs one small allocation per cell. (Its
+  // Value::ToString spells non-finite values as SQL literals, 'nan'::FLOAT, so not those.)
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buffer[64];
-  auto result =
-      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
-  return LayoutFloat(buffer, static_cast<size_t>(result.ptr - buffer));
+  ValueHandle boxed(duckdb_create_float(value));
+  return TakeDuckString(duckdb_value_to_string(boxed.get()));
 }
 
 void AppendCellText(const TypeInfo& type, duckdb_vector vector, uint64_t row, std::string* out) {
