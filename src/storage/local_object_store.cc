@@ -91,19 +91,23 @@ std::optional<std::string> LocalObjectStore::LocalPath(std::string_view key) con
 }
 
 Status LocalObjectStore::MakeParents(std::string_view key) const {
-  for (size_t slash = key.find('/'); slash != std::string_view::npos;
-       slash = key.find('/', slash + 1)) {
-    std::string dir = PathOf(key.substr(0, slash));
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      int err = errno;
-      if (err == ENOTDIR) {
-        return Status::FailedPrecondition(Describe("put", key) +
-                                          ": a prefix of the key is an object");
-      }
-      return ErrnoStatus(Describe("put", key) + ": mkdir " + dir, err);
+  for (int attempt = 0;; ++attempt) {
+    int err = 0;
+    std::string dir;
+    for (size_t slash = key.find('/'); slash != std::string_view::npos && err == 0;
+         slash = key.find('/', slash + 1)) {
+      dir = PathOf(key.substr(0, slash));
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) err = errno;
     }
+    if (err == 0) return Status::OK();
+    // ENOENT: a concurrent Delete pruned a directory we had just made; start again from the top.
+    if (err == ENOENT && attempt < kMaxDirectoryRaceRetries) continue;
+    if (err == ENOTDIR) {
+      return Status::FailedPrecondition(Describe("put", key) +
+                                        ": a prefix of the key is an object");
+    }
+    return ErrnoStatus(Describe("put", key) + ": mkdir " + dir, err);
   }
-  return Status::OK();
 }
 
 Result<std::string> LocalObjectStore::WriteTemporary(

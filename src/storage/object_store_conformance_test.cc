@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,6 +29,9 @@ struct StoreFactory {
   std::string name;
   std::function<std::shared_ptr<ObjectStore>(const std::string& temp_dir)> make;
 };
+
+// Names the store in failure messages instead of dumping the struct's bytes.
+void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
 const StoreFactory kStores[] = {
     {"Local",
