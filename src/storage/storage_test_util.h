@@ -46,19 +46,20 @@ inline uint32_t Fnv1a(std::string_view data) {
   return h;
 }
 
-// "<8 hex length><8 hex checksum><body>": a value that proves on its own whether it is whole.
-inline std::string SelfChecking(std::string_view body) {
-  char header[17];
+// The 16-character header of SelfChecking: 8 hex digits of length (bodies < 4 GiB), 8 of checksum.
+inline std::string SelfCheckingHeader(std::string_view body) {
+  char header[48];  // room for any size_t, so the compiler can prove no truncation
   std::snprintf(header, sizeof(header), "%08zx%08x", body.size(), Fnv1a(body));
-  return std::string(header, 16) + std::string(body);
+  return header;
+}
+
+// "<header><body>": a value that proves on its own whether it is whole.
+inline std::string SelfChecking(std::string_view body) {
+  return SelfCheckingHeader(body) + std::string(body);
 }
 
 inline bool IsWholeSelfChecking(std::string_view value) {
-  if (value.size() < 16) return false;
-  std::string_view body = value.substr(16);
-  char header[17];
-  std::snprintf(header, sizeof(header), "%08zx%08x", body.size(), Fnv1a(body));
-  return value.substr(0, 16) == std::string_view(header, 16);
+  return value.size() >= 16 && value.substr(0, 16) == SelfCheckingHeader(value.substr(16));
 }
 
 }  // namespace strata::storage::testing
