@@ -118,10 +118,27 @@ TypeInfo DescribeType(duckdb_logical_type type);
 
 bool CellIsValid(duckdb_vector vector, uint64_t row);
 std::string_view CellString(duckdb_vector vector, uint64_t row);  // VARCHAR/BLOB/BIT/BIGNUM
-// Renders a non-null cell as DuckDB's CAST(x AS VARCHAR) does.
+// Renders a non-null cell as DuckDB's CAST(x AS VARCHAR) does (value_text.cc).
 void AppendCellText(const TypeInfo& type, duckdb_vector vector, uint64_t row, std::string* out);
-// Shortest round-trip text of a double/float, laid out as DuckDB prints it ("1.0", "1e+20").
+
+// Scalars as DuckDB prints them (scalar_text.cc). Each appends to `out`.
+__int128 HugeToInt128(duckdb_hugeint value);
+void AppendSigned128(__int128 value, std::string* out);
+void AppendUnsigned128(unsigned __int128 value, std::string* out);
+void AppendDecimal(__int128 unscaled, int scale, std::string* out);  // "-0.050"
+void AppendDate(int32_t days, std::string* out);                     // "0044-03-15 (BC)"
+// Time of day / timestamp counted in units of 10^-digits seconds (6: micros, 9: nanos).
+void AppendTimeOfDay(int64_t value, int digits, std::string* out);  // "12:34:56.5"
+void AppendTimestamp(int64_t value, int digits, std::string* out);  // "2024-01-31 12:34:56"
+void AppendOffset(int32_t offset_seconds, std::string* out);        // "+05:30", "-08"
+void AppendInterval(duckdb_interval interval, std::string* out);    // "1 year 2 days 01:00:00"
+void AppendUuid(duckdb_hugeint value, std::string* out);
+void AppendBlob(std::string_view bytes, std::string* out);    // "ab\x00"
+void AppendBits(std::string_view bytes, std::string* out);    // BIT: "0101"
+void AppendBignum(std::string_view bytes, std::string* out);  // BIGNUM: "-123"
+// Shortest round-trip text of a double, laid out as DuckDB prints it ("1.0", "1e+20").
 std::string FormatDouble(double value);
+// FLOAT as DuckDB prints it (DuckDB formats these itself; see scalar_text.cc).
 std::string FormatFloat(float value);
 
 // ---- shared between the result, statement and connection implementations --------------------
