@@ -32,7 +32,7 @@ std::string VersionString() {
 }
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CommandContext context{&out, &err};
+  CommandContext context{&out, &err, "warn", {}};
   CLI::App app(kDescription, "strata");
   app.set_version_flag("--version", VersionString());
   app.add_option("--log-level", context.log_level,

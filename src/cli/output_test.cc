@@ -77,7 +77,7 @@ TEST_F(OutputTest, TableAlignsAndCountsBeyondShownRows) {
   std::string table = Render("SELECT i AS id, 'row' || i AS label FROM range(0, 5) t(i)",
                              OutputFormat::kTable, /*max_rows=*/2);
   EXPECT_NE(table.find("| id     | label   |"), std::string::npos) << table;
-  EXPECT_NE(table.find("| bigint | varchar |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| BIGINT | VARCHAR |"), std::string::npos) << table;
   EXPECT_NE(table.find("|      1 | row1    |"), std::string::npos) << table;
   EXPECT_EQ(table.find("row2"), std::string::npos) << table;
   EXPECT_NE(table.find("(5 rows, 2 shown)"), std::string::npos) << table;
