@@ -121,13 +121,42 @@ std::string Digits(Rng& rng, int count) {
   return out;
 }
 
+// Lower-case ASCII for e-mail addresses: accented Portuguese letters lose their accent
+// ("Araújo" -> "araujo"), anything else that is not a letter or digit is dropped.
 std::string Slug(std::string_view text) {
+  static constexpr std::array<std::pair<std::string_view, char>, 14> kAccents = {{{"á", 'a'},
+                                                                                  {"à", 'a'},
+                                                                                  {"â", 'a'},
+                                                                                  {"ã", 'a'},
+                                                                                  {"é", 'e'},
+                                                                                  {"ê", 'e'},
+                                                                                  {"í", 'i'},
+                                                                                  {"ó", 'o'},
+                                                                                  {"ô", 'o'},
+                                                                                  {"õ", 'o'},
+                                                                                  {"ú", 'u'},
+                                                                                  {"ü", 'u'},
+                                                                                  {"ç", 'c'},
+                                                                                  {"Á", 'a'}}};
   std::string out;
-  for (char c : text) {
-    if (c >= 'A' && c <= 'Z')
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    size_t width = 1;
+    if (c >= 'A' && c <= 'Z') {
       out.push_back(static_cast<char>(c - 'A' + 'a'));
-    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
       out.push_back(c);
+    } else {
+      for (const auto& [accented, plain] : kAccents) {
+        if (text.substr(i, accented.size()) == accented) {
+          out.push_back(plain);
+          width = accented.size();
+          break;
+        }
+      }
+    }
+    i += width;
   }
   return out;
 }

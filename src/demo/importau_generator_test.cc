@@ -142,6 +142,22 @@ TEST_F(ImportAuGeneratorTest, DirtyModeBreaksRowsAndCountsThem) {
   EXPECT_NE(Read(dir_ / "cambio.csv").find("2024-02-30,USD"), std::string::npos);
 }
 
+TEST_F(ImportAuGeneratorTest, EmailsArePlainAscii) {
+  ASSERT_TRUE(GenerateImportAu(dir_.string(), {}).ok());
+  std::vector<std::string> clientes = Lines(dir_ / "clientes.csv");
+  for (size_t i = 1; i < clientes.size(); ++i) {
+    size_t at = clientes[i].find('@');
+    ASSERT_NE(at, std::string::npos) << clientes[i];
+    size_t start = clientes[i].rfind(',', at) + 1;
+    std::string local = clientes[i].substr(start, at - start);
+    for (char c : local) {
+      EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.') << clientes[i];
+    }
+    // Accented names keep their letters: "Araújo" -> "araujo", never "arajo".
+    EXPECT_EQ(local.find("arajo"), std::string::npos) << clientes[i];
+  }
+}
+
 TEST_F(ImportAuGeneratorTest, RejectsBadScaleAndUnwritableDirectory) {
   Result<ImportAuCounts> bad = GenerateImportAu(dir_.string(), {0, 1, false});
   ASSERT_FALSE(bad.ok());
