@@ -5,10 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "storage/delta/delta_test_util.h"
 #include "storage/delta/scan.h"
@@ -132,8 +131,7 @@ TEST_P(DeltaConformanceTest, ReadsLatestAndVersions) {
   EXPECT_EQ(snap.version, info["latest_version"].get<int64_t>());
   EXPECT_EQ(snap.protocol.min_reader_version, info["protocol"]["minReaderVersion"].get<int>());
   EXPECT_EQ(snap.protocol.min_writer_version, info["protocol"]["minWriterVersion"].get<int>());
-  EXPECT_EQ(snap.partition_columns(),
-            info["partitionColumns"].get<std::vector<std::string>>());
+  EXPECT_EQ(snap.partition_columns(), info["partitionColumns"].get<std::vector<std::string>>());
   int dv_files = 0;
   for (const auto& f : snap.files) dv_files += f.deletion_vector ? 1 : 0;
   if (info["addsWithDeletionVector"].get<int>() > 0) {
@@ -143,7 +141,8 @@ TEST_P(DeltaConformanceTest, ReadsLatestAndVersions) {
   const std::string dir = ConformanceDir() + "/" + name;
   const json& expected = info["expected"];
   ASSERT_TRUE(conn.Execute("SET TimeZone='UTC'").ok());
-  if (expected.contains("latest_rows") && expected["latest_rows"].is_array()) {  // inline expectation (table-with-dv-small)
+  if (expected.contains("latest_rows") &&
+      expected["latest_rows"].is_array()) {  // inline expectation (table-with-dv-small)
     std::string values;
     for (const auto& row : expected["latest_rows"]) {
       values += std::string(values.empty() ? "" : ", ") + "(" + row["value"].dump() + ")";
