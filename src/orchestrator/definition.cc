@@ -218,7 +218,8 @@ class Compiler {
   }
 
   static Result<JsonataExpr> Jsonata(const Json& v, const std::string& where) {
-    auto body = JsonataFenceBody(v.get<std::string>());
+    if (!v.is_string()) return Status::InvalidArgument(where + ": not a JSONata expression");
+    auto body = JsonataFenceBody(v.get_ref<const std::string&>());
     if (!body) return Status::InvalidArgument(where + ": not a JSONata expression");
     auto expr = JsonataExpr::Parse(*body);
     if (!expr.ok()) return expr.status().WithContext(where);
