@@ -339,9 +339,10 @@ class Parser {
     }
     if (op == "|") {  // transform: | location | update [, delete] |
       STRATA_RETURN_IF_ERROR(Advance(true));
-      STRATA_ASSIGN_OR_RETURN(NodePtr loc, Expression(0));
+      // '|' binds at 20, so parsing at 20 stops at the closing bars.
+      STRATA_ASSIGN_OR_RETURN(NodePtr loc, Expression(20));
       STRATA_RETURN_IF_ERROR(Expect("|", true));
-      STRATA_ASSIGN_OR_RETURN(NodePtr upd, Expression(0));
+      STRATA_ASSIGN_OR_RETURN(NodePtr upd, Expression(20));
       std::vector<NodePtr> kids = {loc, upd};
       if (IsOp(",")) {
         STRATA_RETURN_IF_ERROR(Advance(true));
