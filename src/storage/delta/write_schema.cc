@@ -15,8 +15,6 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
-bool SameName(std::string_view a, std::string_view b) { return Upper(a) == Upper(b); }
-
 // Reads DuckDB's rendering of a type; see DeltaTypeFromSql.
 class TypeParser {
  public:
