@@ -51,9 +51,9 @@ namespace strata::delta {
 struct TableOptions {
   Clock* clock = nullptr;  // nullptr = Clock::System()
   // Local directory for data files bound for a non-local store; empty = $TMPDIR or /tmp.
-  std::string temp_dir;
+  std::string temp_dir{};
   int max_commit_attempts = 1000;
-  std::string engine_info;  // empty = "strata/<version>"
+  std::string engine_info{};  // empty = "strata/<version>"
 };
 
 struct CommitResult {
@@ -61,55 +61,55 @@ struct CommitResult {
   bool already_applied = false;  // the txn (appId, version) was already in the table
   int attempts = 0;              // versions tried by the last commit attempt
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();  // operationMetrics
-  std::optional<int64_t> checkpoint_version;  // set if this commit triggered a checkpoint
-  Status checkpoint_status;                   // its outcome (the commit stands either way)
+  std::optional<int64_t> checkpoint_version{};  // set if this commit triggered a checkpoint
+  Status checkpoint_status{};                   // its outcome (the commit stands either way)
 };
 
 struct CreateOptions {
   enum class IfExists { kError, kIgnore, kReplace };
-  std::optional<Schema> schema;  // give a schema, or `as_select` (its columns become the schema)
-  std::string as_select;         // CREATE TABLE AS SELECT; the rows are the first data
-  std::vector<std::string> partition_columns;
-  StringMap properties;  // table properties ("delta.checkpointInterval", "delta.appendOnly", ...)
-  std::optional<std::string> name;
-  std::optional<std::string> description;
+  std::optional<Schema> schema{};  // give a schema, or `as_select` (its columns become the schema)
+  std::string as_select{};         // CREATE TABLE AS SELECT; the rows are the first data
+  std::vector<std::string> partition_columns{};
+  StringMap properties{};  // table properties ("delta.checkpointInterval", "delta.appendOnly", ...)
+  std::optional<std::string> name{};
+  std::optional<std::string> description{};
   IfExists if_exists = IfExists::kError;
 };
 
 struct WriteOptions {
   bool evolve_schema = false;             // add columns / widen types as the write needs
-  std::optional<SetTransaction> txn;      // exactly-once: appId + monotonically rising version
+  std::optional<SetTransaction> txn{};      // exactly-once: appId + monotonically rising version
   int conflict_retries = 0;               // re-plan this many times after a Conflict
   // Overwrite only: replace the rows matching this AND of predicates (Delta's replaceWhere);
   // every written row must match it. Empty = replace the whole table.
-  std::vector<Predicate> replace_where;
+  std::vector<Predicate> replace_where{};
 };
 
 struct DeleteOptions {
-  std::vector<Predicate> where;  // AND-ed; used for file skipping and conflict detection
-  std::string where_sql;         // optional extra SQL condition (AND-ed); disables nothing but
+  std::vector<Predicate> where{};  // AND-ed; used for file skipping and conflict detection
+  std::string where_sql{};         // optional extra SQL condition (AND-ed); disables nothing but
                                  // makes concurrent appends conflict (the rows read are unknown)
   int conflict_retries = 0;
 };
 
 struct MergeOptions {
-  std::vector<std::string> keys;  // the target's key columns; matched on equality (NULL never)
+  std::vector<std::string> keys{};  // the target's key columns; matched on equality (NULL never)
   // SQL over the source's columns: matched target rows for which it is true are deleted, and
   // unmatched source rows for which it is true are not inserted (a CDC delete).
-  std::string delete_when;
+  std::string delete_when{};
   bool update_matched = true;    // matched rows are replaced by the source row
   bool insert_unmatched = true;  // unmatched source rows are inserted
   // Source columns that only feed `delete_when` (e.g. "op") and are not written.
-  std::vector<std::string> condition_columns;
+  std::vector<std::string> condition_columns{};
   bool evolve_schema = false;
-  std::optional<SetTransaction> txn;
+  std::optional<SetTransaction> txn{};
   int conflict_retries = 0;
 };
 
 struct OptimizeOptions {
   int64_t target_file_bytes = 128LL << 20;  // files at least this big are left alone
   size_t min_files = 2;                     // compact a partition only if it has this many
-  std::vector<Predicate> where;             // partition predicates limiting the work
+  std::vector<Predicate> where{};             // partition predicates limiting the work
 };
 
 struct VacuumOptions {
@@ -119,7 +119,7 @@ struct VacuumOptions {
 };
 
 struct VacuumResult {
-  std::vector<std::string> files;  // store keys deleted (or that would be, in a dry run)
+  std::vector<std::string> files{};  // store keys deleted (or that would be, in a dry run)
   int64_t bytes = 0;
 };
 
