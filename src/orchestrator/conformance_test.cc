@@ -1,11 +1,11 @@
 // Runs every execution of the ASL conformance cases (recorded against AWS Step Functions; see
 // conformance/asl/README.md) through the interpreter and compares the outcome.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "common/clock.h"
 #include "orchestrator/definition.h"

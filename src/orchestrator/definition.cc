@@ -7,14 +7,22 @@ namespace strata::orchestrator {
 
 std::string_view StateTypeName(StateType type) {
   switch (type) {
-    case StateType::kPass: return "Pass";
-    case StateType::kTask: return "Task";
-    case StateType::kChoice: return "Choice";
-    case StateType::kWait: return "Wait";
-    case StateType::kSucceed: return "Succeed";
-    case StateType::kFail: return "Fail";
-    case StateType::kParallel: return "Parallel";
-    case StateType::kMap: return "Map";
+    case StateType::kPass:
+      return "Pass";
+    case StateType::kTask:
+      return "Task";
+    case StateType::kChoice:
+      return "Choice";
+    case StateType::kWait:
+      return "Wait";
+    case StateType::kSucceed:
+      return "Succeed";
+    case StateType::kFail:
+      return "Fail";
+    case StateType::kParallel:
+      return "Parallel";
+    case StateType::kMap:
+      return "Map";
   }
   return "?";
 }
@@ -175,10 +183,12 @@ class Compiler {
     sm->comment = m.value("Comment", "");
     if (m.contains("TimeoutSeconds")) sm->timeout_seconds = m["TimeoutSeconds"].get<double>();
     if (m.contains("ProcessorConfig") && m["ProcessorConfig"].value("Mode", "INLINE") != "INLINE") {
-      return Status::Unsupported("Map ProcessorConfig.Mode DISTRIBUTED is not supported; use INLINE");
+      return Status::Unsupported(
+          "Map ProcessorConfig.Mode DISTRIBUTED is not supported; use INLINE");
     }
     for (const auto& [name, s] : m["States"].items()) {
-      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<State> state, CompileState(name, s, sm->query_language));
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<State> state,
+                              CompileState(name, s, sm->query_language));
       sm->by_name[state->name] = state.get();
       sm->states.push_back(std::move(state));
     }
@@ -302,9 +312,9 @@ class Compiler {
     auto st = std::make_unique<State>();
     st->name = name;
     static const std::map<std::string, StateType> kTypes = {
-        {"Pass", StateType::kPass},       {"Task", StateType::kTask},
-        {"Choice", StateType::kChoice},   {"Wait", StateType::kWait},
-        {"Succeed", StateType::kSucceed}, {"Fail", StateType::kFail},
+        {"Pass", StateType::kPass},         {"Task", StateType::kTask},
+        {"Choice", StateType::kChoice},     {"Wait", StateType::kWait},
+        {"Succeed", StateType::kSucceed},   {"Fail", StateType::kFail},
         {"Parallel", StateType::kParallel}, {"Map", StateType::kMap}};
     st->type = kTypes.at(s["Type"].get<std::string>());
     st->query_language = s.contains("QueryLanguage") ? QL(s["QueryLanguage"]) : machine_ql;
@@ -313,8 +323,8 @@ class Compiler {
     st->next = s.value("Next", "");
     st->end = s.value("End", false);
     const std::string text = s.dump();
-    st->uses_context = text.find("$$") != std::string::npos ||
-                       text.find("$states.context") != std::string::npos;
+    st->uses_context =
+        text.find("$$") != std::string::npos || text.find("$states.context") != std::string::npos;
     STRATA_ASSIGN_OR_RETURN(st->input_path, Path(s, "InputPath", name));
     STRATA_ASSIGN_OR_RETURN(st->output_path, Path(s, "OutputPath", name));
     STRATA_ASSIGN_OR_RETURN(st->result_path, Path(s, "ResultPath", name));
@@ -326,8 +336,8 @@ class Compiler {
     if (s.contains("Result")) st->result = s["Result"];
 
     if (st->type == StateType::kTask) {
-      st->resource = s["Resource"].is_string() ? s["Resource"].get<std::string>()
-                                               : s["Resource"].dump();
+      st->resource =
+          s["Resource"].is_string() ? s["Resource"].get<std::string>() : s["Resource"].dump();
       STRATA_ASSIGN_OR_RETURN(st->timeout_seconds, Number(s, "TimeoutSeconds", name));
       STRATA_ASSIGN_OR_RETURN(st->heartbeat_seconds, Number(s, "HeartbeatSeconds", name));
       STRATA_ASSIGN_OR_RETURN(st->credentials, Template(s, "Credentials", name, jsonata));
@@ -339,7 +349,8 @@ class Compiler {
         retrier.interval_seconds = r.value("IntervalSeconds", 1.0);
         retrier.max_attempts = r.value("MaxAttempts", 3);
         retrier.backoff_rate = r.value("BackoffRate", 2.0);
-        if (r.contains("MaxDelaySeconds")) retrier.max_delay_seconds = r["MaxDelaySeconds"].get<double>();
+        if (r.contains("MaxDelaySeconds"))
+          retrier.max_delay_seconds = r["MaxDelaySeconds"].get<double>();
         retrier.jitter = r.value("JitterStrategy", "NONE") == "FULL" ? JitterStrategy::kFull
                                                                      : JitterStrategy::kNone;
         st->retry.push_back(std::move(retrier));
@@ -368,7 +379,8 @@ class Compiler {
       if (s.contains("Timestamp")) {
         const std::string& ts = s["Timestamp"].get_ref<const std::string&>();
         if (jsonata && JsonataFenceBody(ts)) {
-          STRATA_ASSIGN_OR_RETURN(st->timestamp_jsonata, Jsonata(s["Timestamp"], Where(name, "Timestamp")));
+          STRATA_ASSIGN_OR_RETURN(st->timestamp_jsonata,
+                                  Jsonata(s["Timestamp"], Where(name, "Timestamp")));
         } else {
           st->timestamp = ts;
         }
@@ -417,7 +429,8 @@ class Compiler {
       STRATA_ASSIGN_OR_RETURN(st->item_selector, Template(s, selector, name, jsonata));
       if (!s.contains("ItemSelector")) st->parameters.reset();  // legacy Parameters = selector
       STRATA_ASSIGN_OR_RETURN(st->max_concurrency, Number(s, "MaxConcurrency", name));
-      STRATA_ASSIGN_OR_RETURN(st->tolerated_failure_count, Number(s, "ToleratedFailureCount", name));
+      STRATA_ASSIGN_OR_RETURN(st->tolerated_failure_count,
+                              Number(s, "ToleratedFailureCount", name));
       STRATA_ASSIGN_OR_RETURN(st->tolerated_failure_percentage,
                               Number(s, "ToleratedFailurePercentage", name));
     }

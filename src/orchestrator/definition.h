@@ -13,11 +13,10 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "orchestrator/intrinsics.h"
@@ -59,7 +58,7 @@ class PayloadTemplate {
   IntrinsicCall intrinsic_;
   JsonataExpr jsonata_;
   std::vector<std::pair<std::string, PayloadTemplate>> members_;  // kObject (keys without .$)
-  std::vector<PayloadTemplate> items_;                             // kArray
+  std::vector<PayloadTemplate> items_;                            // kArray
 };
 
 // InputPath/OutputPath/ResultPath: absent (default "$"), explicit null, or a path.
@@ -82,15 +81,15 @@ struct Retrier {
 struct Catcher {
   std::vector<std::string> error_equals;
   std::string next;
-  OptionalPath result_path;                // JSONPath mode
-  std::optional<PayloadTemplate> output;   // JSONata mode
+  OptionalPath result_path;               // JSONPath mode
+  std::optional<PayloadTemplate> output;  // JSONata mode
   std::optional<PayloadTemplate> assign;
 };
 
 struct ChoiceRule {
   enum class Kind { kAnd, kOr, kNot, kCompare, kCondition };
   Kind kind = Kind::kCompare;
-  std::string op;             // "StringEquals", "IsPresent", ... (without a "Path" suffix)
+  std::string op;              // "StringEquals", "IsPresent", ... (without a "Path" suffix)
   bool value_is_path = false;  // the *Path variants
   JsonPath variable;
   Json value;
@@ -98,7 +97,7 @@ struct ChoiceRule {
   std::vector<ChoiceRule> children;  // And / Or / Not
   JsonataExpr condition;             // JSONata "Condition"
   std::optional<bool> condition_literal;
-  std::string next;                  // top-level rules only
+  std::string next;  // top-level rules only
   std::optional<PayloadTemplate> assign;
 };
 

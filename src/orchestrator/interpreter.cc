@@ -11,31 +11,50 @@ namespace strata::orchestrator {
 
 std::string_view ExecutionStatusName(ExecutionStatus status) {
   switch (status) {
-    case ExecutionStatus::kSucceeded: return "SUCCEEDED";
-    case ExecutionStatus::kFailed: return "FAILED";
-    case ExecutionStatus::kAborted: return "ABORTED";
+    case ExecutionStatus::kSucceeded:
+      return "SUCCEEDED";
+    case ExecutionStatus::kFailed:
+      return "FAILED";
+    case ExecutionStatus::kAborted:
+      return "ABORTED";
   }
   return "?";
 }
 
 std::string_view EventTypeName(EventType type) {
   switch (type) {
-    case EventType::kExecutionStarted: return "ExecutionStarted";
-    case EventType::kExecutionSucceeded: return "ExecutionSucceeded";
-    case EventType::kExecutionFailed: return "ExecutionFailed";
-    case EventType::kExecutionAborted: return "ExecutionAborted";
-    case EventType::kStateEntered: return "StateEntered";
-    case EventType::kStateExited: return "StateExited";
-    case EventType::kStateFailed: return "StateFailed";
-    case EventType::kTaskStarted: return "TaskStarted";
-    case EventType::kTaskSucceeded: return "TaskSucceeded";
-    case EventType::kTaskFailed: return "TaskFailed";
-    case EventType::kRetryScheduled: return "RetryScheduled";
-    case EventType::kErrorCaught: return "ErrorCaught";
-    case EventType::kIterationStarted: return "IterationStarted";
-    case EventType::kIterationSucceeded: return "IterationSucceeded";
-    case EventType::kIterationFailed: return "IterationFailed";
-    case EventType::kWaitStarted: return "WaitStarted";
+    case EventType::kExecutionStarted:
+      return "ExecutionStarted";
+    case EventType::kExecutionSucceeded:
+      return "ExecutionSucceeded";
+    case EventType::kExecutionFailed:
+      return "ExecutionFailed";
+    case EventType::kExecutionAborted:
+      return "ExecutionAborted";
+    case EventType::kStateEntered:
+      return "StateEntered";
+    case EventType::kStateExited:
+      return "StateExited";
+    case EventType::kStateFailed:
+      return "StateFailed";
+    case EventType::kTaskStarted:
+      return "TaskStarted";
+    case EventType::kTaskSucceeded:
+      return "TaskSucceeded";
+    case EventType::kTaskFailed:
+      return "TaskFailed";
+    case EventType::kRetryScheduled:
+      return "RetryScheduled";
+    case EventType::kErrorCaught:
+      return "ErrorCaught";
+    case EventType::kIterationStarted:
+      return "IterationStarted";
+    case EventType::kIterationSucceeded:
+      return "IterationSucceeded";
+    case EventType::kIterationFailed:
+      return "IterationFailed";
+    case EventType::kWaitStarted:
+      return "WaitStarted";
   }
   return "?";
 }
@@ -168,7 +187,8 @@ Json Execution::BuildContext(const State& state, const Frame& frame, int retry_c
        {{"EnteredTime", FormatTimestampMicros(entered_micros)},
         {"Name", state.name},
         {"RetryCount", retry_count}}},
-      {"StateMachine", {{"Id", options_.state_machine_name}, {"Name", options_.state_machine_name}}},
+      {"StateMachine",
+       {{"Id", options_.state_machine_name}, {"Name", options_.state_machine_name}}},
   };
   if (frame.map_item) ctx["Map"] = {{"Item", *frame.map_item}};
   return ctx;
@@ -313,7 +333,8 @@ bool Execution::TryCatch(const State& st, const Json& raw_input, const Failure& 
 Outcome Execution::FinishJsonPath(const State& st, const Json& raw_input, Json result,
                                   const Frame& frame, const Json* context, bool has_result) {
   if (st.result_selector) {
-    auto sel = st.result_selector->Evaluate(Scope(result, context, frame), impl_.options.intrinsics);
+    auto sel =
+        st.result_selector->Evaluate(Scope(result, context, frame), impl_.options.intrinsics);
     if (!sel.ok()) return Outcome::Fail(FailureFromStatus(sel.status(), "States.IntrinsicFailure"));
     result = std::move(sel).value();
   }
@@ -335,7 +356,8 @@ Outcome Execution::FinishJsonPath(const State& st, const Json& raw_input, Json r
         }
         output = raw_input;
         Status s = st.result_path.path.Assign(output, std::move(result));
-        if (!s.ok()) return Outcome::Fail(MakeFailure("States.ResultPathMatchFailure", s.message()));
+        if (!s.ok())
+          return Outcome::Fail(MakeFailure("States.ResultPathMatchFailure", s.message()));
         break;
     }
   }
@@ -347,9 +369,10 @@ Outcome Execution::FinishJsonPath(const State& st, const Json& raw_input, Json r
     case OptionalPath::Mode::kPath: {
       auto v = st.output_path.path.Evaluate(Scope(output, context, frame));
       if (!v.ok()) {
-        return Outcome::Fail(MakeFailure(
-            "States.Runtime", "Invalid path '" + st.output_path.path.text() +
-                                  "' : No results for path: $['" + st.output_path.path.text() + "']"));
+        return Outcome::Fail(MakeFailure("States.Runtime", "Invalid path '" +
+                                                               st.output_path.path.text() +
+                                                               "' : No results for path: $['" +
+                                                               st.output_path.path.text() + "']"));
       }
       return Outcome::Success(std::move(v).value());
     }
@@ -364,12 +387,14 @@ Outcome Execution::FinishJsonata(const State& st, const Json& raw_input, const J
     Json b = Bindings(frame, raw_input, context, &result, nullptr);
     if (st.output) {
       auto v = st.output->EvaluateJsonata(b);
-      if (!v.ok()) return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
+      if (!v.ok())
+        return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
       output = v->value_or(Json(nullptr));
     }
     if (st.assign) {
       auto v = st.assign->EvaluateJsonata(b);
-      if (!v.ok()) return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
+      if (!v.ok())
+        return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
       if (*v && (*v)->is_object()) {
         for (auto it = (*v)->begin(); it != (*v)->end(); ++it) frame.variables[it.key()] = *it;
       }
@@ -399,10 +424,10 @@ Outcome Execution::ExecuteState(const State& st, const Json& raw_input, Frame& f
       case OptionalPath::Mode::kPath: {
         auto v = st.input_path.path.Evaluate(Scope(raw_input, context, frame));
         if (!v.ok()) {
-          return Outcome::Fail(MakeFailure(
-              "States.Runtime", "Invalid path '" + st.input_path.path.text() +
-                                    "' : No results for path: $['" + st.input_path.path.text() +
-                                    "']"));
+          return Outcome::Fail(MakeFailure("States.Runtime", "Invalid path '" +
+                                                                 st.input_path.path.text() +
+                                                                 "' : No results for path: $['" +
+                                                                 st.input_path.path.text() + "']"));
         }
         input = std::move(v).value();
         break;
@@ -453,7 +478,8 @@ Outcome Execution::ExecuteState(const State& st, const Json& raw_input, Frame& f
       if (jsonata && st.arguments) {
         Json b = Bindings(frame, raw_input, context, nullptr, nullptr);
         auto v = st.arguments->EvaluateJsonata(b);
-        if (!v.ok()) return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
+        if (!v.ok())
+          return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
         input = v->value_or(Json(nullptr));
       }
       Outcome o = st.type == StateType::kTask       ? RunTask(st, input, frame, context)

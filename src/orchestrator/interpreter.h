@@ -45,9 +45,9 @@ struct InterpreterOptions {
 };
 
 struct RunOptions {
-  std::string execution_id = "exec";  // $$.Execution.Id and in every event
-  std::string execution_name;         // $$.Execution.Name (defaults to the id)
-  std::string state_machine_name;     // $$.StateMachine.Name
+  std::string execution_id = "exec";      // $$.Execution.Id and in every event
+  std::string execution_name;             // $$.Execution.Name (defaults to the id)
+  std::string state_machine_name;         // $$.StateMachine.Name
   ExecutionObserver* observer = nullptr;  // not owned
   // Cancel to abort the execution: running tasks see their token fire.
   CancellationToken cancel;
@@ -64,8 +64,8 @@ struct ExecutionResult {
   Json output;                       // SUCCEEDED only
   std::optional<std::string> error;  // FAILED: may be absent (a Fail state without Error)
   std::optional<std::string> cause;
-  std::string failed_state;          // FAILED: the top-level state that failed (for resume)
-  Json failed_state_input;           //   and the input it had
+  std::string failed_state;  // FAILED: the top-level state that failed (for resume)
+  Json failed_state_input;   //   and the input it had
 };
 
 class Interpreter {

@@ -116,8 +116,8 @@ class Execution {
   Outcome FinishJsonPath(const State& st, const Json& raw_input, Json result, const Frame& frame,
                          const Json* context, bool has_result);
   // JSONata post-processing: Output (default `result`) and Assign.
-  Outcome FinishJsonata(const State& st, const Json& raw_input, const Json& result,
-                        Frame& frame, const Json* context);
+  Outcome FinishJsonata(const State& st, const Json& raw_input, const Json& result, Frame& frame,
+                        const Json* context);
   bool TryCatch(const State& st, const Json& raw_input, const Failure& failure, Frame& frame,
                 Json& output, std::string& next);
 

@@ -46,7 +46,8 @@ Result<std::optional<double>> ResolveNumber(const DynamicNumber& n, const PathSc
   } else if (n.jsonata) {
     auto r = n.jsonata->Evaluate(bindings);
     if (!r.ok()) return r.status();
-    if (!r->has_value()) return Status::InvalidArgument(std::string(field) + " evaluated to nothing");
+    if (!r->has_value())
+      return Status::InvalidArgument(std::string(field) + " evaluated to nothing");
     v = std::move(**r);
   } else {
     return std::optional<double>();
@@ -101,8 +102,8 @@ Outcome Execution::WithRetry(const State& st, Frame& frame,
 Outcome Execution::RunTask(const State& st, const Json& input, Frame& frame, const Json* context) {
   TaskExecutor* executor = impl_.options.executor;
   if (executor == nullptr) {
-    return Outcome::Fail(MakeFailure("States.TaskFailed", "no task executor is configured for '" +
-                                                              st.resource + "'"));
+    return Outcome::Fail(MakeFailure("States.TaskFailed",
+                                     "no task executor is configured for '" + st.resource + "'"));
   }
   PathScope scope = Scope(input, context, frame);
   Json bindings = st.query_language == QueryLanguage::kJsonata
@@ -111,12 +112,14 @@ Outcome Execution::RunTask(const State& st, const Json& input, Frame& frame, con
   auto timeout = ResolveNumber(st.timeout_seconds, scope, bindings, "TimeoutSeconds");
   if (!timeout.ok()) return Outcome::Fail(FailureFromStatus(timeout.status(), "States.Runtime"));
   auto heartbeat = ResolveNumber(st.heartbeat_seconds, scope, bindings, "HeartbeatSeconds");
-  if (!heartbeat.ok()) return Outcome::Fail(FailureFromStatus(heartbeat.status(), "States.Runtime"));
+  if (!heartbeat.ok())
+    return Outcome::Fail(FailureFromStatus(heartbeat.status(), "States.Runtime"));
   Json credentials;
   if (st.credentials) {
     if (st.query_language == QueryLanguage::kJsonata) {
       auto v = st.credentials->EvaluateJsonata(bindings);
-      if (!v.ok()) return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
+      if (!v.ok())
+        return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
       credentials = v->value_or(Json(nullptr));
     } else {
       auto v = st.credentials->Evaluate(scope, impl_.options.intrinsics);
@@ -148,19 +151,21 @@ Outcome Execution::RunTask(const State& st, const Json& input, Frame& frame, con
     std::vector<int64_t> timers;
     if (*timeout) {
       int64_t deadline = started + static_cast<int64_t>(**timeout * 1e6);
-      timers.push_back(impl_.watchdog.Add([deadline] { return deadline; }, [&] {
-        int none = 0;
-        expired.compare_exchange_strong(none, 1);
-        cancel.Cancel("task timed out");
-      }));
+      timers.push_back(impl_.watchdog.Add([deadline] { return deadline; },
+                                          [&] {
+                                            int none = 0;
+                                            expired.compare_exchange_strong(none, 1);
+                                            cancel.Cancel("task timed out");
+                                          }));
     }
     if (*heartbeat) {
       int64_t hb = static_cast<int64_t>(**heartbeat * 1e6);
-      timers.push_back(impl_.watchdog.Add([&ctx, hb] { return ctx.last_heartbeat() + hb; }, [&] {
-        int none = 0;
-        expired.compare_exchange_strong(none, 2);
-        cancel.Cancel("task heartbeat timed out");
-      }));
+      timers.push_back(impl_.watchdog.Add([&ctx, hb] { return ctx.last_heartbeat() + hb; },
+                                          [&] {
+                                            int none = 0;
+                                            expired.compare_exchange_strong(none, 2);
+                                            cancel.Cancel("task heartbeat timed out");
+                                          }));
     }
     if (Observing()) {
       ExecutionEvent e;
@@ -178,12 +183,12 @@ Outcome Execution::RunTask(const State& st, const Json& input, Frame& frame, con
 
     Outcome out;
     if (expired == 1) {
-      out = Outcome::Fail(MakeFailure("States.Timeout", "Task timed out after " +
-                                                            Json(**timeout).dump() + " seconds"));
+      out = Outcome::Fail(MakeFailure(
+          "States.Timeout", "Task timed out after " + Json(**timeout).dump() + " seconds"));
     } else if (expired == 2) {
-      out = Outcome::Fail(MakeFailure("States.HeartbeatTimeout", "No heartbeat within " +
-                                                                     Json(**heartbeat).dump() +
-                                                                     " seconds"));
+      out = Outcome::Fail(
+          MakeFailure("States.HeartbeatTimeout",
+                      "No heartbeat within " + Json(**heartbeat).dump() + " seconds"));
     } else if (frame.cancel.IsCancelled()) {
       return Outcome::Abort(frame.cancel.Reason());
     } else if (r.ok) {
@@ -268,17 +273,19 @@ Outcome Execution::RunMap(const State& st, const Json& input, Frame& frame, cons
     items = input;
   }
   if (!items.is_array()) {
-    return Outcome::Fail(MakeFailure("States.Runtime",
-                                     "Map state '" + st.name + "' items must be an array, got " +
-                                         std::string(items.type_name())));
+    return Outcome::Fail(MakeFailure("States.Runtime", "Map state '" + st.name +
+                                                           "' items must be an array, got " +
+                                                           std::string(items.type_name())));
   }
   PathScope scope = Scope(input, context, frame);
   auto max_conc = ResolveNumber(st.max_concurrency, scope, bindings, "MaxConcurrency");
   if (!max_conc.ok()) return Outcome::Fail(FailureFromStatus(max_conc.status(), "States.Runtime"));
-  auto tol_count = ResolveNumber(st.tolerated_failure_count, scope, bindings, "ToleratedFailureCount");
-  if (!tol_count.ok()) return Outcome::Fail(FailureFromStatus(tol_count.status(), "States.Runtime"));
-  auto tol_pct = ResolveNumber(st.tolerated_failure_percentage, scope, bindings,
-                               "ToleratedFailurePercentage");
+  auto tol_count =
+      ResolveNumber(st.tolerated_failure_count, scope, bindings, "ToleratedFailureCount");
+  if (!tol_count.ok())
+    return Outcome::Fail(FailureFromStatus(tol_count.status(), "States.Runtime"));
+  auto tol_pct =
+      ResolveNumber(st.tolerated_failure_percentage, scope, bindings, "ToleratedFailurePercentage");
   if (!tol_pct.ok()) return Outcome::Fail(FailureFromStatus(tol_pct.status(), "States.Runtime"));
   const bool tolerate = tol_count->has_value() || tol_pct->has_value();
   const size_t n = items.size();
@@ -307,13 +314,13 @@ Outcome Execution::RunMap(const State& st, const Json& input, Frame& frame, cons
             const Json* ictx = item_ctx ? &*item_ctx : nullptr;
             Status selector_status;
             if (jsonata) {
-              auto v = st.item_selector->EvaluateJsonata(
-                  Bindings(child, input, ictx, nullptr, nullptr));
+              auto v =
+                  st.item_selector->EvaluateJsonata(Bindings(child, input, ictx, nullptr, nullptr));
               if (v.ok()) item_input = v->value_or(Json(nullptr));
               selector_status = v.status();
             } else {
-              auto v = st.item_selector->Evaluate(Scope(input, ictx, child),
-                                                  impl_.options.intrinsics);
+              auto v =
+                  st.item_selector->Evaluate(Scope(input, ictx, child), impl_.options.intrinsics);
               if (v.ok()) item_input = std::move(v).value();
               selector_status = v.status();
             }
@@ -322,9 +329,9 @@ Outcome Execution::RunMap(const State& st, const Json& input, Frame& frame, cons
               if (!fan.first_failure) {
                 fan.first_failure = i;
                 failures.resize(n);
-                failures[i] = FailureFromStatus(
-                    selector_status,
-                    jsonata ? "States.QueryEvaluationError" : "States.IntrinsicFailure");
+                failures[i] =
+                    FailureFromStatus(selector_status, jsonata ? "States.QueryEvaluationError"
+                                                               : "States.IntrinsicFailure");
               }
               stop = true;
               return;
@@ -361,12 +368,12 @@ Outcome Execution::RunMap(const State& st, const Json& input, Frame& frame, cons
     if (fan.first_failure) return Outcome::Fail(failures[*fan.first_failure]);
     if (tolerate && fan.failures > 0) {
       bool over = (*tol_count && static_cast<double>(fan.failures) > **tol_count) ||
-                  (*tol_pct && 100.0 * static_cast<double>(fan.failures) / static_cast<double>(n) >
-                                   **tol_pct);
+                  (*tol_pct &&
+                   100.0 * static_cast<double>(fan.failures) / static_cast<double>(n) > **tol_pct);
       if (over) {
-        return Outcome::Fail(MakeFailure("States.ExceedToleratedFailureThreshold",
-                                         std::to_string(fan.failures) + " of " + std::to_string(n) +
-                                             " iterations failed"));
+        return Outcome::Fail(MakeFailure(
+            "States.ExceedToleratedFailureThreshold",
+            std::to_string(fan.failures) + " of " + std::to_string(n) + " iterations failed"));
       }
     }
     return Outcome::Success(std::move(out));
@@ -389,9 +396,9 @@ Outcome Execution::RunWait(const State& st, const Json& input, Frame& frame, con
     } else if (st.timestamp_path) {
       auto v = st.timestamp_path->Evaluate(Scope(input, context, frame));
       if (!v.ok() || !v->is_string()) {
-        return Outcome::Fail(MakeFailure("States.Runtime", "TimestampPath '" +
-                                                               st.timestamp_path->text() +
-                                                               "' must select a timestamp string"));
+        return Outcome::Fail(MakeFailure(
+            "States.Runtime",
+            "TimestampPath '" + st.timestamp_path->text() + "' must select a timestamp string"));
       }
       ts = v->get<std::string>();
     } else if (st.timestamp_jsonata) {
@@ -403,7 +410,8 @@ Outcome Execution::RunWait(const State& st, const Json& input, Frame& frame, con
       ts = (*v)->get<std::string>();
     }
     auto when = ParseTimestampMicros(ts);
-    if (!when) return Outcome::Fail(MakeFailure("States.Runtime", "invalid timestamp '" + ts + "'"));
+    if (!when)
+      return Outcome::Fail(MakeFailure("States.Runtime", "invalid timestamp '" + ts + "'"));
     delay = std::max<int64_t>(0, *when - Now());
   }
   if (Observing()) {
@@ -415,7 +423,8 @@ Outcome Execution::RunWait(const State& st, const Json& input, Frame& frame, con
     e.delay_micros = delay;
     Emit(std::move(e));
   }
-  if (!SleepCancellable(impl_.clock, delay, frame.cancel)) return Outcome::Abort(frame.cancel.Reason());
+  if (!SleepCancellable(impl_.clock, delay, frame.cancel))
+    return Outcome::Abort(frame.cancel.Reason());
   return Outcome::Success(input);
 }
 
@@ -429,10 +438,11 @@ Outcome Execution::RunChoice(const State& st, const Json& input, Frame& frame, c
         matched = *rule.condition_literal;
       } else {
         auto v = rule.condition.Evaluate(Bindings(frame, input, context, nullptr, nullptr));
-        if (!v.ok()) return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
+        if (!v.ok())
+          return Outcome::Fail(FailureFromStatus(v.status(), "States.QueryEvaluationError"));
         if (!v->has_value() || !(*v)->is_boolean()) {
-          return Outcome::Fail(MakeFailure("States.QueryEvaluationError",
-                                           "Condition must evaluate to a boolean"));
+          return Outcome::Fail(
+              MakeFailure("States.QueryEvaluationError", "Condition must evaluate to a boolean"));
         }
         matched = (*v)->get<bool>();
       }
@@ -450,9 +460,9 @@ Outcome Execution::RunChoice(const State& st, const Json& input, Frame& frame, c
     next = st.default_next;
     return Outcome::Success(input);
   }
-  return Outcome::Fail(MakeFailure("States.NoChoiceMatched",
-                                   "No Choice rule matched and there is no Default in state '" +
-                                       st.name + "'"));
+  return Outcome::Fail(
+      MakeFailure("States.NoChoiceMatched",
+                  "No Choice rule matched and there is no Default in state '" + st.name + "'"));
 }
 
 Outcome Execution::RunFail(const State& st, const Json& input, Frame& frame, const Json* context) {
@@ -465,7 +475,8 @@ Outcome Execution::RunFail(const State& st, const Json& input, Frame& frame, con
     Json v;
     if (jsonata) {
       auto r = t->EvaluateJsonata(Bindings(frame, input, context, nullptr, nullptr));
-      if (!r.ok()) return Outcome::Fail(FailureFromStatus(r.status(), "States.QueryEvaluationError"));
+      if (!r.ok())
+        return Outcome::Fail(FailureFromStatus(r.status(), "States.QueryEvaluationError"));
       if (!r->has_value()) continue;
       v = std::move(**r);
     } else {

@@ -2,12 +2,12 @@
 // catch, timeouts, heartbeats, cancellation, Map concurrency and scale, events, resume.
 #include "orchestrator/interpreter.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "orchestrator/choice.h"
 #include "orchestrator/loader.h"
@@ -82,8 +82,8 @@ struct Harness {
 TEST(Interpreter, TaskIoProcessing) {
   Harness h([](const TaskRequest& r, TaskContext&) {
     EXPECT_EQ(r.resource, "strata:command");
-    return TaskResult::Success({{"sum", r.input["a"].get<int>() + r.input["b"].get<int>()},
-                                {"noise", 1}});
+    return TaskResult::Success(
+        {{"sum", r.input["a"].get<int>() + r.input["b"].get<int>()}, {"noise", 1}});
   });
   auto m = Machine(R"J({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"strata:command",
       "InputPath":"$.args","Parameters":{"a.$":"$.x","b":2},
@@ -163,7 +163,8 @@ TEST(Interpreter, FullJitterStaysWithinBounds) {
   RunOptions ro;
   ro.observer = &rec;
   auto machine = Machine(RetryMachine(R"J(,"JitterStrategy":"FULL")J"));
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(interp.Run(*machine, 1, ro).status, ExecutionStatus::kSucceeded);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(interp.Run(*machine, 1, ro).status, ExecutionStatus::kSucceeded);
   const int64_t caps[] = {2'000'000, 6'000'000, 10'000'000, 10'000'000};
   auto retries = rec.OfType(EventType::kRetryScheduled);
   ASSERT_EQ(retries.size(), 80u);
@@ -332,8 +333,9 @@ TEST(Interpreter, TenThousandItemMapUsesBoundedThreads) {
 
 TEST(Interpreter, MapFailureFailsFastAndToleranceCounts) {
   Harness h([](const TaskRequest& r, TaskContext&) {
-    return r.input.get<int>() % 5 == 4 ? TaskResult::Failure("Bad", std::to_string(r.input.get<int>()))
-                                       : TaskResult::Success(r.input);
+    return r.input.get<int>() % 5 == 4
+               ? TaskResult::Failure("Bad", std::to_string(r.input.get<int>()))
+               : TaskResult::Success(r.input);
   });
   Json items = Json::array();
   for (int i = 0; i < 10; ++i) items.push_back(i);
@@ -343,7 +345,8 @@ TEST(Interpreter, MapFailureFailsFastAndToleranceCounts) {
 
   auto tolerant = [](int count) {
     return R"J({"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
-      "ToleratedFailureCount":)J" + std::to_string(count) + R"J(,"ItemProcessor":{"StartAt":"T",
+      "ToleratedFailureCount":)J" +
+           std::to_string(count) + R"J(,"ItemProcessor":{"StartAt":"T",
       "States":{"T":{"Type":"Task","Resource":"strata:command","End":true}}},"End":true}}})J";
   };
   auto ok = h.Run(*Machine(tolerant(2)), {{"items", items}});
@@ -403,7 +406,8 @@ TEST(Choice, OperatorsAndErrors) {
   EXPECT_EQ(h.Run(*m, {{"s", "log-1.csv"}}).output, "A");
   EXPECT_EQ(h.Run(*m, {{"s", 1}, {"t", "2021-05-01T10:00:00+02:00"}, {"n", 5}, {"min", 3}}).output,
             "B");
-  EXPECT_EQ(h.Run(*m, {{"s", "x"}, {"t", "2019-01-01T00:00:00Z"}, {"n", 5}, {"min", 3}}).output, "D");
+  EXPECT_EQ(h.Run(*m, {{"s", "x"}, {"t", "2019-01-01T00:00:00Z"}, {"n", 5}, {"min", 3}}).output,
+            "D");
   EXPECT_EQ(h.Run(*m, {{"s", "x"}, {"t", "x"}, {"n", 1}, {"min", 3}, {"x", 1}}).output, "E");
   auto missing = h.Run(*m, {{"s", "x"}});  // $.t is missing: a runtime error, as in AWS
   EXPECT_EQ(missing.error, "States.Runtime");

@@ -31,8 +31,8 @@ using NodePtr = std::shared_ptr<const Node>;
 enum ArgType : unsigned { kStr = 1, kNum = 2, kBool = 4, kNull = 8, kAny = 15 };
 struct Signature {
   size_t min_args;
-  size_t max_args;                // SIZE_MAX for variadic
-  std::vector<unsigned> types;    // per position; the last entry repeats
+  size_t max_args;              // SIZE_MAX for variadic
+  std::vector<unsigned> types;  // per position; the last entry repeats
 };
 
 const std::map<std::string, Signature, std::less<>>& Signatures() {
@@ -303,11 +303,13 @@ Status RequireInt(std::string_view fn, const Json& v, const char* what) {
 Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicEnv& env) {
   const std::string& fn = call.function;
   auto need_array = [&](size_t i) -> Status {
-    if (!a[i].is_array()) return Fail(fn, "argument " + std::to_string(i + 1) + " must be an array");
+    if (!a[i].is_array())
+      return Fail(fn, "argument " + std::to_string(i + 1) + " must be an array");
     return Status::OK();
   };
   auto need_string = [&](size_t i) -> Status {
-    if (!a[i].is_string()) return Fail(fn, "argument " + std::to_string(i + 1) + " must be a string");
+    if (!a[i].is_string())
+      return Fail(fn, "argument " + std::to_string(i + 1) + " must be a string");
     return Status::OK();
   };
   if (fn == "Format") {

@@ -40,7 +40,8 @@ TEST(Intrinsics, ArraysAndRanges) {
   EXPECT_EQ(Ok("States.ArrayGetItem($.a, 1)", {{"a", {4, 5}}}), 5);
   EXPECT_FALSE(Call("States.ArrayGetItem($.a, 2)", {{"a", {4, 5}}}).ok());
   EXPECT_EQ(Ok("States.ArrayLength($.a)", {{"a", Json::array()}}), 0);
-  EXPECT_EQ(Ok("States.ArrayUnique($.a)", {{"a", {1, 1.0, "1", 2, 1}}}), Json::parse(R"J([1,"1",2])J"));
+  EXPECT_EQ(Ok("States.ArrayUnique($.a)", {{"a", {1, 1.0, "1", 2, 1}}}),
+            Json::parse(R"J([1,"1",2])J"));
   EXPECT_EQ(Ok("States.ArrayContains($.a, $.v)", {{"a", {{{"x", 1}}}}, {"v", {{"x", 1}}}}), true);
 }
 
@@ -65,10 +66,10 @@ TEST(Intrinsics, MathAndMerge) {
   EXPECT_EQ(Ok("States.MathAdd(2.5, 0)"), 3);
   EXPECT_EQ(Ok("States.MathAdd(States.ArrayLength($.a), -1)", {{"a", {1, 2}}}), 1);
   EXPECT_EQ(Ok("States.JsonMerge($.a, $.b, false)",
-                {{"a", {{"x", {{"p", 1}}}, {"y", 1}}}, {"b", {{"x", {{"q", 2}}}}}}),
+               {{"a", {{"x", {{"p", 1}}}, {"y", 1}}}, {"b", {{"x", {{"q", 2}}}}}}),
             Json::parse(R"J({"x":{"q":2},"y":1})J"));
   EXPECT_EQ(Ok("States.JsonMerge($.a, $.b, true)",
-                {{"a", {{"x", {{"p", 1}}}}}, {"b", {{"x", {{"q", 2}}}}}}),
+               {{"a", {{"x", {{"p", 1}}}}}, {"b", {{"x", {{"q", 2}}}}}}),
             Json::parse(R"J({"x":{"p":1,"q":2}})J"));
   for (int i = 0; i < 50; ++i) {
     Json r = Ok("States.MathRandom(3, 6)");
@@ -82,13 +83,12 @@ TEST(Intrinsics, MathAndMerge) {
 }
 
 TEST(Intrinsics, CompileTimeErrors) {
-  for (const char* bad : {"States.MathAdd(1,'-1')", "States.Nope(1)", "States.Format()",
-                          "States.ArrayLength($.a, 1)", "States.Array(1", "States.Format('x' 1)",
-                          "States.UUID(1)", "States.Array($.a[)"}) {
+  for (const char* bad :
+       {"States.MathAdd(1,'-1')", "States.Nope(1)", "States.Format()", "States.ArrayLength($.a, 1)",
+        "States.Array(1", "States.Format('x' 1)", "States.UUID(1)", "States.Array($.a[)"}) {
     EXPECT_FALSE(IntrinsicCall::Parse(bad).ok()) << bad;
   }
-  EXPECT_TRUE(IntrinsicCall::Parse(
-                  "States.ArrayGetItem($.r[?(@.k == FooBar)].v, 0)").ok());
+  EXPECT_TRUE(IntrinsicCall::Parse("States.ArrayGetItem($.r[?(@.k == FooBar)].v, 0)").ok());
   auto missing = Call("States.ArrayLength($.nope)");
   EXPECT_TRUE(missing.status().IsNotFound());  // reported as States.Runtime
 }

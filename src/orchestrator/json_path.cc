@@ -1,12 +1,12 @@
 #include "orchestrator/json_path.h"
 
-#include "orchestrator/posix_regex.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <functional>
 #include <utility>
+
+#include "orchestrator/posix_regex.h"
 
 namespace strata::orchestrator {
 
@@ -24,12 +24,12 @@ struct JsonPath::Expr {
 struct JsonPath::Segment {
   enum class Kind { kChild, kIndex, kWildcard, kSlice, kUnion, kFilter, kScript, kDescend };
   Kind kind = Kind::kChild;
-  std::string name;                  // kChild
-  int64_t index = 0;                 // kIndex
-  std::optional<int64_t> start, end;  // kSlice
-  int64_t step = 1;                  // kSlice
-  std::vector<Json> keys;            // kUnion: strings (members) or integers (indices)
-  std::shared_ptr<const Expr> expr;  // kFilter / kScript
+  std::string name;                      // kChild
+  int64_t index = 0;                     // kIndex
+  std::optional<int64_t> start, end;     // kSlice
+  int64_t step = 1;                      // kSlice
+  std::vector<Json> keys;                // kUnion: strings (members) or integers (indices)
+  std::shared_ptr<const Expr> expr;      // kFilter / kScript
   std::shared_ptr<const Segment> inner;  // kDescend: what to match at every depth
 };
 
@@ -56,9 +56,7 @@ class Parser {
                                    std::string(what) + " at offset " + std::to_string(pos_));
   }
   bool AtEnd() const { return pos_ >= s_.size(); }
-  char Peek(size_t ahead = 0) const {
-    return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0';
-  }
+  char Peek(size_t ahead = 0) const { return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0'; }
   bool Consume(std::string_view token) {
     if (s_.substr(pos_, token.size()) == token) {
       pos_ += token.size();
@@ -536,8 +534,7 @@ void Apply(const SegmentList& segs, size_t i, const Json& node, const Json& root
     out.push_back(&node);
     return;
   }
-  ApplyOne(*segs[i], node, root,
-           [&](const Json& child) { Apply(segs, i + 1, child, root, out); });
+  ApplyOne(*segs[i], node, root, [&](const Json& child) { Apply(segs, i + 1, child, root, out); });
 }
 
 }  // namespace
@@ -624,8 +621,8 @@ Status JsonPath::Assign(Json& document, Json value) const {
     if (seg->kind == Segment::Kind::kChild) {
       if (node->is_null()) *node = Json::object();
       if (!node->is_object()) {
-        return Status::FailedPrecondition("Unable to apply ResultPath '" + text_ +
-                                          "': '" + seg->name + "' is not inside an object");
+        return Status::FailedPrecondition("Unable to apply ResultPath '" + text_ + "': '" +
+                                          seg->name + "' is not inside an object");
       }
       node = &(*node)[seg->name];
     } else {

@@ -108,8 +108,8 @@ std::optional<Json> Jsonata(const std::string& expr, const Json& bindings = Json
 TEST(Jsonata, SyntaxAcceptsTheFullGrammar) {
   for (const char* ok : {"1+2", "$sum($states.input.numbers)", "a.b[c = 'x']{'k': $sum(v)}",
                          "($x := 1; $y := $x + 1; $y)", "function($v) { $v > 0 ? $v : null }",
-                         "$match($s, /^[a-z]+\\.x$/i)", "$a ~> $f(?)", "[1..5]", "**.x",
-                         "$.a", "x ? y", "| $ | {'a': 1} |", "a^(>b)", "$not(null in [1])"}) {
+                         "$match($s, /^[a-z]+\\.x$/i)", "$a ~> $f(?)", "[1..5]", "**.x", "$.a",
+                         "x ? y", "| $ | {'a': 1} |", "a^(>b)", "$not(null in [1])"}) {
     EXPECT_TRUE(JsonataExpr::Parse(ok).ok()) << ok << ": " << JsonataExpr::Parse(ok).status();
   }
   for (const char* bad : {"420.", "10 + * 2", "$.store.book[?(@.price < 10)].title",

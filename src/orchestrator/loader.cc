@@ -2,13 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "orchestrator/posix_regex.h"
-
 #include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <vector>
+
+#include "orchestrator/posix_regex.h"
 
 namespace strata::orchestrator {
 namespace {
@@ -16,9 +16,12 @@ namespace {
 std::string EscapePointerToken(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -246,8 +249,8 @@ Result<std::shared_ptr<const StateMachine>> LoadDefinitionFile(const std::string
   if (in.bad()) return Status::IOError("cannot read '" + path + "'");
   DefinitionFormat format = DefinitionFormat::kAuto;
   auto ends_with = [&](std::string_view suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(),
-                                                        suffix.size(), suffix) == 0;
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (ends_with(".json")) format = DefinitionFormat::kJson;
   if (ends_with(".yaml") || ends_with(".yml")) format = DefinitionFormat::kYaml;

@@ -10,13 +10,26 @@ std::string TranslateEscapes(std::string_view p) {
       char c = p[i + 1];
       const char* rep = nullptr;
       switch (c) {
-        case 'd': rep = "[0-9]"; break;
-        case 'D': rep = "[^0-9]"; break;
-        case 'w': rep = "[A-Za-z0-9_]"; break;
-        case 'W': rep = "[^A-Za-z0-9_]"; break;
-        case 's': rep = "[[:space:]]"; break;
-        case 'S': rep = "[^[:space:]]"; break;
-        default: break;
+        case 'd':
+          rep = "[0-9]";
+          break;
+        case 'D':
+          rep = "[^0-9]";
+          break;
+        case 'w':
+          rep = "[A-Za-z0-9_]";
+          break;
+        case 'W':
+          rep = "[^A-Za-z0-9_]";
+          break;
+        case 's':
+          rep = "[[:space:]]";
+          break;
+        case 'S':
+          rep = "[^[:space:]]";
+          break;
+        default:
+          break;
       }
       if (rep != nullptr) {
         out += rep;

@@ -64,9 +64,8 @@ CancellationSource::CancellationSource(const CancellationToken& parent) : Cancel
     } else {
       // Drop children that are gone so long-lived parents do not grow without bound.
       auto& kids = parent.state_->children;
-      std::erase_if(kids, [](const std::weak_ptr<CancellationToken::State>& w) {
-        return w.expired();
-      });
+      std::erase_if(kids,
+                    [](const std::weak_ptr<CancellationToken::State>& w) { return w.expired(); });
       kids.push_back(state_);
       return;
     }

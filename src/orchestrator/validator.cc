@@ -28,37 +28,60 @@ using validator_internal::Where;
 
 const std::set<std::string>& AllowedFields(std::string_view type, bool jsonata) {
   static const auto* table = new std::map<std::string, std::set<std::string>>{
-      {"Pass/P", {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result",
-                  "Assign"}},
+      {"Pass/P",
+       {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign"}},
       {"Pass/J", {"Next", "End", "Output", "Assign"}},
-      {"Task/P", {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-                  "ResultSelector", "Resource", "TimeoutSeconds", "TimeoutSecondsPath",
-                  "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials",
-                  "Assign"}},
-      {"Task/J", {"Next", "End", "Resource", "Arguments", "Output", "Assign", "TimeoutSeconds",
-                  "HeartbeatSeconds", "Retry", "Catch", "Credentials"}},
+      {"Task/P",
+       {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
+        "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
+        "HeartbeatSecondsPath", "Retry", "Catch", "Credentials", "Assign"}},
+      {"Task/J",
+       {"Next", "End", "Resource", "Arguments", "Output", "Assign", "TimeoutSeconds",
+        "HeartbeatSeconds", "Retry", "Catch", "Credentials"}},
       {"Choice/P", {"Choices", "Default", "InputPath", "OutputPath", "Assign"}},
       {"Choice/J", {"Choices", "Default", "Output", "Assign"}},
-      {"Wait/P", {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp",
-                  "TimestampPath", "Assign"}},
+      {"Wait/P",
+       {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp",
+        "TimestampPath", "Assign"}},
       {"Wait/J", {"Next", "End", "Output", "Assign", "Seconds", "Timestamp"}},
       {"Succeed/P", {"InputPath", "OutputPath"}},
       {"Succeed/J", {"Output"}},
       {"Fail/P", {"Error", "ErrorPath", "Cause", "CausePath"}},
       {"Fail/J", {"Error", "Cause"}},
-      {"Parallel/P", {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-                      "ResultSelector", "Branches", "Retry", "Catch", "Assign"}},
-      {"Parallel/J", {"Next", "End", "Branches", "Arguments", "Output", "Assign", "Retry",
-                      "Catch"}},
-      {"Map/P", {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-                 "ResultSelector", "ItemsPath", "ItemSelector", "Iterator", "ItemProcessor",
-                 "ItemReader", "ItemBatcher", "ResultWriter", "MaxConcurrency",
-                 "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailureCountPath",
-                 "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label", "Retry",
-                 "Catch", "Assign"}},
-      {"Map/J", {"Next", "End", "Items", "ItemSelector", "Iterator", "ItemProcessor", "ItemReader",
-                 "ItemBatcher", "ResultWriter", "MaxConcurrency", "ToleratedFailureCount",
-                 "ToleratedFailurePercentage", "Label", "Output", "Assign", "Retry", "Catch"}},
+      {"Parallel/P",
+       {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
+        "Branches", "Retry", "Catch", "Assign"}},
+      {"Parallel/J",
+       {"Next", "End", "Branches", "Arguments", "Output", "Assign", "Retry", "Catch"}},
+      {"Map/P",
+       {"Next",
+        "End",
+        "InputPath",
+        "OutputPath",
+        "ResultPath",
+        "Parameters",
+        "ResultSelector",
+        "ItemsPath",
+        "ItemSelector",
+        "Iterator",
+        "ItemProcessor",
+        "ItemReader",
+        "ItemBatcher",
+        "ResultWriter",
+        "MaxConcurrency",
+        "MaxConcurrencyPath",
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        "Label",
+        "Retry",
+        "Catch",
+        "Assign"}},
+      {"Map/J",
+       {"Next", "End", "Items", "ItemSelector", "Iterator", "ItemProcessor", "ItemReader",
+        "ItemBatcher", "ResultWriter", "MaxConcurrency", "ToleratedFailureCount",
+        "ToleratedFailurePercentage", "Label", "Output", "Assign", "Retry", "Catch"}},
   };
   static const std::set<std::string> kEmpty;
   auto it = table->find(std::string(type) + (jsonata ? "/J" : "/P"));
@@ -70,9 +93,7 @@ bool IsInteger(const Json& v) {
          (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
 }
 
-bool IsRfc3339(const std::string& s) {
-  return ParseTimestampMicros(s).has_value();
-}
+bool IsRfc3339(const std::string& s) { return ParseTimestampMicros(s).has_value(); }
 
 bool IsValidResource(const std::string& r) {
   // arn:<partition>:<service>:<region>:<account>:<type>:<name>[:<qualifier>]
@@ -85,13 +106,29 @@ bool IsValidResource(const std::string& r) {
 }
 
 const std::set<std::string>& ComparisonOps() {
-  static const auto* ops = new std::set<std::string>{
-      "StringEquals", "StringLessThan", "StringGreaterThan", "StringLessThanEquals",
-      "StringGreaterThanEquals", "StringMatches", "NumericEquals", "NumericLessThan",
-      "NumericGreaterThan", "NumericLessThanEquals", "NumericGreaterThanEquals", "BooleanEquals",
-      "TimestampEquals", "TimestampLessThan", "TimestampGreaterThan", "TimestampLessThanEquals",
-      "TimestampGreaterThanEquals", "IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean",
-      "IsTimestamp"};
+  static const auto* ops = new std::set<std::string>{"StringEquals",
+                                                     "StringLessThan",
+                                                     "StringGreaterThan",
+                                                     "StringLessThanEquals",
+                                                     "StringGreaterThanEquals",
+                                                     "StringMatches",
+                                                     "NumericEquals",
+                                                     "NumericLessThan",
+                                                     "NumericGreaterThan",
+                                                     "NumericLessThanEquals",
+                                                     "NumericGreaterThanEquals",
+                                                     "BooleanEquals",
+                                                     "TimestampEquals",
+                                                     "TimestampLessThan",
+                                                     "TimestampGreaterThan",
+                                                     "TimestampLessThanEquals",
+                                                     "TimestampGreaterThanEquals",
+                                                     "IsNull",
+                                                     "IsPresent",
+                                                     "IsNumeric",
+                                                     "IsString",
+                                                     "IsBoolean",
+                                                     "IsTimestamp"};
   return *ops;
 }
 
@@ -108,8 +145,10 @@ void CheckChoiceRule(Checker& c, const Json& rule, const Where& w, const std::st
         c.Add(w, field + "." + k, "unknown field in a JSONata choice rule");
       }
     }
-    if (!rule.contains("Condition")) c.Add(w, field, "missing required field 'Condition'");
-    else if (!rule["Condition"].is_boolean()) c.CheckJsonataString(rule["Condition"], w, field + ".Condition", true);
+    if (!rule.contains("Condition"))
+      c.Add(w, field, "missing required field 'Condition'");
+    else if (!rule["Condition"].is_boolean())
+      c.CheckJsonataString(rule["Condition"], w, field + ".Condition", true);
     if (!rule.contains("Next")) c.Add(w, field, "missing required field 'Next'");
     if (rule.contains("Assign")) c.CheckJsonataTemplate(rule["Assign"], w, field + ".Assign");
     return;
@@ -119,8 +158,8 @@ void CheckChoiceRule(Checker& c, const Json& rule, const Where& w, const std::st
   for (const auto& [k, v] : rule.items()) {
     std::string base = k;
     if (base.size() > 4 && base.substr(base.size() - 4) == "Path" &&
-        ComparisonOps().count(base.substr(0, base.size() - 4)) &&
-        base.rfind("Is", 0) != 0 && base != "StringMatchesPath") {
+        ComparisonOps().count(base.substr(0, base.size() - 4)) && base.rfind("Is", 0) != 0 &&
+        base != "StringMatchesPath") {
       base = base.substr(0, base.size() - 4);
     }
     if (k == "And" || k == "Or" || k == "Not" || ComparisonOps().count(base)) {
@@ -129,13 +168,15 @@ void CheckChoiceRule(Checker& c, const Json& rule, const Where& w, const std::st
     } else if (k == "Variable" || k == "Comment" || (top && (k == "Next" || k == "Assign"))) {
       // fine
     } else {
-      c.Add(w, field + "." + k, top && k == "End" ? "a choice rule cannot use 'End'; use Next"
-                                                   : "unknown field in a choice rule");
+      c.Add(w, field + "." + k,
+            top && k == "End" ? "a choice rule cannot use 'End'; use Next"
+                              : "unknown field in a choice rule");
     }
   }
   if (ops != 1) {
-    c.Add(w, field, ops == 0 ? "a choice rule needs exactly one comparison or And/Or/Not"
-                             : "a choice rule has more than one comparison operator");
+    c.Add(w, field,
+          ops == 0 ? "a choice rule needs exactly one comparison or And/Or/Not"
+                   : "a choice rule has more than one comparison operator");
     return;
   }
   if (top && !rule.contains("Next")) c.Add(w, field, "missing required field 'Next'");
@@ -179,8 +220,8 @@ void CheckChoiceRule(Checker& c, const Json& rule, const Where& w, const std::st
 namespace validator_internal {
 
 void Checker::Add(const Where& w, const std::string& field, std::string message) {
-  errors.push_back({w.pointer + (field.empty() ? "" : "/" + field), w.state, field,
-                    std::move(message)});
+  errors.push_back(
+      {w.pointer + (field.empty() ? "" : "/" + field), w.state, field, std::move(message)});
 }
 
 void Checker::CheckPath(const Json& v, const Where& w, const std::string& field, PathKind kind,
@@ -202,8 +243,7 @@ void Checker::CheckPath(const Json& v, const Where& w, const std::string& field,
     Add(w, field, path.status().message());
     return;
   }
-  if (kind == PathKind::kResult &&
-      (path->root() != PathRoot::kInput || !path->IsDefinite())) {
+  if (kind == PathKind::kResult && (path->root() != PathRoot::kInput || !path->IsDefinite())) {
     Add(w, field, "'" + s + "' must be a reference path into the state input (like $.a.b)");
   }
   if (kind == PathKind::kReference && !path->IsDefinite()) {
@@ -224,8 +264,7 @@ void Checker::CheckPayloadTemplate(const Json& v, const Where& w, const std::str
     bool dynamic = key.size() > 2 && key.substr(key.size() - 2) == ".$";
     std::string plain = dynamic ? key.substr(0, key.size() - 2) : key;
     if (!seen.insert(plain).second) {
-      Add(w, field + "." + key,
-          "duplicate field '" + plain + "' once the '.$' suffix is removed");
+      Add(w, field + "." + key, "duplicate field '" + plain + "' once the '.$' suffix is removed");
     }
     if (dynamic) {
       CheckPath(value, w, field + "." + key, PathKind::kPathOrIntrinsic, false);
@@ -282,8 +321,8 @@ void Checker::CheckNumber(const Json& v, const Where& w, const std::string& fiel
   }
 }
 
-void Checker::AtMostOne(const Json& obj, const Where& w, const std::string& a,
-                        const std::string& b, const std::string& prefix) {
+void Checker::AtMostOne(const Json& obj, const Where& w, const std::string& a, const std::string& b,
+                        const std::string& prefix) {
   if (obj.is_object() && obj.contains(a) && obj.contains(b)) {
     Add(w, prefix + b, "'" + a + "' and '" + b + "' are mutually exclusive");
   }
@@ -305,8 +344,8 @@ void Checker::CheckRetryCatch(const Json& state, const Where& w, bool jsonata,
         }
         for (const auto& [k, v] : r.items()) {
           static const std::set<std::string> kAllowed = {
-              "ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
-              "MaxDelaySeconds", "JitterStrategy", "Comment"};
+              "ErrorEquals",     "IntervalSeconds", "MaxAttempts", "BackoffRate",
+              "MaxDelaySeconds", "JitterStrategy",  "Comment"};
           if (!kAllowed.count(k)) Add(w, f + "." + k, "unknown field");
         }
         CheckErrorEquals(r, w, f, i + 1 == retry.size());
@@ -353,16 +392,18 @@ void Checker::CheckRetryCatch(const Json& state, const Where& w, bool jsonata,
       if (!c.contains("Next") || !c["Next"].is_string()) {
         Add(w, f + ".Next", "missing required string field 'Next'");
       } else if (!scope.count(c["Next"].get<std::string>())) {
-        Add(w, f + ".Next", "target '" + c["Next"].get<std::string>() +
-                                "' does not exist in this scope");
+        Add(w, f + ".Next",
+            "target '" + c["Next"].get<std::string>() + "' does not exist in this scope");
       }
       if (c.contains("ResultPath") && !jsonata) {
         CheckPath(c["ResultPath"], w, f + ".ResultPath", PathKind::kResult, true);
       }
       if (c.contains("Output") && jsonata) CheckJsonataTemplate(c["Output"], w, f + ".Output");
       if (c.contains("Assign")) {
-        if (jsonata) CheckJsonataTemplate(c["Assign"], w, f + ".Assign");
-        else CheckPayloadTemplate(c["Assign"], w, f + ".Assign");
+        if (jsonata)
+          CheckJsonataTemplate(c["Assign"], w, f + ".Assign");
+        else
+          CheckPayloadTemplate(c["Assign"], w, f + ".Assign");
       }
     }
   }

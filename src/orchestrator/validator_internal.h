@@ -22,10 +22,10 @@ enum class MachineKind { kTop, kBranch, kItemProcessor };
 class Checker {
  public:
   enum class PathKind {
-    kAny,               // InputPath/OutputPath/ItemsPath/Variable: any path ($, $$, $var)
-    kReference,         // *Path numbers and timestamps: a definite path
-    kResult,            // ResultPath: a definite path into the input ($...)
-    kPathOrIntrinsic,   // ".$" template values, ErrorPath/CausePath
+    kAny,              // InputPath/OutputPath/ItemsPath/Variable: any path ($, $$, $var)
+    kReference,        // *Path numbers and timestamps: a definite path
+    kResult,           // ResultPath: a definite path into the input ($...)
+    kPathOrIntrinsic,  // ".$" template values, ErrorPath/CausePath
   };
 
   explicit Checker(const ValidationOptions& o) : options(o) {}

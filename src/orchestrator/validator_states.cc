@@ -13,9 +13,12 @@ constexpr size_t kMaxStateNameLength = 80;
 std::string EscapePointer(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -157,7 +160,7 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
     return;
   }
   const std::string type = s["Type"].get<std::string>();
-  static const std::set<std::string> kTypes = {"Pass", "Task",     "Choice", "Wait",
+  static const std::set<std::string> kTypes = {"Pass",    "Task", "Choice",   "Wait",
                                                "Succeed", "Fail", "Parallel", "Map"};
   if (!kTypes.count(type)) {
     Add(w, "Type", "unknown state type '" + type + "'");
@@ -176,9 +179,10 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
     if (k == "Type" || k == "Comment" || k == "QueryLanguage") continue;
     if (!allowed.count(k)) {
       bool other = AllowedFieldsFor(type, !jsonata).count(k) > 0;
-      Add(w, k, other ? std::string("field is not allowed in a ") +
-                            (jsonata ? "JSONata" : "JSONPath") + " state"
-                      : "unknown field for a " + type + " state");
+      Add(w, k,
+          other ? std::string("field is not allowed in a ") + (jsonata ? "JSONata" : "JSONPath") +
+                      " state"
+                : "unknown field for a " + type + " state");
     }
   }
   if (s.contains("Comment") && !s["Comment"].is_string()) Add(w, "Comment", "must be a string");
@@ -204,7 +208,8 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
     for (const char* f : {"InputPath", "OutputPath"}) {
       if (s.contains(f)) CheckPath(s[f], w, f, PathKind::kAny, true);
     }
-    if (s.contains("ResultPath")) CheckPath(s["ResultPath"], w, "ResultPath", PathKind::kResult, true);
+    if (s.contains("ResultPath"))
+      CheckPath(s["ResultPath"], w, "ResultPath", PathKind::kResult, true);
     for (const char* f : {"Parameters", "ResultSelector"}) {
       if (s.contains(f)) CheckPayloadTemplate(s[f], w, f);
     }
@@ -215,8 +220,10 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
   } else {
     for (const char* f : {"Arguments", "Output"}) {
       if (!s.contains(f)) continue;
-      if (s[f].is_string()) CheckJsonataString(s[f], w, f, true);
-      else CheckJsonataTemplate(s[f], w, f);
+      if (s[f].is_string())
+        CheckJsonataString(s[f], w, f, true);
+      else
+        CheckJsonataTemplate(s[f], w, f);
     }
     if (s.contains("Assign")) {
       if (!s["Assign"].is_object()) Add(w, "Assign", "must be an object");
@@ -229,8 +236,9 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
       Add(w, "Resource", "missing required field 'Resource'");
     } else if (s["Resource"].is_string()) {
       if (options.check_arn && !IsResourceString(s["Resource"].get<std::string>())) {
-        Add(w, "Resource", "'" + s["Resource"].get<std::string>() +
-                               "' is not a valid resource (an ARN, ${...} or strata:<step>)");
+        Add(w, "Resource",
+            "'" + s["Resource"].get<std::string>() +
+                "' is not a valid resource (an ARN, ${...} or strata:<step>)");
       }
     } else if (!s["Resource"].is_object()) {
       Add(w, "Resource", "must be a string");
@@ -249,9 +257,12 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
       Add(w, "HeartbeatSeconds", "must be smaller than TimeoutSeconds");
     }
     if (s.contains("Credentials")) {
-      if (!s["Credentials"].is_object()) Add(w, "Credentials", "must be an object");
-      else if (jsonata) CheckJsonataTemplate(s["Credentials"], w, "Credentials");
-      else CheckPayloadTemplate(s["Credentials"], w, "Credentials");
+      if (!s["Credentials"].is_object())
+        Add(w, "Credentials", "must be an object");
+      else if (jsonata)
+        CheckJsonataTemplate(s["Credentials"], w, "Credentials");
+      else
+        CheckPayloadTemplate(s["Credentials"], w, "Credentials");
     }
   }
   if (type == "Task" || type == "Parallel" || type == "Map") {
@@ -270,8 +281,8 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
           if (!rule["Next"].is_string()) {
             Add(w, f + ".Next", "must be a string");
           } else if (!scope.count(rule["Next"].get<std::string>())) {
-            Add(w, f + ".Next", "target '" + rule["Next"].get<std::string>() +
-                                    "' does not exist in this scope");
+            Add(w, f + ".Next",
+                "target '" + rule["Next"].get<std::string>() + "' does not exist in this scope");
           }
         }
       }
@@ -280,8 +291,8 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
       if (!s["Default"].is_string()) {
         Add(w, "Default", "must be a string");
       } else if (!scope.count(s["Default"].get<std::string>())) {
-        Add(w, "Default", "target '" + s["Default"].get<std::string>() +
-                              "' does not exist in this scope");
+        Add(w, "Default",
+            "target '" + s["Default"].get<std::string>() + "' does not exist in this scope");
       }
     }
   }
@@ -292,7 +303,8 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
       n += s.contains(f) ? 1 : 0;
     }
     if (n != 1) {
-      Add(w, "Seconds", "exactly one of Seconds, SecondsPath, Timestamp, TimestampPath is required");
+      Add(w, "Seconds",
+          "exactly one of Seconds, SecondsPath, Timestamp, TimestampPath is required");
     }
     if (s.contains("Seconds")) CheckNumber(s["Seconds"], w, "Seconds", jsonata, 0, 99999999, true);
     if (s.contains("Timestamp")) {
@@ -313,8 +325,10 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
     AtMostOne(s, w, "Cause", "CausePath");
     for (const char* f : {"Error", "Cause"}) {
       if (!s.contains(f)) continue;
-      if (!s[f].is_string()) Add(w, f, "must be a string");
-      else if (jsonata) CheckJsonataString(s[f], w, f, false);
+      if (!s[f].is_string())
+        Add(w, f, "must be a string");
+      else if (jsonata)
+        CheckJsonataString(s[f], w, f, false);
     }
     for (const char* f : {"ErrorPath", "CausePath"}) {
       if (s.contains(f)) CheckPath(s[f], w, f, PathKind::kPathOrIntrinsic, false);
@@ -343,8 +357,10 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
     }
     for (const char* f : {"ItemProcessor", "Iterator"}) {
       if (!s.contains(f)) continue;
-      if (!s[f].is_object()) Add(w, f, "must be an object");
-      else CheckMachine(s[f], pointer + "/" + f, jsonata, MachineKind::kItemProcessor);
+      if (!s[f].is_object())
+        Add(w, f, "must be an object");
+      else
+        CheckMachine(s[f], pointer + "/" + f, jsonata, MachineKind::kItemProcessor);
     }
     AtMostOne(s, w, "ItemSelector", "Parameters");
     AtMostOne(s, w, "MaxConcurrency", "MaxConcurrencyPath");
@@ -353,12 +369,16 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
     AtMostOne(s, w, "Items", "ItemsPath");
     if (s.contains("ItemsPath")) CheckPath(s["ItemsPath"], w, "ItemsPath", PathKind::kAny, false);
     if (s.contains("ItemSelector")) {
-      if (jsonata) CheckJsonataTemplate(s["ItemSelector"], w, "ItemSelector");
-      else CheckPayloadTemplate(s["ItemSelector"], w, "ItemSelector");
+      if (jsonata)
+        CheckJsonataTemplate(s["ItemSelector"], w, "ItemSelector");
+      else
+        CheckPayloadTemplate(s["ItemSelector"], w, "ItemSelector");
     }
     if (s.contains("Items")) {
-      if (s["Items"].is_string()) CheckJsonataString(s["Items"], w, "Items", true);
-      else if (!s["Items"].is_array()) Add(w, "Items", "must be an array or a JSONata expression");
+      if (s["Items"].is_string())
+        CheckJsonataString(s["Items"], w, "Items", true);
+      else if (!s["Items"].is_array())
+        Add(w, "Items", "must be an array or a JSONata expression");
     }
     if (s.contains("MaxConcurrency")) {
       CheckNumber(s["MaxConcurrency"], w, "MaxConcurrency", jsonata, 0, 99999999, true);
@@ -367,11 +387,11 @@ void Checker::CheckState(const std::string& name, const Json& s, const std::stri
       CheckNumber(s["ToleratedFailureCount"], w, "ToleratedFailureCount", jsonata, 0, 1e12, true);
     }
     if (s.contains("ToleratedFailurePercentage")) {
-      CheckNumber(s["ToleratedFailurePercentage"], w, "ToleratedFailurePercentage", jsonata, 0,
-                  100, false);
+      CheckNumber(s["ToleratedFailurePercentage"], w, "ToleratedFailurePercentage", jsonata, 0, 100,
+                  false);
     }
-    for (const char* f : {"MaxConcurrencyPath", "ToleratedFailureCountPath",
-                          "ToleratedFailurePercentagePath"}) {
+    for (const char* f :
+         {"MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"}) {
       if (s.contains(f)) CheckPath(s[f], w, f, PathKind::kReference, false);
     }
     if (s.contains("ItemReader")) {

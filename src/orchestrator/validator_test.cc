@@ -1,15 +1,16 @@
 // The validation corpus (asl-validator's 112 definitions, labelled by file-name prefix) plus
 // targeted checks that errors name the state and the field.
+#include "orchestrator/validator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "orchestrator/loader.h"
-#include "orchestrator/validator.h"
 
 namespace strata::orchestrator {
 namespace {
@@ -146,15 +147,16 @@ TEST(Validator, StrataResourcesAreAccepted) {
 
 TEST(Loader, DuplicateJsonKeysAreRejected) {
   auto doc = ParseDefinitionText(R"J({"StartAt":"A","States":{"A":{"Type":"Pass","End":true,
-      "End":true}}})J", DefinitionFormat::kJson, "dup.json");
+      "End":true}}})J",
+                                 DefinitionFormat::kJson, "dup.json");
   ASSERT_FALSE(doc.ok());
   EXPECT_THAT(doc.status().message(), testing::HasSubstr("duplicate key 'End'"));
   EXPECT_THAT(doc.status().message(), testing::HasSubstr("/States/A"));
 }
 
 TEST(Loader, JsonSyntaxErrorHasLine) {
-  auto doc = ParseDefinitionText("{\n\"StartAt\": \"A\",\n  oops\n}", DefinitionFormat::kJson,
-                                 "bad.json");
+  auto doc =
+      ParseDefinitionText("{\n\"StartAt\": \"A\",\n  oops\n}", DefinitionFormat::kJson, "bad.json");
   ASSERT_FALSE(doc.ok());
   EXPECT_THAT(doc.status().message(), testing::HasSubstr("bad.json:3:"));
 }
@@ -196,7 +198,8 @@ TEST(Loader, YamlDefinitionLoadsWithTypedScalars) {
 }
 
 TEST(Loader, YamlDuplicateKey) {
-  auto m = LoadDefinition("StartAt: A\nStartAt: B\nStates: {}\n", DefinitionFormat::kYaml, "d.yaml");
+  auto m =
+      LoadDefinition("StartAt: A\nStartAt: B\nStates: {}\n", DefinitionFormat::kYaml, "d.yaml");
   ASSERT_FALSE(m.ok());
   EXPECT_THAT(m.status().message(), testing::HasSubstr("d.yaml:2: duplicate key 'StartAt'"));
 }
@@ -210,7 +213,8 @@ TEST(Loader, UnsupportedDistributedMapIsReportedAtLoad) {
 
 TEST(Loader, UnsupportedJsonataFunctionIsReportedAtLoad) {
   auto m = LoadDefinition(R"J({"QueryLanguage":"JSONata","StartAt":"X","States":{"X":{
-      "Type":"Pass","Output":"{% $uuid() %}","End":true}}})J", DefinitionFormat::kJson, "j.json");
+      "Type":"Pass","Output":"{% $uuid() %}","End":true}}})J",
+                          DefinitionFormat::kJson, "j.json");
   ASSERT_FALSE(m.ok());
   EXPECT_TRUE(m.status().IsUnsupported()) << m.status();
   EXPECT_THAT(m.status().message(), testing::HasSubstr("state 'X': field 'Output'"));
