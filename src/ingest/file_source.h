@@ -3,17 +3,26 @@
 //
 // For each file matching the source's patterns (and not loaded before):
 //  - rows that type cleanly go to the source's table with `_source_file` (the landing-relative
-//    path), `_source_row` (1-based data row number) and `_ingested_at` (one timestamp per run);
+//    path), `_source_row` (1-based data row number: for CSV the record's line number minus the
+//    header, where line breaks inside quoted fields do not count and blank lines do; for JSON
+//    lines the physical line; for Parquet the row position; see file_reader.h) and
+//    `_ingested_at` (TIMESTAMPTZ, one timestamp per run);
 //  - rows that cannot be typed (wrong field count, bad number, date or encoding) go to
 //    `<table>__quarantine` with `_source_file`, `_source_row`, `_raw_line`, `_reason` and
 //    `_ingested_at`; rows read = rows loaded + rows quarantined, always;
 //  - the file's SHA-256 is recorded in the same Delta commit as its rows (SetTransaction appId
 //    "strata-file:<sha256>"), so a file with the same content is never loaded twice, even after
 //    a crash between two files, and a renamed copy is recognised too.
+// Consistency of the two tables: the quarantine commit goes first and both carry the file's
+// SetTransaction, so a crash between them neither loses nor duplicates rows (file_source.cc).
 // Files whose name does not match the source's patterns or extension are rejected and reported,
-// never loaded and never deleted. A file that cannot be read at all (empty, header mismatch,
-// unreadable) fails with a reason naming the file and, where known, the line and column; other
-// files of the same run still load.
+// never loaded and never deleted. When listing the landing directory (no explicit files) only
+// names matching a pattern are considered (other sources' files live there too), so listing
+// rejects only matching names with the wrong extension; explicit files are all validated.
+// A source without columns takes its types from the first file (DuckDB's sniffer, or the Parquet
+// schema); the table's schema then holds later files to the same contract. A file that cannot be
+// read at all (empty, header mismatch, unreadable) fails with a reason naming the file and, where
+// known, the line and column; other files of the same run still load.
 //
 // Thread safety: one IngestFileSource call at a time per table (the Delta commit protocol
 // detects concurrent writers: the loser retries or fails with Conflict).
@@ -22,6 +31,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -34,7 +44,7 @@ struct ColumnSpec {
   std::string name;
   std::string type;  // DuckDB SQL type: BIGINT, DECIMAL(12,2), DATE, VARCHAR, ...
   std::string description;
-  std::string pii;   // declared class (CPF, CNPJ, EMAIL, PHONE, PERSON_NAME, ...), "" if none
+  std::string pii;  // declared class (CPF, CNPJ, EMAIL, PHONE, PERSON_NAME, ...), "" if none
 };
 
 struct CsvOptions {
@@ -69,12 +79,18 @@ enum class FileState {
   kFailed,         // unreadable as a whole: nothing from it committed
 };
 
+// "loaded", "already_loaded", "rejected", "failed" (JSON output, logs).
+std::string_view FileStateName(FileState state);
+
+// The SetTransaction appId marking a file's content as committed: "strata-file:<sha256>".
+std::string FileAppId(std::string_view sha256);
+
 struct FileOutcome {
   std::string file;  // landing-relative path
   std::string sha256;
   int64_t size_bytes = 0;
   FileState state = FileState::kLoaded;
-  std::string reason;  // for kRejected / kFailed
+  std::string reason;  // for kRejected / kFailed / kAlreadyLoaded; starts with the file name
   int64_t rows_read = 0;
   int64_t rows_loaded = 0;
   int64_t rows_quarantined = 0;

@@ -1,0 +1,139 @@
+#include "ingest/file_reader.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "ingest/reader_internal.h"
+
+namespace strata::ingest {
+namespace internal {
+
+std::string IngestedAtSql(int64_t micros) {
+  return "CAST(make_timestamp(CAST(" + std::to_string(micros) + " AS BIGINT)) AS TIMESTAMPTZ)";
+}
+
+std::string Table(const ReadRequest& request, std::string_view suffix) {
+  return engine::QuoteIdentifier(request.staging_prefix + "_" + std::string(suffix));
+}
+
+Status FileProblem(std::string message) { return Status::InvalidArgument(std::move(message)); }
+
+bool IsNestedType(std::string_view type) {
+  std::string upper(type);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper.find('[') != std::string::npos || upper.rfind("STRUCT", 0) == 0 ||
+         upper.rfind("MAP", 0) == 0 || upper.rfind("UNION", 0) == 0 || upper.rfind("LIST", 0) == 0;
+}
+
+std::string TypedProjection(const std::vector<TypedColumn>& columns) {
+  std::string select;
+  std::string reasons;
+  for (const TypedColumn& c : columns) {
+    select += c.typed_sql + " AS " + engine::QuoteIdentifier(c.column.name) + ", ";
+    // "column "qty": cannot convert 'abc' to INTEGER"; long values are cut for the message only.
+    std::string label = "column \"" + c.column.name + "\": cannot convert ";
+    reasons += ", CASE WHEN (" + c.present_sql + ") AND (" + c.typed_sql + ") IS NULL THEN " +
+               engine::QuoteLiteral(label) + " || '''' || left(" + c.value_text_sql +
+               ", 200) || ''' to ' || " + engine::QuoteLiteral(c.column.type) + " END";
+  }
+  if (columns.empty()) return select + "CAST(NULL AS VARCHAR) AS _reason";
+  return select + "NULLIF(concat_ws('; '" + reasons + "), '') AS _reason";
+}
+
+Result<std::vector<ColumnSpec>> DescribeQuery(engine::Connection& conn, const std::string& sql) {
+  STRATA_ASSIGN_OR_RETURN(auto rows, conn.QueryRows("DESCRIBE " + sql));
+  std::vector<ColumnSpec> columns;
+  for (const auto& row : rows) {
+    if (row.size() < 2) return Status::Internal("DESCRIBE returned too few columns");
+    const auto* name = std::get_if<std::string>(&row[0]);
+    const auto* type = std::get_if<std::string>(&row[1]);
+    if (!name || !type) return Status::Internal("DESCRIBE returned a non-text name or type");
+    columns.push_back({*name, *type, "", ""});
+  }
+  return columns;
+}
+
+}  // namespace internal
+
+RecordScanOptions ScanOptionsFor(const FileSourceSpec& source) {
+  RecordScanOptions options;
+  if (source.format == "parquet") {
+    options.count_records = false;
+  } else if (source.format == "jsonl") {
+    options.header = false;
+    options.delimiter = '\x1f';  // never in valid JSON text: one column per line
+    options.quote.reset();
+    options.escape.reset();
+  } else {
+    const CsvOptions& csv = source.csv;
+    options.header = csv.header;
+    options.delimiter = csv.delimiter.empty() ? ',' : csv.delimiter[0];
+    options.quote = csv.quote.empty() ? std::nullopt : std::optional<char>(csv.quote[0]);
+    options.escape = csv.escape.empty() ? std::nullopt : std::optional<char>(csv.escape[0]);
+  }
+  return options;
+}
+
+Result<StagedFile> StageFile(engine::Connection& connection, const ReadRequest& request,
+                             const FileScan& scan) {
+  const std::string& format = request.source->format;
+  Result<StagedFile> staged = format == "csv" ? internal::StageCsv(connection, request, scan)
+                              : format == "jsonl"
+                                  ? internal::StageJsonLines(connection, request, scan)
+                                  : internal::StageParquet(connection, request);
+  if (!staged.ok() && !staged.status().IsInvalidArgument()) {
+    // DuckDB reports unreadable input as several codes (IOError, Internal for a corrupt footer);
+    // all of them are problems of this file, reported with the file, not failures of the run.
+    return internal::FileProblem(staged.status().message());
+  }
+  return staged;
+}
+
+void DropStaging(engine::Connection& connection, const std::string& prefix) {
+  for (const char* suffix : {"rows", "rej", "rej_err", "rej_scan", "blocks", "typed"}) {
+    std::string name = engine::QuoteIdentifier(prefix + "_" + suffix);
+    (void)connection.Execute("DROP TABLE IF EXISTS " + name);
+  }
+}
+
+std::vector<RowBlock> PlanRowBlocks(const std::vector<int64_t>& gaps, int64_t good_rows) {
+  std::vector<RowBlock> blocks;
+  if (gaps.empty() || good_rows <= 0) return blocks;
+  // thresholds[j] = good rows before gap j; non-decreasing because gaps are ascending.
+  std::vector<int64_t> thresholds;
+  thresholds.reserve(gaps.size());
+  for (size_t j = 0; j < gaps.size(); ++j) {
+    int64_t h = gaps[j] - static_cast<int64_t>(j + 1);
+    if (h >= good_rows) break;  // gaps after the last good row do not shift any row
+    thresholds.push_back(h);
+  }
+  if (thresholds.empty()) return blocks;
+  int64_t first = thresholds.front() >> kRowBlockShift;
+  int64_t last = good_rows >> kRowBlockShift;
+  size_t j = 0;
+  for (int64_t b = first; b <= last; ++b) {
+    RowBlock block;
+    block.block = b;
+    int64_t lo = b << kRowBlockShift;
+    int64_t hi = lo + (int64_t{1} << kRowBlockShift);
+    while (j < thresholds.size() && thresholds[j] < lo) ++j;
+    block.base = static_cast<int64_t>(j);
+    for (size_t i = j; i < thresholds.size() && thresholds[i] < hi; ++i) {
+      block.thresholds.push_back(thresholds[i]);
+    }
+    blocks.push_back(std::move(block));
+  }
+  return blocks;
+}
+
+int64_t SourceRecord(const std::vector<RowBlock>& blocks, int64_t k) {
+  int64_t b = k >> kRowBlockShift;
+  auto it = std::lower_bound(blocks.begin(), blocks.end(), b,
+                             [](const RowBlock& block, int64_t v) { return block.block < v; });
+  if (it == blocks.end() || it->block != b) return k;
+  int64_t inside =
+      std::count_if(it->thresholds.begin(), it->thresholds.end(), [k](int64_t h) { return h < k; });
+  return k + it->base + inside;
+}
+
+}  // namespace strata::ingest

@@ -1,0 +1,241 @@
+#include "ingest/file_scan.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace strata::ingest {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+constexpr size_t kMaxHeaderBytes = 1 << 20;
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+struct EvpDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) {
+    ok_ = ctx_ != nullptr && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
+  }
+  void Update(std::string_view data) {
+    ok_ = ok_ && EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) == 1;
+  }
+  // Empty string if OpenSSL failed at any step.
+  std::string HexDigest() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!ok_ || EVP_DigestFinal_ex(ctx_.get(), digest, &length) != 1) return "";
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+      hex += kHex[digest[i] >> 4];
+      hex += kHex[digest[i] & 15];
+    }
+    return hex;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, EvpDeleter> ctx_;
+  bool ok_ = false;
+};
+
+// The record state machine of the header comment, fed chunk by chunk.
+class RecordCounter {
+ public:
+  RecordCounter(const RecordScanOptions& options, FileScan* out) : opt_(options), out_(out) {}
+
+  void Feed(std::string_view chunk) {
+    size_t pos = 0;
+    while (pos < chunk.size()) {
+      if (!in_quote_) {
+        // Fast path: a segment up to the next line break that holds no quote character needs
+        // no per-byte state.
+        const char* base = chunk.data() + pos;
+        size_t rest = chunk.size() - pos;
+        const void* nl = std::memchr(base, '\n', rest);
+        size_t seg = nl ? static_cast<const char*>(nl) - base : rest;
+        if (!opt_.quote || std::memchr(base, *opt_.quote, seg) == nullptr) {
+          if (seg > 0) {
+            if (out_->lines == 0) CaptureHeader(std::string_view(base, seg));
+            line_bytes_ += static_cast<int64_t>(seg);
+            last_was_cr_ = base[seg - 1] == '\r';
+            field_start_ = base[seg - 1] == opt_.delimiter;
+          }
+          pos += seg;
+          if (nl) {
+            EndLine();
+            ++pos;
+          }
+          continue;
+        }
+      }
+      Byte(chunk[pos++]);
+    }
+  }
+
+  void Finish() {
+    if (line_bytes_ > 0 || in_quote_) EndLine();
+    out_->unterminated_quote = in_quote_ && !quote_pending_;
+  }
+
+  const std::string& header_raw() const { return header_raw_; }
+
+ private:
+  void CaptureHeader(std::string_view bytes) {
+    if (!opt_.header || header_raw_.size() >= kMaxHeaderBytes) return;
+    header_raw_.append(bytes.substr(0, kMaxHeaderBytes - header_raw_.size()));
+  }
+
+  void Byte(char c) {
+    if (out_->lines == 0) CaptureHeader(std::string_view(&c, 1));
+    if (in_quote_) {
+      if (after_escape_) {
+        after_escape_ = false;
+        return;
+      }
+      if (quote_pending_) {
+        quote_pending_ = false;
+        if (c == *opt_.quote) return;  // doubled quote: a literal quote
+        in_quote_ = false;             // the quote closed the field; `c` is unquoted
+      } else {
+        if (opt_.escape && c == *opt_.escape && *opt_.escape != *opt_.quote) {
+          after_escape_ = true;
+        } else if (c == *opt_.quote) {
+          if (opt_.escape == opt_.quote) {
+            quote_pending_ = true;
+          } else {
+            in_quote_ = false;
+          }
+        }
+        return;
+      }
+    }
+    if (c == '\n') {
+      EndLine();
+      return;
+    }
+    ++line_bytes_;
+    last_was_cr_ = c == '\r';
+    if (c == opt_.delimiter) {
+      field_start_ = true;
+    } else {
+      if (field_start_ && opt_.quote && c == *opt_.quote) in_quote_ = true;
+      field_start_ = false;
+    }
+  }
+
+  void EndLine() {
+    ++out_->lines;
+    bool blank = line_bytes_ == 0 || (line_bytes_ == 1 && last_was_cr_);
+    bool is_header = opt_.header && out_->lines == 1;
+    if (blank && !is_header) out_->blank_lines.push_back(out_->lines);
+    line_bytes_ = 0;
+    last_was_cr_ = false;
+    field_start_ = true;
+  }
+
+  const RecordScanOptions& opt_;
+  FileScan* out_;
+  bool in_quote_ = false;
+  bool quote_pending_ = false;
+  bool after_escape_ = false;
+  bool field_start_ = true;
+  bool last_was_cr_ = false;
+  int64_t line_bytes_ = 0;
+  std::string header_raw_;
+};
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  Sha256 sha;
+  sha.Update(data);
+  return sha.HexDigest();
+}
+
+std::vector<std::string> SplitCsvRecord(std::string_view record, char delimiter,
+                                        std::optional<char> quote, std::optional<char> escape) {
+  std::vector<std::string> fields(1);
+  bool in_quote = false;
+  bool field_start = true;
+  for (size_t i = 0; i < record.size(); ++i) {
+    char c = record[i];
+    if (in_quote) {
+      if (escape && c == *escape && i + 1 < record.size() &&
+          (*escape != *quote || record[i + 1] == *quote)) {
+        fields.back() += record[++i];
+      } else if (c == *quote) {
+        in_quote = false;
+      } else {
+        fields.back() += c;
+      }
+      continue;
+    }
+    if (c == delimiter) {
+      fields.emplace_back();
+      field_start = true;
+      continue;
+    }
+    if (field_start && quote && c == *quote) {
+      in_quote = true;
+    } else if (c != '\r' || i + 1 != record.size()) {
+      fields.back() += c;
+    }
+    field_start = false;
+  }
+  return fields;
+}
+
+Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& options) {
+  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  FileScan scan;
+  Sha256 sha;
+  RecordCounter counter(options, &scan);
+  std::string buffer(kChunkBytes, '\0');
+  bool first = true;
+  while (true) {
+    ssize_t n = ::read(file.fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    std::string_view chunk(buffer.data(), static_cast<size_t>(n));
+    sha.Update(chunk);
+    scan.size_bytes += n;
+    if (!options.count_records) continue;
+    if (first && chunk.substr(0, kBom.size()) == kBom) {
+      scan.has_bom = true;
+      chunk.remove_prefix(kBom.size());
+    }
+    first = false;
+    counter.Feed(chunk);
+  }
+  if (options.count_records) {
+    counter.Finish();
+    if (options.header && scan.lines > 0) {
+      scan.header =
+          SplitCsvRecord(counter.header_raw(), options.delimiter, options.quote, options.escape);
+    }
+  }
+  scan.sha256 = sha.HexDigest();
+  if (scan.sha256.empty()) return Status::Internal("OpenSSL SHA-256 failed for " + path);
+  return scan;
+}
+
+}  // namespace strata::ingest

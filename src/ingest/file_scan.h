@@ -1,0 +1,68 @@
+// One pass over a landed file: its SHA-256 (the identity that makes loading exactly-once) and,
+// for line formats, an independent count of its records, so that "rows read = rows loaded +
+// rows quarantined" is checked against the file itself and not only against DuckDB's output.
+//
+// Record model (the same as DuckDB's CSV reader, checked in file_scan_test.cc and
+// csv_reader_test.cc):
+//  - A line ends at '\n' outside quotes ("\r\n" too); a final line without '\n' still counts.
+//    Line breaks inside a quoted field do not end the line, so a record spanning three
+//    physical lines is one line here and for DuckDB's reject numbering.
+//  - A quote opens a quoted field only at the start of a field; inside it the escape character
+//    (or a doubled quote when escape == quote) gives a literal quote. An unterminated quote runs
+//    to the end of the file (DuckDB then rejects that one record).
+//  - A blank line (empty, or just "\r") holds no row when the file has several columns; DuckDB
+//    skips it but still counts it in line numbers. With one column it is a row (a NULL value).
+//  - A UTF-8 byte order mark before the header is not part of the header.
+// Lone '\r' line ends (classic Mac) are not supported: such a file reads as one long line.
+// Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace strata::ingest {
+
+struct RecordScanOptions {
+  bool count_records = true;  // false: hash only (Parquet)
+  char delimiter = ',';
+  std::optional<char> quote = '"';   // nullopt: no quoting (JSON lines)
+  std::optional<char> escape = '"';  // nullopt: no escape character
+  bool header = true;                // line 1 is the header: captured, not a record
+};
+
+struct FileScan {
+  std::string sha256;  // lower-case hex
+  int64_t size_bytes = 0;
+  // Lines as DuckDB numbers them (header included, blank lines included).
+  int64_t lines = 0;
+  // 1-based line numbers of the blank lines after the header (ascending).
+  std::vector<int64_t> blank_lines;
+  // The header's fields (unquoted, BOM removed); empty without a header or for an empty file.
+  std::vector<std::string> header;
+  bool has_bom = false;
+  bool unterminated_quote = false;  // the file ends inside a quoted field
+
+  // Records that are rows: every line after the header, blank ones only if they hold a row.
+  int64_t data_records(bool header_line, bool blank_lines_are_rows) const {
+    int64_t n = lines - (blank_lines_are_rows ? 0 : static_cast<int64_t>(blank_lines.size()));
+    if (header_line && lines > 0) --n;
+    return n;
+  }
+};
+
+// Reads `path` once. IOError naming the file if it cannot be read.
+Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& options);
+
+// SHA-256 of `data` as lower-case hex (for tests and small inputs).
+std::string Sha256Hex(std::string_view data);
+
+// Splits one CSV record (no line break outside quotes) into unquoted fields.
+std::vector<std::string> SplitCsvRecord(std::string_view record, char delimiter,
+                                        std::optional<char> quote, std::optional<char> escape);
+
+}  // namespace strata::ingest

@@ -1,0 +1,124 @@
+#include "ingest/file_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "ingest/file_reader.h"
+#include "ingest/ingest_test_util.h"
+
+namespace strata::ingest {
+namespace {
+
+FileScan Scan(const testing::TempDir& dir, const std::string& content,
+              RecordScanOptions options = {}) {
+  std::string path = dir.Write("f.csv", content);
+  auto scan = ScanFile(path, options);
+  EXPECT_TRUE(scan.ok()) << scan.status();
+  return scan.ok() ? *scan : FileScan{};
+}
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(ScanFile, HashMatchesContentAcrossChunks) {
+  testing::TempDir dir;
+  std::string big(3 << 20, 'x');  // three read chunks
+  for (size_t i = 0; i < big.size(); i += 97) big[i] = '\n';
+  FileScan scan = Scan(dir, big);
+  EXPECT_EQ(scan.sha256, Sha256Hex(big));
+  EXPECT_EQ(scan.size_bytes, static_cast<int64_t>(big.size()));
+}
+
+TEST(ScanFile, CountsLinesHeaderAndBlankLines) {
+  testing::TempDir dir;
+  FileScan scan = Scan(dir, "a,b\n1,2\n\n3,4\r\n\r\n5,6");
+  EXPECT_EQ(scan.lines, 6);
+  EXPECT_EQ(scan.blank_lines, (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(scan.header, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(scan.data_records(true, false), 3);
+  EXPECT_EQ(scan.data_records(true, true), 5);
+}
+
+TEST(ScanFile, QuotedLineBreaksDoNotEndRecords) {
+  testing::TempDir dir;
+  FileScan scan = Scan(dir, "a,b\n1,\"x\ny\n\nz\"\n2,\"q\"\"\n\"\n3,x\"y\n");
+  EXPECT_EQ(scan.lines, 4);  // header + three records
+  EXPECT_TRUE(scan.blank_lines.empty());
+  EXPECT_FALSE(scan.unterminated_quote);
+}
+
+TEST(ScanFile, UnterminatedQuoteRunsToTheEnd) {
+  testing::TempDir dir;
+  FileScan scan = Scan(dir, "a,b\n1,\"x\n2,y\n3,z\n");
+  EXPECT_EQ(scan.lines, 2);
+  EXPECT_TRUE(scan.unterminated_quote);
+}
+
+TEST(ScanFile, BackslashEscapeAndBomAndQuotedHeader) {
+  testing::TempDir dir;
+  RecordScanOptions options;
+  options.escape = '\\';
+  FileScan scan = Scan(dir, "\xEF\xBB\xBF\"id\",\"na,me\"\n1,\"a\\\"\nb\"\n", options);
+  EXPECT_TRUE(scan.has_bom);
+  EXPECT_EQ(scan.header, (std::vector<std::string>{"id", "na,me"}));
+  EXPECT_EQ(scan.lines, 2);
+}
+
+TEST(ScanFile, EmptyAndMissingFiles) {
+  testing::TempDir dir;
+  FileScan empty = Scan(dir, "");
+  EXPECT_EQ(empty.lines, 0);
+  EXPECT_TRUE(empty.header.empty());
+  EXPECT_EQ(empty.data_records(true, false), 0);
+  auto missing = ScanFile(dir.path() + "/nope.csv", {});
+  EXPECT_TRUE(missing.status().IsIOError());
+  EXPECT_NE(missing.status().message().find("nope.csv"), std::string::npos);
+}
+
+TEST(SplitCsvRecord, QuotesAndEscapes) {
+  EXPECT_EQ(SplitCsvRecord("a,\"b,c\",\"d\"\"e\",\r", ',', '"', '"'),
+            (std::vector<std::string>{"a", "b,c", "d\"e", ""}));
+  EXPECT_EQ(SplitCsvRecord("x;y", ';', std::nullopt, std::nullopt),
+            (std::vector<std::string>{"x", "y"}));
+}
+
+// Brute force: walk records 1.. and hand out good row numbers to those not in `gaps`.
+std::vector<int64_t> BruteForce(const std::vector<int64_t>& gaps, int64_t good) {
+  std::vector<int64_t> out;
+  size_t j = 0;
+  for (int64_t record = 1; static_cast<int64_t>(out.size()) < good; ++record) {
+    if (j < gaps.size() && gaps[j] == record) {
+      ++j;
+      continue;
+    }
+    out.push_back(record);
+  }
+  return out;
+}
+
+TEST(RowBlocks, AgreeWithBruteForce) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 40; ++round) {
+    int64_t good = static_cast<int64_t>(rng() % 20000);
+    int64_t records = good + static_cast<int64_t>(rng() % 300);
+    std::vector<int64_t> gaps;
+    // Clustered and spread gaps, and sometimes gaps at the very start or end.
+    for (int64_t r = 1; r <= records && static_cast<int64_t>(gaps.size()) < records - good; ++r) {
+      if (rng() % (round % 3 == 0 ? 3 : 97) == 0) gaps.push_back(r);
+    }
+    good = records - static_cast<int64_t>(gaps.size());
+    std::vector<RowBlock> blocks = PlanRowBlocks(gaps, good);
+    std::vector<int64_t> expected = BruteForce(gaps, good);
+    for (int64_t k = 1; k <= good; ++k) {
+      ASSERT_EQ(SourceRecord(blocks, k), expected[k - 1]) << "round " << round << " k " << k;
+    }
+  }
+  EXPECT_TRUE(PlanRowBlocks({}, 10).empty());
+  EXPECT_TRUE(PlanRowBlocks({11, 12}, 10).empty());  // gaps after the last good row
+}
+
+}  // namespace
+}  // namespace strata::ingest
