@@ -13,6 +13,11 @@
 // States.Timeout, States.HeartbeatTimeout, States.TaskFailed, ...). As in AWS, States.ALL
 // does not match States.Runtime and States.DataLimitExceeded.
 //
+// Variables (Assign): stored per scope after a state succeeds; inner Parallel/Map scopes see a
+// copy of the outer variables. In JSONPath states, Assign's ".$" paths see the state's result
+// as `$` (input for Choice/Wait) -- AWS's exact JSONPath Assign scoping is not yet verified
+// against recorded executions (the conformance cases have none).
+//
 // Concurrency: Parallel branches and Map iterations run on the interpreter's WorkerPool with
 // the state's MaxConcurrency as limit; the calling thread always takes part, and helpers are
 // used only when idle, so nested fan-outs cannot deadlock and a 10,000-item Map needs no more
