@@ -1,0 +1,176 @@
+// Versioned schema migrations for the catalog (Migrate in store.h). The logical schema is the
+// same in both dialects; only id columns and the full-text index are spelled differently.
+// A migration, once released, never changes: new needs get a new migration at the end.
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/store.h"
+
+namespace strata::catalog {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;       // portable; {ID} becomes the dialect's auto-increment primary key
+  const char* sqlite;    // dialect-only statements, run after `sql`
+  const char* postgres;
+};
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "assets, labels, schema history, classifications, lineage, runs",
+       R"sql(
+CREATE TABLE assets (
+  id {ID},
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL UNIQUE,
+  parent_id BIGINT REFERENCES assets(id) ON DELETE CASCADE,
+  display_name TEXT NOT NULL,
+  layer TEXT,
+  format TEXT,
+  location TEXT,
+  data_type TEXT,
+  position INTEGER,
+  description TEXT,
+  description_source TEXT,
+  owner TEXT,
+  owner_source TEXT,
+  version BIGINT,
+  row_count BIGINT,
+  size_bytes BIGINT,
+  data_updated_at TEXT,
+  state TEXT,
+  removed INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX assets_parent ON assets (parent_id);
+CREATE INDEX assets_kind ON assets (kind);
+CREATE TABLE asset_labels (
+  asset_id BIGINT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  label TEXT NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (asset_id, kind, label)
+);
+CREATE TABLE schema_history (
+  table_id BIGINT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  version BIGINT NOT NULL,
+  schema_json TEXT NOT NULL,
+  changes TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  PRIMARY KEY (table_id, version)
+);
+CREATE TABLE classifications (
+  column_id BIGINT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  class TEXT NOT NULL,
+  status TEXT NOT NULL,
+  confidence DOUBLE PRECISION NOT NULL,
+  method TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  origin_id BIGINT REFERENCES assets(id) ON DELETE CASCADE,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (column_id, class)
+);
+CREATE TABLE lineage_edges (
+  from_id BIGINT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  to_id BIGINT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  level TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  transformation TEXT NOT NULL,
+  subtype TEXT NOT NULL,
+  job TEXT NOT NULL,
+  run_id TEXT,
+  to_version BIGINT,
+  recorded_at TEXT NOT NULL,
+  PRIMARY KEY (from_id, to_id)
+);
+CREATE INDEX lineage_edges_to ON lineage_edges (to_id);
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  job TEXT NOT NULL,
+  pipeline TEXT,
+  status TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  rows_written BIGINT,
+  error TEXT
+);
+CREATE INDEX runs_job ON runs (job);
+CREATE TABLE run_outputs (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  table_id BIGINT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+  version BIGINT,
+  row_count BIGINT,
+  PRIMARY KEY (run_id, table_id)
+);
+)sql",
+       // FTS5 with our own folding applied before indexing; remove_diacritics is a second net.
+       R"sql(
+CREATE VIRTUAL TABLE asset_search USING fts5(
+  name, context, labels, description, owner,
+  tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4');
+)sql",
+       R"sql(
+CREATE TABLE asset_search (
+  asset_id BIGINT PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,
+  doc tsvector NOT NULL
+);
+CREATE INDEX asset_search_doc ON asset_search USING GIN (doc);
+)sql"},
+  };
+  return kMigrations;
+}
+
+std::string Expand(const char* sql, Dialect dialect) {
+  std::string text = sql;
+  const std::string id = dialect == Dialect::kSqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
+  for (size_t at = text.find("{ID}"); at != std::string::npos; at = text.find("{ID}", at)) {
+    text.replace(at, 4, id);
+  }
+  return text;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+Status Migrate(Store& store) {
+  STRATA_RETURN_IF_ERROR(store.ExecuteScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+  for (const Migration& migration : Migrations()) {
+    WriteTransaction transaction(store);
+    STRATA_RETURN_IF_ERROR(transaction.Begin());
+    if (store.dialect() == Dialect::kPostgres) {
+      // Serialises concurrent migrators; released at commit or rollback.
+      STRATA_RETURN_IF_ERROR(store.Execute("SELECT pg_advisory_xact_lock(727356)"));
+    }
+    STRATA_ASSIGN_OR_RETURN(SqlRows applied,
+                            store.Query("SELECT version FROM schema_migrations WHERE version = ?",
+                                        {int64_t{migration.version}}));
+    if (!applied.empty()) continue;
+    const char* specific = store.dialect() == Dialect::kSqlite ? migration.sqlite : migration.postgres;
+    Status status = store.ExecuteScript(Expand(migration.sql, store.dialect()));
+    if (status.ok() && specific != nullptr) status = store.ExecuteScript(specific);
+    if (!status.ok()) {
+      return status.WithContext("migration " + std::to_string(migration.version) + " (" +
+                                migration.name + ")");
+    }
+    STRATA_RETURN_IF_ERROR(
+        store.Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                      {int64_t{migration.version}, std::string(migration.name), NowIso8601()}));
+    STRATA_RETURN_IF_ERROR(transaction.Commit());
+  }
+  STRATA_ASSIGN_OR_RETURN(SqlRows newest, store.Query("SELECT max(version) FROM schema_migrations"));
+  if (!newest.empty() && newest[0].Int(0) > LatestSchemaVersion()) {
+    return Status::FailedPrecondition("catalog " + store.display_name() + " has schema version " +
+                                      newest[0].Text(0) + ", newer than this strata knows (" +
+                                      std::to_string(LatestSchemaVersion()) + "): upgrade strata");
+  }
+  return Status::OK();
+}
+
+}  // namespace strata::catalog

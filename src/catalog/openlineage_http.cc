@@ -1,0 +1,34 @@
+// HTTP transport for OpenLineage events, kept apart because httplib.h is a large header.
+#include <httplib.h>
+
+#include <string>
+
+#include "catalog/openlineage.h"
+
+namespace strata::catalog {
+
+Status PostJson(const std::string& url, const std::string& body, int timeout_seconds) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return Status::InvalidArgument("bad URL: " + url);
+  size_t path_start = url.find('/', scheme_end + 3);
+  std::string base = url.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
+  if (url.starts_with("https://")) {
+    return Status::Unsupported("OpenLineage over https: put a local collector or proxy in front (" + url + ")");
+  }
+  httplib::Client client(base);
+  client.set_connection_timeout(timeout_seconds, 0);
+  client.set_read_timeout(timeout_seconds, 0);
+  client.set_write_timeout(timeout_seconds, 0);
+  httplib::Result result = client.Post(path, body, "application/json");
+  if (!result) {
+    return Status::IOError("OpenLineage endpoint " + url + ": " + httplib::to_string(result.error()));
+  }
+  if (result->status < 200 || result->status >= 300) {
+    return Status::IOError("OpenLineage endpoint " + url + " answered " +
+                           std::to_string(result->status) + ": " + result->body.substr(0, 200));
+  }
+  return Status::OK();
+}
+
+}  // namespace strata::catalog
