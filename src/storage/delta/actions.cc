@@ -375,7 +375,10 @@ bool Protocol::HasWriterFeature(std::string_view feature) const {
 
 std::string DeletionVectorDescriptor::UniqueId() const {
   std::string id = storage_type + path_or_inline_dv;
-  if (offset) id += "@" + std::to_string(*offset);
+  if (offset) {
+    id += '@';
+    id += std::to_string(*offset);
+  }
   return id;
 }
 

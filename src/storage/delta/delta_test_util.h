@@ -62,11 +62,16 @@ inline std::string Sample(engine::Connection& conn, const std::string& sql) {
 // Materializes `actual_sql` as table __actual, then compares it with `expected_sql` by column
 // name regardless of row order: same columns, same row count, EXCEPT ALL empty both ways. The
 // expected columns are cast to the actual column types (Spark's parquet types differ in width).
+// The actual rows are produced with the session in `read_time_zone` (the scan must not depend on
+// it); the comparison runs in UTC.
 inline void ExpectSameRows(engine::Connection& conn, const std::string& actual_sql,
-                           const std::string& expected_sql, const std::string& label) {
+                           const std::string& expected_sql, const std::string& label,
+                           const std::string& read_time_zone = "America/Sao_Paulo") {
   SCOPED_TRACE(label);
+  ASSERT_TRUE(conn.Execute("SET TimeZone=" + engine::QuoteLiteral(read_time_zone)).ok());
   ASSERT_TRUE(conn.Execute("CREATE OR REPLACE TEMP TABLE __actual AS " + actual_sql).ok())
       << conn.Execute("CREATE OR REPLACE TEMP TABLE __actual AS " + actual_sql);
+  ASSERT_TRUE(conn.Execute("SET TimeZone='UTC'").ok());
   ASSERT_TRUE(conn.Execute("CREATE OR REPLACE TEMP TABLE __expected AS " + expected_sql).ok());
   auto actual_cols = conn.Query("SELECT * FROM __actual LIMIT 0");
   auto expected_cols = conn.Query("SELECT * FROM __expected LIMIT 0");

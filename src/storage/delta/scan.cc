@@ -1,7 +1,9 @@
 #include "storage/delta/scan.h"
 
 #include <map>
+#include <set>
 #include <utility>
+#include <variant>
 
 #include "storage/delta/checkpoint_reader.h"
 #include "storage/delta/deletion_vector.h"
@@ -74,20 +76,25 @@ std::string RenameNested(const std::string& expr, const DataType& t, ColumnMappi
   }
 }
 
-// One logical column from its physical column (`physical_type` empty = absent from every file).
+// What the read_parquet call yields for one data column.
+struct PhysicalColumn {
+  bool present = true;    // false: no kept file has it, so it reads as NULL
+  bool utc_wall = false;  // a naive TIMESTAMP holding UTC wall time (INT96, not UTC-adjusted)
+};
+
+// One logical column from its physical column. utc_wall timestamps go through
+// timezone('UTC', ...), which makes the instant without consulting the session time zone.
 std::string ColumnExpr(const StructField& field, const std::string& phys_ref,
-                       const std::string& physical_type, ColumnMappingMode mode) {
-  const std::string logical_type = ToSqlType(field.type);
-  if (physical_type.empty()) return "CAST(NULL AS " + logical_type + ")";
-  if (field.type.kind == DataType::Kind::kPrimitive && field.type.name == "timestamp" &&
-      physical_type.rfind("TIMESTAMP", 0) == 0 &&
-      physical_type.find("TIME ZONE") == std::string::npos && physical_type != "TIMESTAMPTZ") {
-    // INT96 and non-UTC-adjusted timestamps hold UTC wall time; convert without the session zone.
-    return "timezone('UTC', CAST(" + phys_ref + " AS TIMESTAMP))";
-  }
-  std::string expr = phys_ref;
-  if (mode != ColumnMappingMode::kNone) expr = RenameNested(phys_ref, field.type, mode, 0);
-  return "CAST(" + expr + " AS " + logical_type + ")";
+                       const PhysicalColumn& col, ColumnMappingMode mode) {
+  const std::string type = ToSqlType(field.type);
+  if (!col.present) return "CAST(NULL AS " + type + ")";
+  if (col.utc_wall) return "timezone('UTC', CAST(" + phys_ref + " AS TIMESTAMP))";
+  // Identity casts cost nothing; other casts widen types (typeWidening, older files).
+  return "CAST(" + RenameNested(phys_ref, field.type, mode, 0) + " AS " + type + ")";
+}
+
+bool IsTimestampTz(const DataType& t) {
+  return t.kind == DataType::Kind::kPrimitive && t.name == "timestamp";
 }
 
 }  // namespace
@@ -152,40 +159,94 @@ class ScanPlanner {
     return false;
   }
 
-  // The read_parquet call over the kept files and a map physical column -> DuckDB type.
+  // The read_parquet call over the kept files, and what it yields per physical column name.
+  // Default: a `schema` map names every data column with its physical name and type, so columns
+  // missing from older files come back NULL without union_by_name (which reads every footer at
+  // bind time), and id mode resolves columns by Parquet field id. DuckDB 1.4 rejects `schema`
+  // together with file_row_number, so scans that apply deletion vectors use union_by_name and a
+  // probe of the unified columns instead (id mode then matches the physical names, which Delta
+  // writers store alongside the field ids).
   Result<std::string> Source(const std::vector<std::string>& paths, bool row_numbers,
-                             std::map<std::string, std::string>* physical) {
+                             std::map<std::string, PhysicalColumn>* columns) {
     const ColumnMappingMode mode = snap_.column_mapping;
-    std::string args = SqlStringList(paths) + ", hive_partitioning=false, filename='__strata_file'";
-    if (row_numbers) args += ", file_row_number=true";
-    if (mode == ColumnMappingMode::kId) {
-      // Resolve columns by Parquet field id; the schema map also makes missing columns NULL.
-      std::string schema = "MAP{";
-      bool first = true;
+    const std::string list = SqlStringList(paths);
+    std::string args = list + ", hive_partitioning=false, filename='__strata_file'";
+    if (row_numbers) {
+      std::string source = "read_parquet(" + args + ", file_row_number=true, union_by_name=true)";
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::QueryResult> probe,
+                              conn_.Query("SELECT * FROM " + source + " LIMIT 0"));
+      std::map<std::string, std::string> types;
+      for (const engine::Column& c : probe->columns()) types[c.name] = c.type_name;
       for (const auto& f : snap_.schema.fields) {
         if (IsPartition(f)) continue;
-        auto id = f.ColumnMappingId();
-        if (!id) return Status::Corruption("column '" + f.name + "' has no column mapping id");
-        std::string phys = PhysicalName(f, mode);
-        std::string type = ToPhysicalSqlType(f.type, mode);
-        schema += std::string(first ? "" : ", ") + std::to_string(*id) +
-                  ": {name: " + engine::QuoteLiteral(phys) +
-                  ", type: " + engine::QuoteLiteral(type) + ", default_value: NULL}";
-        first = false;
-        (*physical)[phys] = type;
+        const std::string phys = PhysicalName(f, mode);
+        auto it = types.find(phys);
+        PhysicalColumn col;
+        col.present = it != types.end();
+        col.utc_wall =
+            col.present && IsTimestampTz(f.type) && it->second.rfind("TIMESTAMP", 0) == 0 &&
+            it->second.find("TIME ZONE") == std::string::npos && it->second != "TIMESTAMPTZ";
+        (*columns)[phys] = col;
       }
-      schema += "}";
-      if (first) schema = "";
-      if (!schema.empty()) args += ", schema=" + schema;
-      return "read_parquet(" + args + ")";
+      return source;
     }
-    args += ", union_by_name=true";
-    std::string source = "read_parquet(" + args + ")";
-    // Files written at different schema versions lack some columns: ask DuckDB which exist.
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::QueryResult> probe,
-                            conn_.Query("SELECT * FROM " + source + " LIMIT 0"));
-    for (const engine::Column& c : probe->columns()) (*physical)[c.name] = c.type_name;
-    return source;
+    STRATA_ASSIGN_OR_RETURN(auto naive, NaiveTimestampColumns(list));
+    std::string schema;
+    for (const auto& f : snap_.schema.fields) {
+      if (IsPartition(f)) continue;
+      const std::string phys = PhysicalName(f, mode);
+      std::string key = engine::QuoteLiteral(phys);
+      std::optional<int64_t> id = f.ColumnMappingId();
+      if (mode == ColumnMappingMode::kId) {
+        if (!id) return Status::Corruption("column '" + f.name + "' has no column mapping id");
+        key = std::to_string(*id);
+      }
+      std::string type = ToPhysicalSqlType(f.type, mode);
+      PhysicalColumn col;
+      if (IsTimestampTz(f.type)) {
+        auto it = naive.find(mode == ColumnMappingMode::kId ? key : phys);
+        if (it != naive.end()) {
+          if (!it->second) {
+            return Status::Unsupported(
+                "column '" + f.name +
+                "' is stored both with and without UTC adjustment in different files");
+          }
+          type = "TIMESTAMP";
+          col.utc_wall = true;
+        }
+      }
+      (*columns)[phys] = col;
+      schema += std::string(schema.empty() ? "" : ", ") + key +
+                ": {name: " + engine::QuoteLiteral(phys) + ", type: " + engine::QuoteLiteral(type) +
+                ", default_value: NULL}";
+    }
+    if (!schema.empty()) args += ", schema=MAP{" + schema + "}";
+    return "read_parquet(" + args + ")";
+  }
+
+  // Top-level timestamp columns stored as naive TIMESTAMP in some file, keyed by name (or field
+  // id in id mode): true if every file that has the column stores it naive, false if mixed. Only
+  // tables with `timestamp` columns pay for this footer scan.
+  Result<std::map<std::string, bool>> NaiveTimestampColumns(const std::string& list) {
+    std::map<std::string, bool> out;
+    bool any = false;
+    for (const auto& f : snap_.schema.fields)
+      any = any || (!IsPartition(f) && IsTimestampTz(f.type));
+    if (!any) return out;
+    const bool by_id = snap_.column_mapping == ColumnMappingMode::kId;
+    STRATA_ASSIGN_OR_RETURN(
+        auto rows,
+        conn_.QueryRows(std::string("SELECT ") + (by_id ? "CAST(field_id AS VARCHAR)" : "name") +
+                        ", bool_and(duckdb_type <> 'TIMESTAMP WITH TIME ZONE'), "
+                        "bool_or(duckdb_type <> 'TIMESTAMP WITH TIME ZONE') FROM parquet_schema(" +
+                        list + ") WHERE duckdb_type LIKE 'TIMESTAMP%' GROUP BY ALL"));
+    for (const auto& row : rows) {
+      if (!std::holds_alternative<std::string>(row[0])) continue;
+      bool all_naive = std::get<bool>(row[1]);
+      bool some_naive = std::get<bool>(row[2]);
+      if (some_naive) out[std::get<std::string>(row[0])] = all_naive;
+    }
+    return out;
   }
 
   Result<std::string> DataQuery(const std::vector<const StructField*>& output) {
@@ -215,8 +276,8 @@ class ScanPlanner {
       }
       paths.push_back(std::move(path));
     }
-    std::map<std::string, std::string> physical;
-    STRATA_ASSIGN_OR_RETURN(std::string source, Source(paths, !dv_values.empty(), &physical));
+    std::map<std::string, PhysicalColumn> columns;
+    STRATA_ASSIGN_OR_RETURN(std::string source, Source(paths, !dv_values.empty(), &columns));
 
     // Partition values, one row per file, typed by the schema.
     std::vector<const StructField*> partition_fields;
@@ -254,9 +315,7 @@ class ScanPlanner {
         }
       } else {
         std::string phys = PhysicalName(f, mode);
-        auto it = physical.find(phys);
-        expr = ColumnExpr(f, "__strata_data." + QuoteIdentifier(phys),
-                          it == physical.end() ? "" : it->second, mode);
+        expr = ColumnExpr(f, "__strata_data." + QuoteIdentifier(phys), columns[phys], mode);
       }
       select += std::string(i ? ", " : "") + expr + " AS " + QuoteIdentifier(f.name);
     }
