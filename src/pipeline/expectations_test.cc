@@ -1,0 +1,138 @@
+#include "pipeline/expectations.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "pipeline/pipeline_test_util.h"
+
+namespace strata::pipeline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::OpenDuck;
+
+// Parses one test the way a project file would, so the tests cover the YAML form too.
+TestSpec Parse(const std::string& yaml) {
+  auto doc = YamlDocument::Parse("- " + yaml, "t.yaml");
+  EXPECT_TRUE(doc.ok()) << doc.status().ToString();
+  Result<std::vector<TestSpec>> tests = ParseTests((*doc)->Root());
+  EXPECT_TRUE(tests.ok()) << tests.status().ToString();
+  return tests.ok() && !tests->empty() ? tests->front() : TestSpec{};
+}
+
+class ExpectationsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(duck_.conn
+                    ->Execute("CREATE TABLE itens AS SELECT * FROM (VALUES "
+                              "(1, 1, 10, 2.50, 'BRL', DATE '2024-01-01'),"
+                              "(1, 2, 0, 1.00, 'USD', DATE '2024-01-02'),"
+                              "(2, 1, 5, NULL, 'XXX', DATE '2024-01-03'),"
+                              "(3, 1, 7, 4.00, 'EUR', NULL),"
+                              "(3, 1, 8, 4.00, 'EUR', DATE '2024-01-05')) "
+                              "AS t(pedido_id, seq, qtd, preco, moeda, dia);"
+                              "CREATE TABLE pedidos AS SELECT * FROM (VALUES (1), (3)) AS p(id);")
+                    .ok());
+    context_.connection = duck_.conn.get();
+    context_.relation = "itens";
+    context_.bind_table = [](const lake::TableName& t) -> Result<std::string> {
+      if (t.ToString() == "bronze.pedidos") return std::string("pedidos");
+      return Status::NotFound(t.ToString());
+    };
+    context_.bind_sql = [](std::string_view sql) -> Result<std::string> {
+      return std::string(sql);
+    };
+  }
+
+  TestResult Run(const std::string& yaml) { return RunTest(Parse(yaml), context_); }
+
+  testing::Duck duck_ = OpenDuck();
+  TestContext context_;
+};
+
+TEST_F(ExpectationsTest, EachKindCountsItsFailingRows) {
+  EXPECT_EQ(Run("{not_null: preco}").failing_rows, 1);
+  EXPECT_EQ(Run("{not_null: [preco, dia]}").failing_rows, 2);
+  EXPECT_EQ(Run("{unique: [pedido_id, seq]}").failing_rows, 1);  // one duplicated key
+  EXPECT_EQ(Run("{unique: pedido_id}").failing_rows, 2);
+  EXPECT_EQ(Run("{accepted_values: {column: moeda, values: [BRL, USD, EUR]}}").failing_rows, 1);
+  EXPECT_EQ(Run("{accepted_values: {column: qtd, values: [0, 5, 7, 8, 10]}}").failing_rows, 0);
+  EXPECT_EQ(Run("{relationships: {column: pedido_id, to: bronze.pedidos, field: id}}").failing_rows,
+            1);
+  EXPECT_EQ(Run("{range: {column: qtd, min: 1, max: 9}}").failing_rows, 2);
+  EXPECT_EQ(Run("{range: {column: dia, min: '2024-01-02'}}").failing_rows, 1);  // NULL passes
+  EXPECT_EQ(Run("{row_count: {min: 6}}").failing_rows, 1);
+  EXPECT_EQ(Run("{row_count: {min: 1, max: 5}}").failing_rows, 0);
+  EXPECT_EQ(Run("{expect: qtd * preco > 0}").failing_rows, 2);  // 0 and NULL both break it
+  EXPECT_EQ(Run("{sql: 'SELECT * FROM itens WHERE qtd > 7'}").failing_rows, 2);
+  EXPECT_EQ(Run("{sql: 'SELECT * FROM itens WHERE qtd > 70'}").status, TestStatus::kPass);
+}
+
+TEST_F(ExpectationsTest, FreshnessComparesToNow) {
+  ASSERT_TRUE(duck_.conn
+                  ->Execute("CREATE TABLE eventos AS SELECT now() - INTERVAL 2 HOUR AS ts "
+                            "UNION ALL SELECT now() - INTERVAL 50 HOUR")
+                  .ok());
+  context_.relation = "eventos";
+  EXPECT_EQ(Run("{freshness: {column: ts, max_age: 3 hours}}").status, TestStatus::kPass);
+  EXPECT_EQ(Run("{freshness: {column: ts, max_age: 1 hour}}").status, TestStatus::kFail);
+  ASSERT_TRUE(duck_.conn->Execute("DELETE FROM eventos").ok());
+  EXPECT_EQ(Run("{freshness: {column: ts, max_age: 3 hours}}").status, TestStatus::kFail);
+}
+
+TEST_F(ExpectationsTest, ActionsDecideTheStatus) {
+  TestResult warn = Run("{not_null: preco, action: warn}");
+  EXPECT_EQ(warn.status, TestStatus::kWarn);
+  EXPECT_FALSE(warn.Blocks());
+  TestResult fail = Run("{not_null: preco, action: fail}");
+  EXPECT_EQ(fail.status, TestStatus::kFail);
+  EXPECT_TRUE(fail.Blocks());
+  EXPECT_THAT(fail.message, HasSubstr("1 failing rows, e.g. pedido_id=2, seq=1"));
+  EXPECT_THAT(fail.message, HasSubstr("preco=NULL"));
+  TestResult broken = Run("{expect: no_such_column > 0}");
+  EXPECT_EQ(broken.status, TestStatus::kError);
+  EXPECT_TRUE(broken.Blocks());
+  EXPECT_THAT(broken.message, HasSubstr("t.yaml:1:3: test 'expect' could not run"));
+}
+
+TEST_F(ExpectationsTest, QuarantineMovesEachBadRowOnceWithEveryRuleItBroke) {
+  ASSERT_TRUE(duck_.conn->Execute("CREATE TEMP TABLE cand AS SELECT * FROM itens").ok());
+  context_.relation = "cand";
+  std::vector<TestSpec> specs = {
+      Parse("{name: qtd_positiva, expect: qtd > 0, action: quarantine}"),
+      Parse("{name: preco_presente, not_null: preco, action: quarantine}"),
+      Parse("{name: pedido_existe, relationships: {column: pedido_id, to: bronze.pedidos, "
+            "field: id}, action: quarantine}"),
+  };
+  std::vector<const TestSpec*> tests;
+  for (const TestSpec& t : specs) tests.push_back(&t);
+  Result<QuarantineSplit> split = SplitQuarantine(tests, context_, "q", "run-1");
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->rows, 2);  // (1,2) qtd 0; (2,1) no price and no order: once
+  ASSERT_EQ(split->results.size(), 3u);
+  EXPECT_EQ(split->results[0].failing_rows, 1);
+  EXPECT_EQ(split->results[1].failing_rows, 1);
+  EXPECT_EQ(split->results[2].failing_rows, 1);
+  EXPECT_EQ(split->results[0].status, TestStatus::kQuarantined);
+  auto rows = duck_.conn->QueryRows(
+      "SELECT pedido_id, seq, CAST(_rules AS VARCHAR), _run_id FROM q ORDER BY pedido_id");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(std::get<std::string>((*rows)[0][2]), "[qtd_positiva]");
+  EXPECT_EQ(std::get<std::string>((*rows)[1][2]), "[preco_presente, pedido_existe]");
+  EXPECT_EQ(std::get<std::string>((*rows)[1][3]), "run-1");
+  auto left = duck_.conn->QueryRows("SELECT count(*) FROM cand");
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(std::get<int64_t>((*left)[0][0]), 3);  // 5 - 2: rows read = kept + quarantined
+  // The quarantine keeps the candidate's columns, then the rule list and the run.
+  auto columns = duck_.conn->Query("SELECT * FROM q LIMIT 0");
+  ASSERT_TRUE(columns.ok());
+  std::vector<std::string> names;
+  for (const auto& c : (*columns)->columns()) names.push_back(c.name);
+  EXPECT_THAT(names, ElementsAre("pedido_id", "seq", "qtd", "preco", "moeda", "dia", "_rules",
+                                 "_run_id", "_quarantined_at"));
+}
+
+}  // namespace
+}  // namespace strata::pipeline

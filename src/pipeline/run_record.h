@@ -1,0 +1,94 @@
+// What a run did, kept per run as JSON under `<project>/.strata/runs/<run_id>.json`.
+//
+// The JSON schema is stable (the catalog database will import these files):
+//
+//   {
+//     "schema": "strata.run/1",
+//     "run_id": "20250131T120000Z-3f9a1c",     // sortable by start time
+//     "project": "importau", "command": "run" | "test",
+//     "selection": {"names": [...], "layer": ""},
+//     "started_at": "2025-01-31T12:00:00.123Z", "finished_at": "...", "duration_ms": 1234,
+//     "status": "success" | "failed",
+//     "nodes": [{
+//       "table": "silver.fato_pedido_correlacionado",
+//       "kind": "source" | "model", "layer": "silver",
+//       "materialized": "ingest" | "table" | "incremental" | "merge",
+//       "status": "success" | "warn" | "failed" | "skipped",
+//       "error": "...",                    // failed: why; skipped: which upstream failed
+//       "rows_written": 0, "rows_quarantined": 0,
+//       "table_version": 3,                // Delta version committed, null if none
+//       "quarantine_version": 1,           // same for <table>__quarantine
+//       "duration_ms": 0,
+//       "owner": "...", "tags": [...],
+//       "files": [{"file", "sha256", "size_bytes", "state": "loaded" | "already_loaded" |
+//                  "rejected" | "failed", "reason", "rows_read", "rows_loaded",
+//                  "rows_quarantined"}],   // sources only
+//       "tests": [{"name", "kind", "action", "status": "pass" | "warn" | "fail" |
+//                  "quarantined" | "error", "failing_rows", "message", "duration_ms"}]
+//     }]
+//   }
+//
+// Fields are only ever added to this schema; a change of meaning bumps "strata.run/N".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "ingest/file_source.h"
+#include "pipeline/expectations.h"
+
+namespace strata::pipeline {
+
+enum class NodeStatus { kSuccess, kWarn, kFailed, kSkipped };
+const char* NodeStatusName(NodeStatus status);
+
+struct NodeResult {
+  std::string table;  // layer.name
+  bool is_source = false;
+  std::string layer;
+  std::string materialized;  // "ingest" for sources
+  std::string owner;
+  std::vector<std::string> tags;
+  NodeStatus status = NodeStatus::kSuccess;
+  std::string error;
+  int64_t rows_written = 0;
+  int64_t rows_quarantined = 0;
+  std::optional<int64_t> table_version;
+  std::optional<int64_t> quarantine_version;
+  int64_t millis = 0;
+  std::vector<ingest::FileOutcome> files;
+  std::vector<TestResult> tests;
+
+  int tests_passed() const;
+  int tests_failed() const;  // fail or error
+  int tests_warned() const;  // warn, plus quarantine tests that moved rows
+};
+
+struct RunRecord {
+  std::string run_id;
+  std::string project;
+  std::string command;  // "run" or "test"
+  std::vector<std::string> selected_names;
+  std::string selected_layer;
+  int64_t started_at_micros = 0;
+  int64_t finished_at_micros = 0;
+  std::vector<NodeResult> nodes;
+  std::string path;  // where the record was written ("" if not yet)
+
+  bool ok() const;  // no node failed
+};
+
+// A new run id for a run starting at `micros` (UTC): "YYYYMMDDTHHMMSSZ-xxxxxx".
+std::string NewRunId(int64_t micros);
+
+// The record as JSON text (the schema above), pretty-printed.
+std::string RunRecordJson(const RunRecord& record);
+
+// Writes the record to `<runs_dir>/<run_id>.json` (atomically: temp file + rename), creating
+// the directory. Returns the path.
+Result<std::string> WriteRunRecord(const RunRecord& record, const std::string& runs_dir);
+
+}  // namespace strata::pipeline

@@ -1,0 +1,245 @@
+#include "pipeline/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/clock.h"
+#include "lake/session.h"
+#include "pipeline/node_run.h"
+
+namespace strata::pipeline {
+namespace {
+
+// One unit of work: a source or a model, with the tasks that wait for it.
+struct Task {
+  const SourceSpec* source = nullptr;
+  const ModelNode* model = nullptr;
+  std::string table;
+  std::vector<size_t> downstream;
+  size_t pending = 0;      // upstream tasks not finished yet
+  std::string blocked_by;  // first upstream that failed or was skipped
+  NodeResult result;
+};
+
+class Scheduler {
+ public:
+  Scheduler(std::vector<Task>& tasks, const RunOptions& options,
+            std::chrono::steady_clock::time_point start)
+      : tasks_(tasks), options_(options), start_(start) {
+    for (size_t i = 0; i < tasks_.size(); ++i) {
+      if (tasks_[i].pending == 0) ready_.push_back(i);
+    }
+  }
+
+  // The next task to run, or nullopt when everything is finished.
+  std::optional<size_t> Next() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return !ready_.empty() || finished_ == tasks_.size(); });
+    if (ready_.empty()) return std::nullopt;
+    size_t task = ready_.front();
+    ready_.pop_front();
+    Report(ProgressEvent::Kind::kStarted, task);
+    return task;
+  }
+
+  void Finish(size_t task, NodeResult result) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks_[task].result = std::move(result);
+    Settle(task);
+    cv_.notify_all();
+  }
+
+ private:
+  // Marks `task` finished and releases (or skips) what waits for it. Called with the lock held.
+  void Settle(size_t first) {
+    std::vector<size_t> stack = {first};
+    while (!stack.empty()) {
+      size_t task = stack.back();
+      stack.pop_back();
+      ++finished_;
+      Report(ProgressEvent::Kind::kFinished, task);
+      NodeStatus status = tasks_[task].result.status;
+      bool broken = status == NodeStatus::kFailed || status == NodeStatus::kSkipped;
+      for (size_t down : tasks_[task].downstream) {
+        Task& next = tasks_[down];
+        if (broken && next.blocked_by.empty()) next.blocked_by = tasks_[task].table;
+        if (--next.pending > 0) continue;
+        if (next.blocked_by.empty()) {
+          ready_.push_back(down);
+        } else {
+          next.result.status = NodeStatus::kSkipped;
+          next.result.error = "skipped: upstream " + next.blocked_by + " did not succeed";
+          stack.push_back(down);
+        }
+      }
+    }
+  }
+
+  void Report(ProgressEvent::Kind kind, size_t task) {
+    if (!options_.progress) return;
+    ProgressEvent event;
+    event.kind = kind;
+    event.table = tasks_[task].table;
+    event.result = kind == ProgressEvent::Kind::kFinished ? &tasks_[task].result : nullptr;
+    event.done = static_cast<int>(finished_);
+    event.total = static_cast<int>(tasks_.size());
+    event.elapsed_millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - start_)
+                               .count();
+    options_.progress(event);
+  }
+
+  std::vector<Task>& tasks_;
+  const RunOptions& options_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<size_t> ready_;
+  size_t finished_ = 0;
+};
+
+// Tasks for the selection, wired by dependencies among the selected nodes only (what is not
+// selected is read as the lake holds it).
+std::vector<Task> PlanTasks(const Project& project, const ModelGraph& graph,
+                            const SelectedNodes& selected) {
+  std::vector<Task> tasks;
+  std::map<std::string, size_t> by_table;
+  for (const std::string& name : selected.sources) {
+    for (const SourceSpec& source : project.sources) {
+      if (source.spec.name != name) continue;
+      Task task;
+      task.source = &source;
+      task.table = source.spec.table.ToString();
+      by_table[task.table] = tasks.size();
+      by_table[task.table + "__quarantine"] = tasks.size();
+      tasks.push_back(std::move(task));
+    }
+  }
+  for (size_t index : selected.models) {
+    Task task;
+    task.model = &graph.nodes[index];
+    task.table = task.model->model->table.ToString();
+    by_table[task.table] = tasks.size();
+    by_table[task.model->model->QuarantineTable().ToString()] = tasks.size();
+    tasks.push_back(std::move(task));
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].model) continue;
+    std::set<size_t> upstream;
+    for (const auto* reads : {&tasks[i].model->reads, &tasks[i].model->test_reads}) {
+      for (const lake::TableName& table : *reads) {
+        auto it = by_table.find(table.ToString());
+        if (it != by_table.end() && it->second != i) upstream.insert(it->second);
+      }
+    }
+    for (size_t up : upstream) tasks[up].downstream.push_back(i);
+    tasks[i].pending = upstream.size();
+  }
+  return tasks;
+}
+
+Result<lake::Lake> OpenLake(const Project& project, bool create) {
+  std::string storage = project.StoragePath();
+  if (create && storage.find("://") == std::string::npos) {
+    std::error_code ec;
+    std::filesystem::create_directories(storage, ec);
+    if (ec)
+      return Status::IOError("cannot create the lake directory " + storage + ": " + ec.message());
+  }
+  return lake::Lake::Open(storage);
+}
+
+}  // namespace
+
+Result<RunRecord> RunProject(const Project& project, const RunOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  RunRecord record;
+  record.started_at_micros = Clock::System().NowMicros();
+  record.run_id = NewRunId(record.started_at_micros);
+  record.project = project.config.name;
+  record.command = options.test_only ? "test" : "run";
+  record.selected_names = options.selection.names;
+  record.selected_layer = options.selection.layer;
+
+  STRATA_ASSIGN_OR_RETURN(lake::Lake lake, OpenLake(project, !options.test_only));
+  engine::DatabaseOptions db_options;
+  db_options.threads = project.config.engine_threads;
+  db_options.memory_limit = project.config.engine_memory_limit;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database,
+                          engine::Database::Open(db_options));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> planner, database->Connect());
+  STRATA_ASSIGN_OR_RETURN(std::vector<lake::TableName> lake_tables, lake.ListTables());
+  STRATA_ASSIGN_OR_RETURN(ModelGraph graph, BuildModelGraph(project, *planner, lake_tables));
+  STRATA_ASSIGN_OR_RETURN(SelectedNodes selected, Select(project, graph, options.selection));
+
+  std::vector<Task> tasks = PlanTasks(project, graph, selected);
+  int workers = options.workers > 0
+                    ? options.workers
+                    : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(tasks.size())));
+
+  // Connections first, on this thread, so a failure is a plain error before anything runs.
+  std::vector<std::unique_ptr<engine::Connection>> connections;
+  for (int i = 0; i < workers; ++i) {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> c, database->Connect());
+    connections.push_back(std::move(c));
+  }
+  std::mutex bind_mutex;
+  int64_t ingested_at =
+      options.ingested_at_micros != 0 ? options.ingested_at_micros : record.started_at_micros;
+  Scheduler scheduler(tasks, options, start);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < workers; ++i) {
+    threads.emplace_back([&, i] {
+      auto session = std::make_unique<lake::LakeSession>(lake, *connections[i]);
+      Worker worker{&project,    &lake,         connections[i].get(), session.get(),
+                    &bind_mutex, record.run_id, ingested_at};
+      while (std::optional<size_t> next = scheduler.Next()) {
+        Task& task = tasks[*next];
+        NodeResult result;
+        if (task.source) {
+          result = options.test_only ? TestSource(*task.source, worker)
+                                     : RunSource(*task.source, worker);
+        } else {
+          result =
+              options.test_only ? TestModel(*task.model, worker) : RunModel(*task.model, worker);
+        }
+        scheduler.Finish(*next, std::move(result));
+      }
+      // Workers leave only when every task is finished, so no view is in use any more. The
+      // session drops its views (catalog writes): serialised like binds.
+      std::lock_guard<std::mutex> lock(bind_mutex);
+      session.reset();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  for (Task& task : tasks) {
+    if (task.result.table.empty()) {
+      // Skipped before it ran: fill in what it is.
+      task.result.table = task.table;
+      task.result.is_source = task.source != nullptr;
+      task.result.layer =
+          task.source ? task.source->spec.table.layer : task.model->model->table.layer;
+      task.result.materialized =
+          task.source ? "ingest" : MaterializationName(task.model->model->materialized);
+      task.result.owner = task.source ? task.source->spec.owner : task.model->model->owner;
+      task.result.tags = task.source ? task.source->spec.tags : task.model->model->tags;
+    }
+    record.nodes.push_back(std::move(task.result));
+  }
+  record.finished_at_micros = Clock::System().NowMicros();
+  if (options.write_record) {
+    STRATA_ASSIGN_OR_RETURN(record.path, WriteRunRecord(record, project.RunsPath()));
+  }
+  return record;
+}
+
+}  // namespace strata::pipeline

@@ -1,0 +1,66 @@
+// Running a project: sources into bronze, then every model in dependency order, each tested
+// before it is committed; or, for `strata test`, every test on the committed tables.
+//
+//   STRATA_ASSIGN_OR_RETURN(Project project, LoadProject("."));
+//   STRATA_ASSIGN_OR_RETURN(RunRecord run, RunProject(project, {}));
+//   if (!run.ok()) ...   // run.nodes says what failed, was skipped or quarantined
+//
+// Contract (run):
+//  - Sources run first: each selected source ingests its new landing files (ingest/
+//    file_source.h), then its bronze tests run: every file reconciles (rows read = rows in the
+//    table + rows in quarantine, checked in the committed tables), the key is unique (warn:
+//    bronze keeps every row ever landed), the table has the contract's columns and types, plus
+//    the source's own tests.
+//  - A model runs when everything it reads is done: its SQL is bound to the lake (views of the
+//    latest versions) and computed into a candidate; its `quarantine` tests move the rows they
+//    flag to a candidate quarantine (each row once, with every rule it broke and the run id);
+//    then its other tests run on the candidate (a test reading the model or its __quarantine
+//    sees the candidate rows). If a `fail` test fails (or a test cannot run) nothing is
+//    committed and every model downstream is skipped; else the model is one Delta commit:
+//    table = create-or-replace, incremental = append of rows whose key (or whole row, without
+//    a key) is not in the table yet, merge = upsert on the key; then <model>__quarantine gets
+//    its rows (replaced for table models, appended otherwise).
+//  - Independent models run in parallel: `workers` threads, one engine connection each, on one
+//    shared engine database.
+//  - The record is written to <project>/.strata/runs/<run_id>.json (run_record.h) whatever
+//    the outcome. Status errors are for failures of the run itself (lake unusable, bad project
+//    SQL); failures of sources, models and tests are reported in the record.
+// Contract (test): no ingestion and no commit; every selected node's tests run against its
+// committed table (quarantine tests report the rows they would move).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/result.h"
+#include "pipeline/graph.h"
+#include "pipeline/project.h"
+#include "pipeline/run_record.h"
+
+namespace strata::pipeline {
+
+struct ProgressEvent {
+  enum class Kind { kStarted, kFinished };
+  Kind kind = Kind::kStarted;
+  std::string table;
+  const NodeResult* result = nullptr;  // kFinished only
+  int done = 0;                        // nodes finished so far (including this one)
+  int total = 0;
+  int64_t elapsed_millis = 0;  // since the run started
+};
+
+struct RunOptions {
+  Selection selection;
+  bool test_only = false;  // `strata test`
+  int workers = 0;         // parallel nodes; 0 = min(4, cores)
+  // Called for each node start and finish, one call at a time (under the runner's lock).
+  std::function<void(const ProgressEvent&)> progress;
+  // _ingested_at of this run, micros since the epoch; 0 = now.
+  int64_t ingested_at_micros = 0;
+  bool write_record = true;
+};
+
+Result<RunRecord> RunProject(const Project& project, const RunOptions& options);
+
+}  // namespace strata::pipeline
