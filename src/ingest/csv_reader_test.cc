@@ -75,7 +75,7 @@ TEST_F(CsvStage, RejectsInTheMiddleKeepRowNumbersExact) {
 TEST_F(CsvStage, QuotedNewlinesAndBlankLinesCountAsDocumented) {
   // Records: 1 (two physical lines), blank, 3, blank, 5 (rejected), 6.
   auto s = Stage(
-      "a,b,c\n1,\"multi\nline\",2024-01-01\n\n3,x,2024-01-03\r\n\r\n5,y,nope\n6,\"q\"\"q\","
+      "a,b,c\n1,\"multi\nline\",2024-01-01\n\n3,x,2024-01-03\n\n5,y,nope\n6,\"q\"\"q\","
       "2024-01-06");
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->rows_read, 4);
@@ -113,6 +113,10 @@ TEST_F(CsvStage, BadInputsGetTheirOutcome) {
       {"header short", "a,b\n1,2\n", true, 0, 0, "column 'c' is missing"},
       {"header long", "a,b,c,d\n1,2,2024-01-01,4\n", true, 0, 0, "unexpected column 'd'"},
       {"crlf", "a,b,c\r\n1,x,2024-01-01\r\n2,y,bad\r\n", false, 1, 1, "2,y,bad"},
+      {"crlf with blank lines", "a,b,c\r\n\r\n1,x,2024-01-01\r\n", false, 1, 0, ""},
+      // DuckDB refuses a file whose line endings change midway: the whole file fails.
+      {"mixed line endings", "a,b,c\n1,x,2024-01-01\r\n2,y,2024-01-02\n", true, 0, 0,
+       "reached an invalid state"},
       {"bom",
        "\xEF\xBB\xBF"
        "a,b,c\n1,x,2024-01-01\n",

@@ -3,6 +3,8 @@
 // two tables must end with every record exactly once, whatever point the crash hit.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "ingest/file_source_test_util.h"
 
 namespace strata::ingest {
@@ -21,12 +23,14 @@ class FaultTest : public testing::LakeFixture {
     SCOPED_TRACE(trace);
     std::string data = View("bronze.f");
     std::string quarantine = View("bronze.f__quarantine");
-    EXPECT_EQ(Count(*db_.conn, "SELECT count(*) FROM " + data), 4);
-    EXPECT_EQ(Count(*db_.conn, "SELECT count(*) FROM " + quarantine), 2);
-    EXPECT_EQ(Count(*db_.conn, "SELECT count(DISTINCT _source_row) FROM (SELECT _source_row FROM " +
-                                   data + " UNION ALL SELECT _source_row FROM " + quarantine +
-                                   ") WHERE _source_row BETWEEN 1 AND 6"),
-              6);
+    EXPECT_EQ(
+        testing::Rows(*db_.conn,
+                      "SELECT (SELECT count(*) FROM " + data + "), (SELECT count(*) FROM " +
+                          quarantine +
+                          "), (SELECT count(DISTINCT _source_row) FILTER "
+                          "(WHERE _source_row BETWEEN 1 AND 6) FROM (SELECT _source_row FROM " +
+                          data + " UNION ALL SELECT _source_row FROM " + quarantine + "))"),
+        (std::vector<std::string>{"4|2|6"}));
   }
 
   void WriteFile() {
@@ -66,12 +70,15 @@ TEST_F(FaultTest, CrashAtEveryStoreCallLosesAndDuplicatesNothing) {
       EXPECT_NE(recovered.files[0].state, FileState::kFailed) << recovered.files[0].reason;
       ExpectExactlyOnce("crash at call " + std::to_string(n) +
                         (timing == storage::FaultTiming::kAfterCall ? " (after)" : " (before)"));
-      // A third run never loads the file again.
-      EXPECT_EQ(Ingest(Spec()).files[0].state, FileState::kAlreadyLoaded);
+      // A third run never loads the file again (checked at every few points: it is slow).
+      if (n % 4 == 1) {
+        EXPECT_EQ(Ingest(Spec()).files[0].state, FileState::kAlreadyLoaded);
+      }
       if (!fired) break;  // past the last store call of a load
       ++points;
     }
   }
+  std::printf("crash points: %d\n", points);
   EXPECT_GT(points, 10);  // the load really makes several store calls to crash in
 }
 

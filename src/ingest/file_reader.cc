@@ -18,6 +18,13 @@ std::string Table(const ReadRequest& request, std::string_view suffix) {
 
 Status FileProblem(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
+std::string FirstParagraph(const std::string& message) {
+  // DuckDB appends "Possible fixes" and a dump of every reader option: the reason stays short.
+  size_t cut = message.find("\nPossible fixes");
+  if (cut == std::string::npos) cut = message.find("\n\n");
+  return cut == std::string::npos ? message : message.substr(0, cut);
+}
+
 bool IsNestedType(std::string_view type) {
   std::string upper(type);
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -84,8 +91,10 @@ Result<StagedFile> StageFile(engine::Connection& connection, const ReadRequest& 
   if (!staged.ok() && !staged.status().IsInvalidArgument()) {
     // DuckDB reports unreadable input as several codes (IOError, Internal for a corrupt footer);
     // all of them are problems of this file, reported with the file, not failures of the run.
-    return internal::FileProblem(staged.status().message());
+    return internal::FileProblem(internal::FirstParagraph(staged.status().message()));
   }
+  if (!staged.ok())
+    return internal::FileProblem(internal::FirstParagraph(staged.status().message()));
   return staged;
 }
 

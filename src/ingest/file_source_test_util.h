@@ -39,8 +39,8 @@ class LakeFixture : public ::testing::Test {
 
   // The SQL name of a view over the latest version of `table` ("bronze.x").
   std::string View(const std::string& table) {
-    session_.reset();  // a new session sees the latest version
-    session_ = std::make_unique<lake::LakeSession>(*lake_, *db_.conn);
+    // One session per lake: it re-plans a view whose table moved on, and keeps the others.
+    if (!session_) session_ = std::make_unique<lake::LakeSession>(*lake_, *db_.conn);
     auto bound = session_->BindTable(table);
     EXPECT_TRUE(bound.ok()) << bound.status();
     return bound.ok() ? bound->view : "missing_table";

@@ -67,6 +67,8 @@ std::string IngestedAtSql(int64_t micros);
 std::string Table(const ReadRequest& request, std::string_view suffix);
 // The reason of a file failure: InvalidArgument "<message>".
 Status FileProblem(std::string message);
+// `message` without DuckDB's trailing hints and option dump.
+std::string FirstParagraph(const std::string& message);
 // "the file is empty" style failure when the scan found no line at all.
 bool IsNestedType(std::string_view type);
 
