@@ -42,6 +42,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   app.fallthrough();
 
   AddSqlCommand(app, context);
+  AddTableCommand(app, context);
 
   try {
     app.parse(argc, argv);

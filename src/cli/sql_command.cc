@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/app.h"
+#include "cli/lake_support.h"
 #include "cli/output.h"
 #include "engine/engine.h"
 
@@ -19,6 +20,7 @@ struct SqlOptions {
   std::string database;
   int threads = 0;
   std::string memory_limit;
+  std::string lake;
 };
 
 Status RunSql(const SqlOptions& options, CommandContext& context) {
@@ -36,8 +38,27 @@ Status RunSql(const SqlOptions& options, CommandContext& context) {
   db_options.memory_limit = options.memory_limit;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> db, engine::Database::Open(db_options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, db->Connect());
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::QueryResult> result, connection->Query(query));
-  return WriteResult(*result, output, *context.out).status();
+  // Lake tables (bronze.x, 'path/to/delta' AT (VERSION => n)) become views on this connection
+  // for as long as the session lives, i.e. until the result is written.
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> lake_root, ResolveLakeRoot(options.lake));
+  std::optional<lake::Lake> lake;
+  if (lake_root) {
+    STRATA_ASSIGN_OR_RETURN(lake, OpenLake(*lake_root));
+  }
+  lake::LakeSession session(std::move(lake), *connection);
+  STRATA_ASSIGN_OR_RETURN(lake::BoundQuery bound, session.Bind(query));
+  Result<std::unique_ptr<engine::QueryResult>> result = connection->Query(bound.sql);
+  if (!result.ok()) {
+    const Status& error = result.status();
+    // e.g. CREATE TABLE t AS SELECT * FROM bronze.x: DuckDB's parser only serializes SELECT.
+    if (!bound.parsed && session.lake() &&
+        error.message().find("Catalog Error") != std::string::npos) {
+      return Status(error.code(),
+                    error.message() + " (lake tables are bound in SELECT statements only)");
+    }
+    return error;
+  }
+  return WriteResult(**result, output, *context.out).status();
 }
 
 }  // namespace
@@ -58,6 +79,9 @@ void AddSqlCommand(CLI::App& app, CommandContext& context) {
   sql->add_option("--threads", options->threads, "Engine threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   sql->add_option("--memory-limit", options->memory_limit, "Engine memory limit, e.g. 4GB");
+  sql->add_option("--lake", options->lake,
+                  "Lake directory whose tables are queryable as layer.name (default: ./lake "
+                  "if it exists)");
   sql->callback([options, &context] {
     context.action = [options, &context] { return RunSql(*options, context); };
   });
