@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "storage/delta/deletion_vector.h"
 #include "storage/delta/delta_test_util.h"
 #include "storage/delta/log_files.h"
 #include "storage/delta/scan.h"
@@ -55,7 +56,8 @@ class MemoryTable : public ::testing::Test {
   }
 
   // Writes a Parquet file of x in [lo, hi] into the table and returns its add action line.
-  std::string AddData(const std::string& p, int lo, int hi, bool with_stats = true) {
+  std::string AddData(const std::string& p, int lo, int hi, bool with_stats = true,
+                      const std::string& extra_columns = "") {
     const std::string rel = "p=" + p + "/part-" + std::to_string(lo) + ".parquet";
     const char* tmp_env = std::getenv("STRATA_TEST_TMP");
     std::string tmp = std::string(tmp_env ? tmp_env : "/tmp") + "/delta-snap-" +
@@ -63,9 +65,10 @@ class MemoryTable : public ::testing::Test {
     std::string dir = tmp.substr(0, tmp.rfind('/'));
     EXPECT_TRUE(duck_.conn->Execute("SELECT 1").ok());
     std::system(("mkdir -p '" + dir + "'").c_str());
-    auto s = duck_.conn->Execute("COPY (SELECT CAST(range AS INTEGER) AS x FROM range(" +
-                                 std::to_string(lo) + ", " + std::to_string(hi + 1) + ")) TO " +
-                                 engine::QuoteLiteral(tmp) + " (FORMAT parquet)");
+    auto s = duck_.conn->Execute(
+        "COPY (SELECT CAST(range AS INTEGER) AS x" +
+        (extra_columns.empty() ? "" : ", " + extra_columns) + " FROM range(" + std::to_string(lo) +
+        ", " + std::to_string(hi + 1) + ")) TO " + engine::QuoteLiteral(tmp) + " (FORMAT parquet)");
     EXPECT_TRUE(s.ok()) << s;
     std::ifstream in(tmp, std::ios::binary);
     std::stringstream bytes;
@@ -230,6 +233,45 @@ TEST_F(MemoryTable, ScanPrunesByPartitionAndStats) {
   ASSERT_EQ(rows->size(), 4u);
   EXPECT_EQ(std::get<std::string>((*rows)[0][0]), "a");
   EXPECT_EQ(std::get<int64_t>((*rows)[0][1]), 10);
+}
+
+TEST_F(MemoryTable, SchemaEvolutionReadsMissingColumnsAsNull) {
+  Commit(0, {Info(1), ProtocolLine(), MetadataLine(), AddData("a", 1, 10)});
+  // v1 adds column y (long); the old file does not have it.
+  std::string evolved = MetadataLine();
+  const std::string old_fields = R"(\"metadata\":{}}]})";
+  const size_t at = evolved.rfind(old_fields);
+  ASSERT_NE(at, std::string::npos) << evolved;
+  evolved.replace(at, old_fields.size(),
+                  R"(\"metadata\":{}},{\"name\":\"y\",\"type\":\"long\",)"
+                  R"(\"nullable\":true,\"metadata\":{}}]})");
+  ASSERT_NE(evolved, MetadataLine());
+  Commit(1, {Info(2), evolved, AddData("b", 11, 20, true, "CAST(range * 2 AS BIGINT) AS y")});
+  auto snap = Load();
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  ASSERT_EQ(snap->schema.fields.size(), 3u);
+  auto& conn = *duck_.conn;
+  auto plan = PlanScan(*snap, *store_, conn);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(testing::Count(conn, plan->sql() + " WHERE y IS NULL"), 10) << plan->sql();
+  EXPECT_EQ(testing::Count(conn, plan->sql() + " WHERE y = x * 2"), 10);
+
+  // With a deletion vector the scan takes the union_by_name path: same answer, minus row 0.
+  std::string bitmap = SerializeRoaringBitmapArray({0});
+  size_t size = bitmap.size();
+  while (bitmap.size() % 4) bitmap += '\0';
+  Snapshot with_dv = *snap;
+  for (AddFile& f : with_dv.files) {
+    if (f.path == "p=a/part-1.parquet") {
+      f.deletion_vector =
+          DeletionVectorDescriptor{"i", Z85Encode(bitmap), std::nullopt, int32_t(size), 1};
+    }
+  }
+  auto dv_plan = PlanScan(with_dv, *store_, conn);
+  ASSERT_TRUE(dv_plan.ok()) << dv_plan.status();
+  EXPECT_EQ(testing::Count(conn, dv_plan->sql()), 19) << dv_plan->sql();
+  EXPECT_EQ(testing::Count(conn, dv_plan->sql() + " WHERE y IS NULL"), 9);
+  EXPECT_EQ(testing::Count(conn, dv_plan->sql() + " WHERE x = 1"), 0);
 }
 
 TEST(PruningTest, TimestampStatsAreMillisecondTruncated) {
