@@ -269,7 +269,8 @@ class ScanPlanner {
           dv_values +=
               std::string(dv_values.empty() ? "" : ", ") + "(" + engine::QuoteLiteral(path) + ", [";
           for (size_t i = 0; i < rows->size(); ++i) {
-            dv_values += (i ? "," : "") + std::to_string((*rows)[i]);
+            if (i) dv_values += ',';
+            dv_values += std::to_string((*rows)[i]);
           }
           dv_values += "]::UBIGINT[])";
         }
