@@ -63,9 +63,8 @@ std::string KindForName(const std::string& name) {
 }
 
 Result<std::optional<int64_t>> FindAssetId(Store& store, const std::string& name) {
-  STRATA_ASSIGN_OR_RETURN(SqlRows rows,
-                          store.Query("SELECT id FROM assets WHERE name = ? AND removed = 0",
-                                      {name}));
+  STRATA_ASSIGN_OR_RETURN(
+      SqlRows rows, store.Query("SELECT id FROM assets WHERE name = ? AND removed = 0", {name}));
   if (rows.empty()) return std::optional<int64_t>();
   return std::optional<int64_t>(rows[0].Int(0));
 }
@@ -101,14 +100,15 @@ Result<int64_t> EnsureColumn(Store& store, int64_t table_id, const std::string& 
                      layer.empty() ? "" : layer[0].Text(0));
 }
 
-Status SetSourcedField(Store& store, int64_t id, const std::string& field,
-                       const std::string& value, MetadataSource source) {
+Status SetSourcedField(Store& store, int64_t id, const std::string& field, const std::string& value,
+                       MetadataSource source) {
   if (field != "description" && field != "owner") {
     return Status::Internal("not a sourced field: " + field);
   }
-  std::string sql = "UPDATE assets SET " + field + " = ?, " + field + "_source = ?, updated_at = ? " +
-                    "WHERE id = ? AND (" + field + "_source IS NULL OR " + field + "_source IN " +
-                    OverwritableSources(source) + ")";
+  std::string sql = "UPDATE assets SET " + field + " = ?, " + field +
+                    "_source = ?, updated_at = ? " + "WHERE id = ? AND (" + field +
+                    "_source IS NULL OR " + field + "_source IN " + OverwritableSources(source) +
+                    ")";
   return store.Execute(sql, {value, SourceName(source), NowIso8601(), id});
 }
 
@@ -123,12 +123,12 @@ Status ReplaceLabels(Store& store, int64_t id, const std::string& kind,
   for (const SqlRow& row : existing) {
     const std::string& label = row.Text(0);
     const std::string& label_source = row.Text(1);
-    bool ours = label_source == from ||
-                (source == MetadataSource::kProject && label_source == "crawler");
+    bool ours =
+        label_source == from || (source == MetadataSource::kProject && label_source == "crawler");
     if (ours && !wanted.contains(label)) {
-      STRATA_RETURN_IF_ERROR(store.Execute(
-          "DELETE FROM asset_labels WHERE asset_id = ? AND kind = ? AND label = ?",
-          {id, kind, label}));
+      STRATA_RETURN_IF_ERROR(
+          store.Execute("DELETE FROM asset_labels WHERE asset_id = ? AND kind = ? AND label = ?",
+                        {id, kind, label}));
     }
     // Present from another source (user, or removed by a user): leave it as it is.
     wanted.erase(label);

@@ -106,7 +106,8 @@ Result<UpsertOutcome> Catalog::UpsertTable(const TableMetadata& table) {
   if (!layer.empty()) {
     STRATA_ASSIGN_OR_RETURN(layer_id, EnsureAsset(s, "layer", layer, std::nullopt, layer, layer));
   }
-  STRATA_ASSIGN_OR_RETURN(int64_t id, EnsureAsset(s, "table", table.name, layer_id, display, layer));
+  STRATA_ASSIGN_OR_RETURN(int64_t id,
+                          EnsureAsset(s, "table", table.name, layer_id, display, layer));
   std::string format = table.format.empty() && outcome.created ? "delta" : table.format;
   STRATA_RETURN_IF_ERROR(s.Execute(
       "UPDATE assets SET format = COALESCE(?, format), location = COALESCE(?, location), "
@@ -130,7 +131,8 @@ Result<UpsertOutcome> Catalog::UpsertTable(const TableMetadata& table) {
     std::set<std::string> names;
     for (size_t i = 0; i < table.columns.size(); ++i) {
       const ColumnMetadata& c = table.columns[i];
-      if (c.name.empty()) return Status::InvalidArgument("table " + table.name + ": column without a name");
+      if (c.name.empty())
+        return Status::InvalidArgument("table " + table.name + ": column without a name");
       schema.emplace_back(c.name, c.type);
       names.insert(c.name);
       STRATA_ASSIGN_OR_RETURN(int64_t cid, EnsureColumn(s, id, table.name, c.name));
@@ -194,9 +196,11 @@ Status Catalog::UpsertLayer(const std::string& name, const std::string& descript
   if (name.empty()) return Status::InvalidArgument("layer without a name");
   WriteTransaction tx(*store_);
   STRATA_RETURN_IF_ERROR(tx.Begin());
-  STRATA_ASSIGN_OR_RETURN(int64_t id, EnsureAsset(*store_, "layer", name, std::nullopt, name, name));
+  STRATA_ASSIGN_OR_RETURN(int64_t id,
+                          EnsureAsset(*store_, "layer", name, std::nullopt, name, name));
   if (!description.empty()) {
-    STRATA_RETURN_IF_ERROR(SetSourcedField(*store_, id, "description", description, MetadataSource::kProject));
+    STRATA_RETURN_IF_ERROR(
+        SetSourcedField(*store_, id, "description", description, MetadataSource::kProject));
   }
   if (!owner.empty()) {
     STRATA_RETURN_IF_ERROR(SetSourcedField(*store_, id, "owner", owner, MetadataSource::kProject));
@@ -211,12 +215,15 @@ Status Catalog::UpsertPipeline(const PipelineMetadata& pipeline) {
   WriteTransaction tx(s);
   STRATA_RETURN_IF_ERROR(tx.Begin());
   std::string name = "pipeline:" + pipeline.name;
-  STRATA_ASSIGN_OR_RETURN(int64_t id, EnsureAsset(s, "pipeline", name, std::nullopt, pipeline.name, ""));
+  STRATA_ASSIGN_OR_RETURN(int64_t id,
+                          EnsureAsset(s, "pipeline", name, std::nullopt, pipeline.name, ""));
   if (!pipeline.description.empty()) {
-    STRATA_RETURN_IF_ERROR(SetSourcedField(s, id, "description", pipeline.description, MetadataSource::kProject));
+    STRATA_RETURN_IF_ERROR(
+        SetSourcedField(s, id, "description", pipeline.description, MetadataSource::kProject));
   }
   if (!pipeline.owner.empty()) {
-    STRATA_RETURN_IF_ERROR(SetSourcedField(s, id, "owner", pipeline.owner, MetadataSource::kProject));
+    STRATA_RETURN_IF_ERROR(
+        SetSourcedField(s, id, "owner", pipeline.owner, MetadataSource::kProject));
   }
   STRATA_RETURN_IF_ERROR(ReplaceLabels(s, id, "tag", pipeline.tags, MetadataSource::kProject));
   std::set<std::string> live;
@@ -224,14 +231,16 @@ Status Catalog::UpsertPipeline(const PipelineMetadata& pipeline) {
     std::string task = name + "/" + state.name;
     live.insert(task);
     STRATA_ASSIGN_OR_RETURN(int64_t tid, EnsureAsset(s, "task", task, id, state.name, ""));
-    STRATA_RETURN_IF_ERROR(s.Execute(
-        "UPDATE assets SET format = ?, location = ?, updated_at = ? WHERE id = ?",
-        {TextParam(state.type), TextParam(state.resource), NowIso8601(), tid}));
+    STRATA_RETURN_IF_ERROR(
+        s.Execute("UPDATE assets SET format = ?, location = ?, updated_at = ? WHERE id = ?",
+                  {TextParam(state.type), TextParam(state.resource), NowIso8601(), tid}));
     if (!state.description.empty()) {
-      STRATA_RETURN_IF_ERROR(SetSourcedField(s, tid, "description", state.description, MetadataSource::kProject));
+      STRATA_RETURN_IF_ERROR(
+          SetSourcedField(s, tid, "description", state.description, MetadataSource::kProject));
     }
     if (!pipeline.owner.empty()) {
-      STRATA_RETURN_IF_ERROR(SetSourcedField(s, tid, "owner", pipeline.owner, MetadataSource::kProject));
+      STRATA_RETURN_IF_ERROR(
+          SetSourcedField(s, tid, "owner", pipeline.owner, MetadataSource::kProject));
     }
     STRATA_RETURN_IF_ERROR(RefreshSearch(s, tid));
   }
@@ -254,9 +263,9 @@ Status Catalog::RemoveAsset(const std::string& name) {
   STRATA_ASSIGN_OR_RETURN(int64_t id, RequireAssetId(*store_, name, "asset"));
   STRATA_ASSIGN_OR_RETURN(SqlRows children,
                           store_->Query("SELECT id FROM assets WHERE parent_id = ?", {id}));
-  STRATA_RETURN_IF_ERROR(store_->Execute(
-      "UPDATE assets SET removed = 1, updated_at = ? WHERE id = ? OR parent_id = ?",
-      {NowIso8601(), id, id}));
+  STRATA_RETURN_IF_ERROR(
+      store_->Execute("UPDATE assets SET removed = 1, updated_at = ? WHERE id = ? OR parent_id = ?",
+                      {NowIso8601(), id, id}));
   for (const SqlRow& child : children) {
     STRATA_RETURN_IF_ERROR(RefreshSearch(*store_, child.Int(0)));
   }
@@ -285,7 +294,8 @@ Status Catalog::SetDescription(const std::string& name, const std::string& descr
 
 Status Catalog::AddLabel(const std::string& name, const std::string& kind,
                          const std::string& label) {
-  if (kind != "tag" && kind != "glossary") return Status::InvalidArgument("label kind must be tag or glossary");
+  if (kind != "tag" && kind != "glossary")
+    return Status::InvalidArgument("label kind must be tag or glossary");
   if (label.empty()) return Status::InvalidArgument("empty " + kind);
   WriteTransaction tx(*store_);
   STRATA_RETURN_IF_ERROR(tx.Begin());

@@ -40,29 +40,29 @@ namespace strata::catalog {
 enum class MetadataSource { kCrawler, kProject, kUser };
 
 struct ColumnMetadata {
-  std::string name;
-  std::string type;  // SQL type, e.g. "DECIMAL(12,2)"
-  std::string description;
-  std::vector<std::string> tags;
+  std::string name{};
+  std::string type{};  // SQL type, e.g. "DECIMAL(12,2)"
+  std::string description{};
+  std::vector<std::string> tags{};
   // A class declared in the project (sources/*.yaml `pii:`), e.g. "CPF": stored as confirmed.
-  std::string declared_class;
+  std::string declared_class{};
 };
 
 struct TableMetadata {
-  std::string name;    // "bronze.pedidos" or a crawled path/URI
-  std::string layer;   // default: the part of `name` before the first '.'
-  std::string format;  // delta, parquet, csv, json, ... (default "delta")
-  std::string location;
-  std::string description;
-  std::string owner;
-  std::vector<std::string> tags;      // business tags ("Core Domain")
-  std::vector<std::string> glossary;  // glossary terms ("Risco Cambial")
+  std::string name{};    // "bronze.pedidos" or a crawled path/URI
+  std::string layer{};   // default: the part of `name` before the first '.'
+  std::string format{};  // delta, parquet, csv, json, ... (default "delta")
+  std::string location{};
+  std::string description{};
+  std::string owner{};
+  std::vector<std::string> tags{};      // business tags ("Core Domain")
+  std::vector<std::string> glossary{};  // glossary terms ("Risco Cambial")
   // The full schema in order. Empty = schema unknown, columns untouched.
-  std::vector<ColumnMetadata> columns;
-  std::optional<int64_t> version;  // Delta version; without it schema changes get the next number
-  std::optional<int64_t> row_count;
-  std::optional<int64_t> size_bytes;
-  std::string data_updated_at;  // ISO-8601 UTC of the data's last change (freshness); "" = keep
+  std::vector<ColumnMetadata> columns{};
+  std::optional<int64_t> version{};  // Delta version; without it schema changes get the next number
+  std::optional<int64_t> row_count{};
+  std::optional<int64_t> size_bytes{};
+  std::string data_updated_at{};  // ISO-8601 UTC of the data's last change (freshness); "" = keep
   MetadataSource source = MetadataSource::kProject;
 };
 
@@ -70,136 +70,136 @@ struct TableMetadata {
 struct UpsertOutcome {
   bool created = false;
   bool schema_changed = false;  // also true on creation
-  std::string changes;          // "added x INTEGER; dropped y; z: INTEGER -> BIGINT"
+  std::string changes{};        // "added x INTEGER; dropped y; z: INTEGER -> BIGINT"
 };
 
 struct PipelineState {
-  std::string name;
-  std::string type;  // Task, Choice, Parallel, Map, Wait, ...
-  std::string description;
-  std::string resource;  // what a task runs, e.g. "model:silver.fato_pedido_correlacionado"
+  std::string name{};
+  std::string type{};  // Task, Choice, Parallel, Map, Wait, ...
+  std::string description{};
+  std::string resource{};  // what a task runs, e.g. "model:silver.fato_pedido_correlacionado"
 };
 
 struct PipelineMetadata {
-  std::string name;
-  std::string description;
-  std::string owner;
-  std::vector<std::string> tags;
-  std::vector<PipelineState> states;  // replaces the stored set
+  std::string name{};
+  std::string description{};
+  std::string owner{};
+  std::vector<std::string> tags{};
+  std::vector<PipelineState> states{};  // replaces the stored set
 };
 
 struct RunOutput {
-  std::string table;
-  std::optional<int64_t> version;
-  std::optional<int64_t> row_count;  // rows in the table after the run
+  std::string table{};
+  std::optional<int64_t> version{};
+  std::optional<int64_t> row_count{};  // rows in the table after the run
 };
 
 struct RunRecord {
-  std::string run_id;  // unique; recording the same id again updates the run
-  std::string job;     // what ran: a model/table name or "pipeline:NAME/STATE"
-  std::string pipeline;
-  std::string status;  // RUNNING, COMPLETE, FAIL, ABORT
-  std::string started_at;
-  std::string ended_at;
-  std::optional<int64_t> rows_written;
-  std::string error;
-  std::vector<RunOutput> outputs;  // each updates the table's version, rows and freshness
+  std::string run_id{};  // unique; recording the same id again updates the run
+  std::string job{};     // what ran: a model/table name or "pipeline:NAME/STATE"
+  std::string pipeline{};
+  std::string status{};  // RUNNING, COMPLETE, FAIL, ABORT
+  std::string started_at{};
+  std::string ended_at{};
+  std::optional<int64_t> rows_written{};
+  std::string error{};
+  std::vector<RunOutput> outputs{};  // each updates the table's version, rows and freshness
 };
 
 // One column-level edge: `to` derives from `from`.
 struct ColumnEdge {
-  std::string from_table, from_column;
-  std::string to_table, to_column;
-  std::string transformation = "DIRECT";  // DIRECT (value flows) or INDIRECT (filters, joins)
+  std::string from_table{}, from_column{};
+  std::string to_table{}, to_column{};
+  std::string transformation = "DIRECT";   // DIRECT (value flows) or INDIRECT (filters, joins)
   std::string subtype = "TRANSFORMATION";  // IDENTITY, TRANSFORMATION, AGGREGATION, JOIN, ...
 };
 
 struct LineageRecord {
-  std::string job;   // the model or task that produced the outputs
-  std::string kind;  // sql (derived from a model), declared (command task), landing (file load)
-  std::string run_id;
-  std::vector<std::string> inputs;   // tables or file paths/URIs
-  std::vector<std::string> outputs;  // tables
-  std::optional<int64_t> output_version;
-  std::vector<ColumnEdge> columns;
+  std::string job{};   // the model or task that produced the outputs
+  std::string kind{};  // sql (derived from a model), declared (command task), landing (file load)
+  std::string run_id{};
+  std::vector<std::string> inputs{};   // tables or file paths/URIs
+  std::vector<std::string> outputs{};  // tables
+  std::optional<int64_t> output_version{};
+  std::vector<ColumnEdge> columns{};
 };
 
 struct Label {
-  std::string kind;  // tag or glossary
-  std::string label;
-  std::string source;  // project, user, crawler
+  std::string kind{};  // tag or glossary
+  std::string label{};
+  std::string source{};  // project, user, crawler
 };
 
 struct ClassificationRecord {
-  std::string column;  // "layer.table.column"
-  std::string class_name;
-  std::string status;  // proposed, confirmed, rejected
+  std::string column{};  // "layer.table.column"
+  std::string class_name{};
+  std::string status{};  // proposed, confirmed, rejected
   double confidence = 0;
-  std::string method;    // values, name, declared, lineage, user
-  std::string evidence;  // JSON: sampled matches, patterns, the origin column, ...
-  std::string origin;    // for lineage: the column it propagated from
+  std::string method{};    // values, name, declared, lineage, user
+  std::string evidence{};  // JSON: sampled matches, patterns, the origin column, ...
+  std::string origin{};    // for lineage: the column it propagated from
 };
 
 struct ColumnInfo {
-  std::string name;
-  std::string type;
+  std::string name{};
+  std::string type{};
   int position = 0;
-  std::string description;
-  std::vector<std::string> tags;
-  std::vector<ClassificationRecord> classifications;  // rejected ones included (status says)
+  std::string description{};
+  std::vector<std::string> tags{};
+  std::vector<ClassificationRecord> classifications{};  // rejected ones included (status says)
 };
 
 struct SchemaVersion {
   int64_t version = 0;
-  std::string changes;
-  std::string recorded_at;
-  std::string schema_json;  // [{"name":..,"type":..}, ...]
+  std::string changes{};
+  std::string recorded_at{};
+  std::string schema_json{};  // [{"name":..,"type":..}, ...]
 };
 
 struct AssetInfo {
   int64_t id = 0;
-  std::string kind;  // layer, table, column, file, pipeline, task
-  std::string name;
-  std::string display_name;
-  std::string layer, format, location, data_type;
-  std::string description, owner;
-  std::string description_source, owner_source;
-  std::optional<int64_t> version, row_count, size_bytes;
-  std::string data_updated_at, state, created_at, updated_at;
-  std::vector<std::string> tags;
-  std::vector<std::string> glossary;
+  std::string kind{};  // layer, table, column, file, pipeline, task
+  std::string name{};
+  std::string display_name{};
+  std::string layer{}, format{}, location{}, data_type{};
+  std::string description{}, owner{};
+  std::string description_source{}, owner_source{};
+  std::optional<int64_t> version{}, row_count{}, size_bytes{};
+  std::string data_updated_at{}, state{}, created_at{}, updated_at{};
+  std::vector<std::string> tags{};
+  std::vector<std::string> glossary{};
 };
 
 struct LineageNode {
-  std::string name;
-  std::string kind;  // table, column, file
-  int depth = 0;     // distance from the start
+  std::string name{};
+  std::string kind{};  // table, column, file
+  int depth = 0;       // distance from the start
 };
 struct LineageEdgeInfo {
-  std::string from, to;
-  std::string level;  // table or column
-  std::string kind, transformation, subtype, job, run_id;
-  std::optional<int64_t> to_version;
+  std::string from{}, to{};
+  std::string level{};  // table or column
+  std::string kind{}, transformation{}, subtype{}, job{}, run_id{};
+  std::optional<int64_t> to_version{};
 };
 struct LineageGraph {
-  std::string root;
-  std::vector<LineageNode> nodes;  // root first, then by depth
-  std::vector<LineageEdgeInfo> edges;
+  std::string root{};
+  std::vector<LineageNode> nodes{};  // root first, then by depth
+  std::vector<LineageEdgeInfo> edges{};
 };
 enum class LineageDirection { kUpstream, kDownstream, kBoth };
 
 struct SearchHit {
-  std::string name;
-  std::string kind;
-  std::string display_name;
-  std::string description;
-  std::string owner;
+  std::string name{};
+  std::string kind{};
+  std::string display_name{};
+  std::string description{};
+  std::string owner{};
   double score = 0;  // higher is better
 };
 
 struct RunInfo {
-  std::string run_id, job, pipeline, status, started_at, ended_at, error;
-  std::optional<int64_t> rows_written;
+  std::string run_id{}, job{}, pipeline{}, status{}, started_at{}, ended_at{}, error{};
+  std::optional<int64_t> rows_written{};
 };
 
 class Catalog {
@@ -234,9 +234,9 @@ class Catalog {
   // --- runs and lineage -----------------------------------------------------------------
   Status RecordRun(const RunRecord& run);
   // Replaces the edges previously recorded by the same job and kind (a model's SQL changed:
-  // its old edges go), then adds these; kind "landing" only adds (files accumulate). Unknown inputs become assets (file or
-  // table). Column edges name columns of tables that should be upserted first; missing ones
-  // are created as bare columns.
+  // its old edges go), then adds these; kind "landing" only adds (files accumulate). Unknown inputs
+  // become assets (file or table). Column edges name columns of tables that should be upserted
+  // first; missing ones are created as bare columns.
   Status RecordLineage(const LineageRecord& lineage);
 
   // --- classification -------------------------------------------------------------------

@@ -35,8 +35,8 @@ std::string KindForName(const std::string& name);
 
 // Sets a description/owner field unless a stronger source set it. `field` is description or
 // owner.
-Status SetSourcedField(Store& store, int64_t id, const std::string& field,
-                       const std::string& value, MetadataSource source);
+Status SetSourcedField(Store& store, int64_t id, const std::string& field, const std::string& value,
+                       MetadataSource source);
 // Replaces the labels of `kind` that came from `source` with `labels`, keeping user-added
 // labels and never re-adding labels a user removed.
 Status ReplaceLabels(Store& store, int64_t id, const std::string& kind,

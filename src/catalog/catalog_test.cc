@@ -48,12 +48,12 @@ class CatalogTest : public ::testing::TestWithParam<Dialect> {
                            .columns = {{"cliente_id", "BIGINT", "", {}, ""},
                                        {"cpf_responsavel", "VARCHAR", "CPF.", {}, "CPF"}}};
     ASSERT_TRUE(catalog_->UpsertTable(clientes).ok());
-    TableMetadata cambio{.name = "bronze.cambio",
-                         .description = "Taxas de câmbio diárias.",
-                         .owner = "time-ingestao",
-                         .tags = {"Market Data"},
-                         .columns = {{"moeda", "VARCHAR", "", {}, ""},
-                                     {"taxa_brl", "DECIMAL(10,4)", "", {}, ""}}};
+    TableMetadata cambio{
+        .name = "bronze.cambio",
+        .description = "Taxas de câmbio diárias.",
+        .owner = "time-ingestao",
+        .tags = {"Market Data"},
+        .columns = {{"moeda", "VARCHAR", "", {}, ""}, {"taxa_brl", "DECIMAL(10,4)", "", {}, ""}}};
     ASSERT_TRUE(catalog_->UpsertTable(cambio).ok());
     TableMetadata fato{.name = "silver.fato_pedido_correlacionado",
                        .description = "Fato de itens de pedido correlacionados.",
@@ -63,20 +63,22 @@ class CatalogTest : public ::testing::TestWithParam<Dialect> {
                                    {"valor_moeda", "DECIMAL(38,2)", "", {}, ""},
                                    {"taxa_brl", "DECIMAL(10,4)", "", {}, ""}}};
     ASSERT_TRUE(catalog_->UpsertTable(fato).ok());
-    TableMetadata fluxo{.name = "gold.agregado_fluxo_de_caixa_mensal",
-                        .description = "Agregado do fluxo de caixa mensal por moeda (Risco Cambial).",
-                        .owner = "time-financas",
-                        .tags = {"BI"},
-                        .glossary = {"Fluxo de Caixa", "Risco Cambial", "Variação Cambial"},
-                        .columns = {{"mes", "DATE", "Primeiro dia do mês.", {}, ""},
-                                    {"saida_prevista_brl", "DECIMAL(38,6)", "", {}, ""}}};
+    TableMetadata fluxo{
+        .name = "gold.agregado_fluxo_de_caixa_mensal",
+        .description = "Agregado do fluxo de caixa mensal por moeda (Risco Cambial).",
+        .owner = "time-financas",
+        .tags = {"BI"},
+        .glossary = {"Fluxo de Caixa", "Risco Cambial", "Variação Cambial"},
+        .columns = {{"mes", "DATE", "Primeiro dia do mês.", {}, ""},
+                    {"saida_prevista_brl", "DECIMAL(38,6)", "", {}, ""}}};
     ASSERT_TRUE(catalog_->UpsertTable(fluxo).ok());
-    TableMetadata features{.name = "gold.features_risco_cambial",
-                           .description = "Features mensais para o modelo de Forecast de exposição cambial.",
-                           .owner = "time-ciencia-dados",
-                           .tags = {"ML"},
-                           .glossary = {"Forecast", "Risco Cambial"},
-                           .columns = {{"mes", "DATE", "", {}, ""}, {"volume_brl", "DECIMAL(38,6)", "", {}, ""}}};
+    TableMetadata features{
+        .name = "gold.features_risco_cambial",
+        .description = "Features mensais para o modelo de Forecast de exposição cambial.",
+        .owner = "time-ciencia-dados",
+        .tags = {"ML"},
+        .glossary = {"Forecast", "Risco Cambial"},
+        .columns = {{"mes", "DATE", "", {}, ""}, {"volume_brl", "DECIMAL(38,6)", "", {}, ""}}};
     ASSERT_TRUE(catalog_->UpsertTable(features).ok());
   }
 
@@ -85,9 +87,9 @@ class CatalogTest : public ::testing::TestWithParam<Dialect> {
   std::unique_ptr<Catalog> catalog_;
 };
 
-
 TEST_P(CatalogTest, MigrationsRunOnceAndInOrder) {
-  auto rows = catalog_->store().Query("SELECT version, name FROM schema_migrations ORDER BY version");
+  auto rows =
+      catalog_->store().Query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), static_cast<size_t>(LatestSchemaVersion()));
   EXPECT_EQ((*rows)[0].Int(0), 1);
@@ -103,9 +105,8 @@ TEST_P(CatalogTest, MigrationsRunOnceAndInOrder) {
 }
 
 TEST_P(CatalogTest, RefusesASchemaFromANewerStrata) {
-  ASSERT_TRUE(catalog_->store()
-                  .Execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x')")
-                  .ok());
+  ASSERT_TRUE(
+      catalog_->store().Execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x')").ok());
   auto reopened = Catalog::Open(location_);
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
@@ -136,11 +137,14 @@ TEST_P(CatalogTest, TableMetadataColumnsAndLabels) {
   EXPECT_EQ((*cpf)[0].method, "declared");
   auto missing = catalog_->GetAsset("agregado_fluxo_de_caixa_mensal");
   EXPECT_TRUE(missing.status().IsNotFound());
-  EXPECT_THAT(missing.status().message(), HasSubstr("did you mean gold.agregado_fluxo_de_caixa_mensal"));
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("did you mean gold.agregado_fluxo_de_caixa_mensal"));
 }
 
 TEST_P(CatalogTest, SchemaHistoryRecordsChangesPerVersion) {
-  TableMetadata t{.name = "bronze.x", .columns = {{"a", "INTEGER", "", {}, ""}, {"b", "VARCHAR", "", {}, ""}}, .version = 0};
+  TableMetadata t{.name = "bronze.x",
+                  .columns = {{"a", "INTEGER", "", {}, ""}, {"b", "VARCHAR", "", {}, ""}},
+                  .version = 0};
   auto first = catalog_->UpsertTable(t);
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(first->created);
@@ -181,7 +185,9 @@ TEST_P(CatalogTest, UserEditsWinOverProjectSync) {
   ASSERT_TRUE(moeda.ok());
   EXPECT_EQ(moeda->description, "ISO-4217, três letras.");
   // A crawler never overwrites the project.
-  TableMetadata crawled{.name = "bronze.cambio", .description = "inferred", .owner = "nobody",
+  TableMetadata crawled{.name = "bronze.cambio",
+                        .description = "inferred",
+                        .owner = "nobody",
                         .source = MetadataSource::kCrawler};
   ASSERT_TRUE(catalog_->UpsertTable(crawled).ok());
   EXPECT_EQ(catalog_->GetAsset("bronze.cambio")->owner, "time-ingestao");
@@ -191,8 +197,12 @@ TEST_P(CatalogTest, UserEditsWinOverProjectSync) {
 
 TEST_P(CatalogTest, SearchIsAccentAndCaseInsensitive) {
   LoadImportAu();
-  PipelineMetadata pipeline{"importau", "Pipeline diário da ImportAu.", "time-engenharia", {},
-                            {{"silver", "Task", "Constrói o fato correlacionado.", "model:silver"}}};
+  PipelineMetadata pipeline{
+      "importau",
+      "Pipeline diário da ImportAu.",
+      "time-engenharia",
+      {},
+      {{"silver", "Task", "Constrói o fato correlacionado.", "model:silver"}}};
   ASSERT_TRUE(catalog_->UpsertPipeline(pipeline).ok());
   auto top = [&](const std::string& q) -> std::string {
     auto hits = catalog_->Search(q, 5);
@@ -225,30 +235,46 @@ TEST_P(CatalogTest, SearchIsAccentAndCaseInsensitive) {
 
 TEST_P(CatalogTest, LineageGraphTableAndColumnLevel) {
   LoadImportAu();
-  LineageRecord landing{.job = "bronze.pedidos", .kind = "landing", .run_id = "r1",
-                        .inputs = {"landing/pedidos.csv"}, .outputs = {"bronze.pedidos"},
-                        .columns = {{"landing/pedidos.csv", "moeda", "bronze.pedidos", "moeda", "DIRECT", "IDENTITY"}}};
+  LineageRecord landing{.job = "bronze.pedidos",
+                        .kind = "landing",
+                        .run_id = "r1",
+                        .inputs = {"landing/pedidos.csv"},
+                        .outputs = {"bronze.pedidos"},
+                        .columns = {{"landing/pedidos.csv", "moeda", "bronze.pedidos", "moeda",
+                                     "DIRECT", "IDENTITY"}}};
   ASSERT_TRUE(catalog_->RecordLineage(landing).ok());
-  LineageRecord silver{.job = "silver.fato_pedido_correlacionado", .kind = "sql", .run_id = "r2",
-                       .inputs = {"bronze.pedidos", "bronze.cambio"},
-                       .outputs = {"silver.fato_pedido_correlacionado"}, .output_version = 3,
-                       .columns = {{"bronze.cambio", "taxa_brl", "silver.fato_pedido_correlacionado", "taxa_brl", "DIRECT", "TRANSFORMATION"},
-                                   {"bronze.pedidos", "moeda", "silver.fato_pedido_correlacionado", "taxa_brl", "INDIRECT", "WINDOW"}}};
+  LineageRecord silver{
+      .job = "silver.fato_pedido_correlacionado",
+      .kind = "sql",
+      .run_id = "r2",
+      .inputs = {"bronze.pedidos", "bronze.cambio"},
+      .outputs = {"silver.fato_pedido_correlacionado"},
+      .output_version = 3,
+      .columns = {{"bronze.cambio", "taxa_brl", "silver.fato_pedido_correlacionado", "taxa_brl",
+                   "DIRECT", "TRANSFORMATION"},
+                  {"bronze.pedidos", "moeda", "silver.fato_pedido_correlacionado", "taxa_brl",
+                   "INDIRECT", "WINDOW"}}};
   ASSERT_TRUE(catalog_->RecordLineage(silver).ok());
-  LineageRecord gold{.job = "gold.agregado_fluxo_de_caixa_mensal", .kind = "sql", .run_id = "r3",
+  LineageRecord gold{.job = "gold.agregado_fluxo_de_caixa_mensal",
+                     .kind = "sql",
+                     .run_id = "r3",
                      .inputs = {"silver.fato_pedido_correlacionado"},
                      .outputs = {"gold.agregado_fluxo_de_caixa_mensal"},
-                     .columns = {{"silver.fato_pedido_correlacionado", "taxa_brl", "gold.agregado_fluxo_de_caixa_mensal", "saida_prevista_brl", "DIRECT", "AGGREGATION"}}};
+                     .columns = {{"silver.fato_pedido_correlacionado", "taxa_brl",
+                                  "gold.agregado_fluxo_de_caixa_mensal", "saida_prevista_brl",
+                                  "DIRECT", "AGGREGATION"}}};
   ASSERT_TRUE(catalog_->RecordLineage(gold).ok());
 
-  auto up = catalog_->Lineage("gold.agregado_fluxo_de_caixa_mensal", LineageDirection::kUpstream, 0);
+  auto up =
+      catalog_->Lineage("gold.agregado_fluxo_de_caixa_mensal", LineageDirection::kUpstream, 0);
   ASSERT_TRUE(up.ok()) << up.status();
   std::vector<std::string> nodes;
   for (const LineageNode& n : up->nodes) nodes.push_back(n.name + "@" + std::to_string(n.depth));
   EXPECT_THAT(nodes, ElementsAre("gold.agregado_fluxo_de_caixa_mensal@0",
                                  "silver.fato_pedido_correlacionado@1", "bronze.cambio@2",
                                  "bronze.pedidos@2", "landing/pedidos.csv@3"));
-  auto limited = catalog_->Lineage("gold.agregado_fluxo_de_caixa_mensal", LineageDirection::kUpstream, 1);
+  auto limited =
+      catalog_->Lineage("gold.agregado_fluxo_de_caixa_mensal", LineageDirection::kUpstream, 1);
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ(limited->nodes.size(), 2u);
   auto column = catalog_->Lineage("gold.agregado_fluxo_de_caixa_mensal.saida_prevista_brl",
@@ -256,10 +282,10 @@ TEST_P(CatalogTest, LineageGraphTableAndColumnLevel) {
   ASSERT_TRUE(column.ok());
   nodes.clear();
   for (const LineageNode& n : column->nodes) nodes.push_back(n.name);
-  EXPECT_THAT(nodes, ElementsAre("gold.agregado_fluxo_de_caixa_mensal.saida_prevista_brl",
-                                 "silver.fato_pedido_correlacionado.taxa_brl",
-                                 "bronze.cambio.taxa_brl", "bronze.pedidos.moeda",
-                                 "landing/pedidos.csv.moeda"));
+  EXPECT_THAT(nodes,
+              ElementsAre("gold.agregado_fluxo_de_caixa_mensal.saida_prevista_brl",
+                          "silver.fato_pedido_correlacionado.taxa_brl", "bronze.cambio.taxa_brl",
+                          "bronze.pedidos.moeda", "landing/pedidos.csv.moeda"));
   auto down = catalog_->Lineage("bronze.cambio", LineageDirection::kDownstream, 0);
   ASSERT_TRUE(down.ok());
   ASSERT_EQ(down->edges.size(), 2u);
@@ -280,8 +306,15 @@ TEST_P(CatalogTest, RunsUpdateFreshnessAndState) {
   LoadImportAu();
   PipelineMetadata pipeline{"importau", "", "time-engenharia", {}, {{"gold", "Task", "", ""}}};
   ASSERT_TRUE(catalog_->UpsertPipeline(pipeline).ok());
-  RunRecord run{"run-1", "pipeline:importau/gold", "importau", "COMPLETE", "2024-05-01T10:00:00Z",
-                "2024-05-01T10:05:00Z", 42, "", {{"gold.features_risco_cambial", 7, 42}}};
+  RunRecord run{"run-1",
+                "pipeline:importau/gold",
+                "importau",
+                "COMPLETE",
+                "2024-05-01T10:00:00Z",
+                "2024-05-01T10:05:00Z",
+                42,
+                "",
+                {{"gold.features_risco_cambial", 7, 42}}};
   ASSERT_TRUE(catalog_->RecordRun(run).ok());
   auto table = catalog_->GetAsset("gold.features_risco_cambial");
   ASSERT_TRUE(table.ok());
@@ -289,10 +322,18 @@ TEST_P(CatalogTest, RunsUpdateFreshnessAndState) {
   EXPECT_EQ(table->row_count, 42);
   EXPECT_EQ(table->data_updated_at, "2024-05-01T10:05:00Z");
   EXPECT_EQ(catalog_->GetAsset("pipeline:importau")->state, "COMPLETE");
-  RunRecord failed{"run-2", "pipeline:importau/gold", "importau", "FAIL", "2024-05-02T10:00:00Z",
-                   "2024-05-02T10:01:00Z", std::nullopt, "boom", {{"gold.features_risco_cambial", 8, 0}}};
+  RunRecord failed{"run-2",
+                   "pipeline:importau/gold",
+                   "importau",
+                   "FAIL",
+                   "2024-05-02T10:00:00Z",
+                   "2024-05-02T10:01:00Z",
+                   std::nullopt,
+                   "boom",
+                   {{"gold.features_risco_cambial", 8, 0}}};
   ASSERT_TRUE(catalog_->RecordRun(failed).ok());
-  EXPECT_EQ(catalog_->GetAsset("gold.features_risco_cambial")->version, 7);  // a failure writes nothing
+  EXPECT_EQ(catalog_->GetAsset("gold.features_risco_cambial")->version,
+            7);  // a failure writes nothing
   EXPECT_EQ(catalog_->GetAsset("pipeline:importau/gold")->state, "FAIL");
   auto runs = catalog_->Runs("gold.features_risco_cambial");
   ASSERT_TRUE(runs.ok());
@@ -304,13 +345,17 @@ TEST_P(CatalogTest, RunsUpdateFreshnessAndState) {
 TEST_P(CatalogTest, ClassificationsConfirmRejectPropagate) {
   LoadImportAu();
   const std::string column = "bronze.pedidos.moeda";
-  ASSERT_TRUE(catalog_->RecordClassifications(column, {{column, "EMAIL", "", 0.9, "values", "{}", ""},
-                                                       {column, "PHONE", "", 0.6, "values", "{}", ""}}).ok());
+  ASSERT_TRUE(catalog_
+                  ->RecordClassifications(column, {{column, "EMAIL", "", 0.9, "values", "{}", ""},
+                                                   {column, "PHONE", "", 0.6, "values", "{}", ""}})
+                  .ok());
   ASSERT_TRUE(catalog_->RejectClassification(column, "PHONE").ok());
   ASSERT_TRUE(catalog_->ConfirmClassification(column, "EMAIL").ok());
   // New data arrives: PHONE is proposed again but stays rejected; EMAIL stays confirmed.
-  ASSERT_TRUE(catalog_->RecordClassifications(column, {{column, "EMAIL", "", 0.95, "values", "{}", ""},
-                                                       {column, "PHONE", "", 0.7, "values", "{}", ""}}).ok());
+  ASSERT_TRUE(catalog_
+                  ->RecordClassifications(column, {{column, "EMAIL", "", 0.95, "values", "{}", ""},
+                                                   {column, "PHONE", "", 0.7, "values", "{}", ""}})
+                  .ok());
   auto got = catalog_->Classifications(column);
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->size(), 2u);
@@ -319,14 +364,21 @@ TEST_P(CatalogTest, ClassificationsConfirmRejectPropagate) {
   EXPECT_DOUBLE_EQ((*got)[0].confidence, 0.95);
   EXPECT_EQ((*got)[1].status, "rejected");
   // A proposal withdrawn by the values disappears.
-  ASSERT_TRUE(catalog_->RecordClassifications("bronze.cambio.moeda", {{"", "IP_ADDRESS", "", 0.8, "values", "{}", ""}}).ok());
+  ASSERT_TRUE(catalog_
+                  ->RecordClassifications("bronze.cambio.moeda",
+                                          {{"", "IP_ADDRESS", "", 0.8, "values", "{}", ""}})
+                  .ok());
   ASSERT_TRUE(catalog_->RecordClassifications("bronze.cambio.moeda", {}).ok());
   EXPECT_TRUE(catalog_->Classifications("bronze.cambio.moeda")->empty());
   // Propagation along IDENTITY edges only, and never over a rejection.
-  LineageRecord lineage{.job = "silver.x", .kind = "sql", .inputs = {"bronze.pedidos"}, .outputs = {"silver.x"},
-                        .columns = {{"bronze.pedidos", "moeda", "silver.x", "moeda", "DIRECT", "IDENTITY"},
-                                    {"bronze.pedidos", "moeda", "silver.x", "moeda_len", "DIRECT", "TRANSFORMATION"},
-                                    {"silver.x", "moeda", "gold.y", "moeda", "DIRECT", "IDENTITY"}}};
+  LineageRecord lineage{
+      .job = "silver.x",
+      .kind = "sql",
+      .inputs = {"bronze.pedidos"},
+      .outputs = {"silver.x"},
+      .columns = {{"bronze.pedidos", "moeda", "silver.x", "moeda", "DIRECT", "IDENTITY"},
+                  {"bronze.pedidos", "moeda", "silver.x", "moeda_len", "DIRECT", "TRANSFORMATION"},
+                  {"silver.x", "moeda", "gold.y", "moeda", "DIRECT", "IDENTITY"}}};
   ASSERT_TRUE(catalog_->RecordLineage(lineage).ok());
   ASSERT_TRUE(catalog_->RejectClassification("gold.y.moeda", "EMAIL").ok());
   auto propagated = catalog_->PropagateClassifications();
@@ -341,8 +393,8 @@ TEST_P(CatalogTest, ClassificationsConfirmRejectPropagate) {
   EXPECT_EQ((*catalog_->Classifications("gold.y.moeda"))[0].status, "rejected");
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, CatalogTest, ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
-                         Backend);
+INSTANTIATE_TEST_SUITE_P(Stores, CatalogTest,
+                         ::testing::Values(Dialect::kSqlite, Dialect::kPostgres), Backend);
 
 }  // namespace
 }  // namespace strata::catalog

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -108,7 +109,9 @@ class PgTestServer {
 
   void Start() {
     if (!std::filesystem::exists(std::string(kBin) + "initdb")) {
-      error_ = "PostgreSQL binaries not found in /usr/lib/postgresql/15/bin (apt-get install postgresql)";
+      error_ =
+          "PostgreSQL binaries not found in /usr/lib/postgresql/15/bin (apt-get install "
+          "postgresql)";
       return;
     }
     // /tmp, not the build tree: the unprivileged user must be able to reach the directory.
@@ -120,7 +123,8 @@ class PgTestServer {
     dir_ = pattern;
     if (getuid() == 0) {
       if (getpwnam("strata-test") == nullptr &&
-          RunCommand("useradd --system --no-create-home --shell /usr/sbin/nologin strata-test") != 0) {
+          RunCommand("useradd --system --no-create-home --shell /usr/sbin/nologin strata-test") !=
+              0) {
         error_ = "cannot create the strata-test user for PostgreSQL";
         return;
       }
@@ -128,8 +132,23 @@ class PgTestServer {
     }
     port_ = FreePort();
     std::string log = dir_ + "/log";
-    if (RunCommand(As() + kBin + "initdb -D " + dir_ + "/data -U strata -A trust -E UTF8 --no-sync --no-instructions >" + log + " 2>&1") != 0) {
-      error_ = "initdb failed; see " + log;
+    // initdb is slow (seconds, more on a busy machine), so one template cluster is made per
+    // machine and copied for each server.
+    std::string templ = "/tmp/strata-pg15-template";
+    if (!std::filesystem::exists(templ + "/data/PG_VERSION")) {
+      std::string staging = templ + ".tmp-" + std::to_string(getpid());
+      RunCommand("rm -rf " + staging + " && mkdir -p " + staging);
+      if (getuid() == 0) RunCommand("chown strata-test " + staging);
+      if (RunCommand(As() + kBin + "initdb -D " + staging + "/data -U strata -A trust -E UTF8 " +
+                     "--no-sync --no-instructions >" + log + " 2>&1") != 0) {
+        error_ = "initdb failed; see " + log;
+        return;
+      }
+      // Another process may have won the race: then ours is simply discarded.
+      if (std::rename(staging.c_str(), templ.c_str()) != 0) RunCommand("rm -rf " + staging);
+    }
+    if (RunCommand("cp -a " + templ + "/data " + dir_ + "/data") != 0) {
+      error_ = "cannot copy the PostgreSQL template cluster " + templ;
       return;
     }
     std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +

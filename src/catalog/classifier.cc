@@ -32,7 +32,8 @@ std::string DigitsOf(std::string_view text) {
 
 bool AllOf(std::string_view text, const char* allowed_extra) {
   for (char c : text) {
-    if (!std::isdigit(static_cast<unsigned char>(c)) && !std::strchr(allowed_extra, c)) return false;
+    if (!std::isdigit(static_cast<unsigned char>(c)) && !std::strchr(allowed_extra, c))
+      return false;
   }
   return true;
 }
@@ -59,26 +60,30 @@ std::string Trim(std::string_view text) {
 // First names common in Brazil and in English-speaking countries, folded (no accents).
 const std::set<std::string>& FirstNames() {
   static const std::set<std::string> kNames = {
-      "ana", "antonio", "adriana", "alessandra", "alexandre", "aline", "amanda", "andre",
-      "andrea", "beatriz", "bruna", "bruno", "camila", "carla", "carlos", "cesar", "claudia",
-      "daniel", "daniela", "diego", "douglas", "eduarda", "eduardo", "elaine", "fabio",
-      "felipe", "fernanda", "fernando", "flavia", "francisco", "gabriel", "gabriela",
-      "guilherme", "gustavo", "helena", "henrique", "igor", "isabela", "isabel", "jessica",
-      "joao", "jorge", "jose", "julia", "juliana", "larissa", "leonardo", "leticia", "lucas",
-      "luiz", "luis", "luana", "marcelo", "marcos", "marcia", "maria", "mariana", "mateus",
-      "matheus", "natalia", "otavio", "patricia", "paulo", "pedro", "priscila", "rafael",
-      "rafaela", "renata", "ricardo", "roberto", "rodrigo", "sandra", "sergio", "tatiana",
-      "thiago", "tiago", "vanessa", "vinicius", "vitor", "victor", "john", "james", "robert",
-      "michael", "william", "david", "richard", "joseph", "thomas", "charles", "mary",
-      "jennifer", "linda", "elizabeth", "susan", "sarah", "karen", "nancy", "lisa", "emma",
-      "olivia", "sophia", "liam", "noah", "oliver", "peter", "paul", "anna", "laura", "marie"};
+      "ana",      "antonio",   "adriana",   "alessandra", "alexandre", "aline",    "amanda",
+      "andre",    "andrea",    "beatriz",   "bruna",      "bruno",     "camila",   "carla",
+      "carlos",   "cesar",     "claudia",   "daniel",     "daniela",   "diego",    "douglas",
+      "eduarda",  "eduardo",   "elaine",    "fabio",      "felipe",    "fernanda", "fernando",
+      "flavia",   "francisco", "gabriel",   "gabriela",   "guilherme", "gustavo",  "helena",
+      "henrique", "igor",      "isabela",   "isabel",     "jessica",   "joao",     "jorge",
+      "jose",     "julia",     "juliana",   "larissa",    "leonardo",  "leticia",  "lucas",
+      "luiz",     "luis",      "luana",     "marcelo",    "marcos",    "marcia",   "maria",
+      "mariana",  "mateus",    "matheus",   "natalia",    "otavio",    "patricia", "paulo",
+      "pedro",    "priscila",  "rafael",    "rafaela",    "renata",    "ricardo",  "roberto",
+      "rodrigo",  "sandra",    "sergio",    "tatiana",    "thiago",    "tiago",    "vanessa",
+      "vinicius", "vitor",     "victor",    "john",       "james",     "robert",   "michael",
+      "william",  "david",     "richard",   "joseph",     "thomas",    "charles",  "mary",
+      "jennifer", "linda",     "elizabeth", "susan",      "sarah",     "karen",    "nancy",
+      "lisa",     "emma",      "olivia",    "sophia",     "liam",      "noah",     "oliver",
+      "peter",    "paul",      "anna",      "laura",      "marie"};
   return kNames;
 }
 
 const std::set<std::string>& CompanyWords() {
   static const std::set<std::string> kWords = {
-      "ltda", "sa", "s/a", "me", "eireli", "cia", "inc", "llc", "ltd", "co", "corp", "gmbh",
-      "spa", "srl", "company", "comercio", "industria", "importadora", "distribuidora"};
+      "ltda",    "sa",       "s/a",       "me",          "eireli",       "cia", "inc",
+      "llc",     "ltd",      "co",        "corp",        "gmbh",         "spa", "srl",
+      "company", "comercio", "industria", "importadora", "distribuidora"};
   return kWords;
 }
 
@@ -105,7 +110,8 @@ bool IsValidCpf(std::string_view text) {
   if (!AllOf(t, ".-")) return false;
   std::string d = DigitsOf(t);
   if (d.size() != 11 || AllSameDigit(d)) return false;
-  if (t.size() != 11 && !(t.size() == 14 && t[3] == '.' && t[7] == '.' && t[11] == '-')) return false;
+  if (t.size() != 11 && !(t.size() == 14 && t[3] == '.' && t[7] == '.' && t[11] == '-'))
+    return false;
   int d1 = CheckDigit(d, 9, {10, 9, 8, 7, 6, 5, 4, 3, 2});
   int d2 = CheckDigit(d, 10, {11, 10, 9, 8, 7, 6, 5, 4, 3, 2});
   return d[9] - '0' == d1 && d[10] - '0' == d2;
@@ -116,7 +122,8 @@ bool IsValidCnpj(std::string_view text) {
   if (!AllOf(t, "./-")) return false;
   std::string d = DigitsOf(t);
   if (d.size() != 14 || AllSameDigit(d)) return false;
-  if (t.size() != 14 && !(t.size() == 18 && t[2] == '.' && t[6] == '.' && t[10] == '/' && t[15] == '-')) {
+  if (t.size() != 14 &&
+      !(t.size() == 18 && t[2] == '.' && t[6] == '.' && t[10] == '/' && t[15] == '-')) {
     return false;
   }
   int d1 = CheckDigit(d, 12, {5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2});
@@ -145,14 +152,16 @@ bool IsCreditCard(std::string_view text) {
   if (d.size() < 13 || d.size() > 19 || AllSameDigit(d)) return false;
   // Visa 4, Mastercard 51-55 / 2221-2720, Amex 34/37, Diners 36/38, Discover/Elo/Hipercard 6,
   // JCB 35.
-  bool issuer = d[0] == '4' || (d[0] == '5' && d[1] >= '1' && d[1] <= '5') || d[0] == '6' ||
-                (d[0] == '3' && (d[1] == '4' || d[1] == '5' || d[1] == '6' || d[1] == '7' || d[1] == '8')) ||
-                (d[0] == '2' && d[1] >= '2' && d[1] <= '7');
+  bool issuer =
+      d[0] == '4' || (d[0] == '5' && d[1] >= '1' && d[1] <= '5') || d[0] == '6' ||
+      (d[0] == '3' && (d[1] == '4' || d[1] == '5' || d[1] == '6' || d[1] == '7' || d[1] == '8')) ||
+      (d[0] == '2' && d[1] >= '2' && d[1] <= '7');
   return issuer && PassesLuhn(d);
 }
 
 bool IsEmail(std::string_view text) {
-  static const std::regex kEmail(R"([A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24})");
+  static const std::regex kEmail(
+      R"([A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24})");
   std::string t = Trim(text);
   return t.size() <= 254 && std::regex_match(t, kEmail);
 }
@@ -190,7 +199,8 @@ bool IsPersonName(std::string_view text) {
     if (CompanyWords().contains(w)) return false;
   }
   // Each word of the original starts with a capital letter, except Portuguese particles.
-  static const std::set<std::string> kParticles = {"de", "da", "do", "das", "dos", "e", "van", "von"};
+  static const std::set<std::string> kParticles = {"de",  "da", "do",  "das",
+                                                   "dos", "e",  "van", "von"};
   size_t start = 0;
   for (const std::string& w : words) {
     size_t at = t.find_first_not_of(" '.-", start);
@@ -207,7 +217,7 @@ bool IsStreetAddress(std::string_view text) {
   static const std::regex kLeading(
       R"((rua|r\.|avenida|av\.?|alameda|al\.|travessa|tv\.|praca|rodovia|estrada|largo|)"
       R"(street|st\.?|avenue|ave\.?|road|rd\.?|boulevard|blvd\.?|lane|ln\.?)\s+[a-z0-9 .'-]+[, ]+)"
-      R"((n[.o]?\s*)?[0-9]+[a-z]?\b.*)");
+      R"((n[^0-9 ]{0,3}\s*)?[0-9]+[a-z]?\b.*)");  // "n 12", "no 12", "nº 12"
   static const std::regex kTrailing(
       R"([0-9]+[a-z]?\s+[a-z0-9 .'-]+\s(street|st\.?|avenue|ave\.?|road|rd\.?|boulevard|blvd\.?|)"
       R"(lane|ln\.?|drive|dr\.?|way|court|ct\.?)\b.*)");
@@ -234,7 +244,8 @@ bool IsBirthDate(std::string_view text, int today_year) {
 std::string MaskValue(std::string_view text) {
   std::string out(text.substr(0, 64));
   for (size_t i = 1; i + 2 < out.size(); ++i) {
-    if (std::isalnum(static_cast<unsigned char>(out[i])) || static_cast<unsigned char>(out[i]) >= 0x80) {
+    if (std::isalnum(static_cast<unsigned char>(out[i])) ||
+        static_cast<unsigned char>(out[i]) >= 0x80) {
       out[i] = '*';
     }
   }
@@ -264,8 +275,10 @@ Result<std::vector<Classification>> ClassifyColumn(const ColumnSample& column,
       {"IP_ADDRESS", {"ip", "ipv4", "ipv6", "endereco_ip"}, IsIpAddress},
       {"PERSON_NAME", {"nome", "name", "responsavel"}, IsPersonName},
       {"STREET_ADDRESS", {"endereco", "logradouro", "address", "rua", "street"}, IsStreetAddress},
-      {"DATE_OF_BIRTH", {"nascimento", "nasc", "birth", "dob", "aniversario", "birthday"},
-       [year](std::string_view v) { return IsBirthDate(v, year); }, 0.5},
+      {"DATE_OF_BIRTH",
+       {"nascimento", "nasc", "birth", "dob", "aniversario", "birthday"},
+       [year](std::string_view v) { return IsBirthDate(v, year); },
+       0.5},
   };
   for (const CustomPattern& pattern : options.custom) {
     std::shared_ptr<std::regex> re;
@@ -319,7 +332,8 @@ Result<std::vector<Classification>> ClassifyColumn(const ColumnSample& column,
     evidence["matched"] = matched;
     evidence["ratio"] = std::round(ratio * 1000) / 1000;
     evidence["examples"] = examples;
-    out.push_back({detector.class_name, std::round(confidence * 1000) / 1000, "values", evidence.dump()});
+    out.push_back(
+        {detector.class_name, std::round(confidence * 1000) / 1000, "values", evidence.dump()});
   }
   std::stable_sort(out.begin(), out.end(), [](const Classification& a, const Classification& b) {
     return a.confidence > b.confidence;

@@ -28,28 +28,28 @@
 namespace strata::catalog {
 
 struct CustomPattern {
-  std::string name;                     // the class, e.g. "CONTRATO"
-  std::string regex;                    // must match a whole value
-  std::vector<std::string> name_hints;  // words in column names that suggest it
+  std::string name{};                     // the class, e.g. "CONTRATO"
+  std::string regex{};                    // must match a whole value
+  std::vector<std::string> name_hints{};  // words in column names that suggest it
 };
 
 struct ClassifierOptions {
   double min_ratio = 0.8;  // share of non-empty values that must match
   int min_values = 5;      // fewer non-empty values than this: too few to judge by values
-  std::vector<CustomPattern> custom;
+  std::vector<CustomPattern> custom{};
 };
 
 struct ColumnSample {
-  std::string name;
-  std::string type;                 // SQL type; numbers are classified from their text too
-  std::vector<std::string> values;  // non-NULL sampled values as text
+  std::string name{};
+  std::string type{};                 // SQL type; numbers are classified from their text too
+  std::vector<std::string> values{};  // non-NULL sampled values as text
 };
 
 struct Classification {
-  std::string class_name;
-  double confidence = 0;  // 0..1
-  std::string method;     // values or name
-  std::string evidence;   // JSON
+  std::string class_name{};
+  double confidence = 0;   // 0..1
+  std::string method{};    // values or name
+  std::string evidence{};  // JSON
 };
 
 // Proposals for one column, most confident first. InvalidArgument if a custom regex does not

@@ -9,7 +9,8 @@
 namespace strata::catalog {
 namespace {
 
-std::vector<std::string> Classes(const ColumnSample& sample, const ClassifierOptions& options = {}) {
+std::vector<std::string> Classes(const ColumnSample& sample,
+                                 const ClassifierOptions& options = {}) {
   auto found = ClassifyColumn(sample, options);
   EXPECT_TRUE(found.ok()) << found.status();
   std::vector<std::string> out;
@@ -86,7 +87,8 @@ TEST(ClassifierTest, ValuesDecideNotNames) {
   EXPECT_LT((*weak)[0].confidence, 0.5);
   // Mostly valid values: found, with evidence that never shows a raw value.
   ColumnSample cpfs{"c5", "VARCHAR", {}};
-  for (int i = 0; i < 40; ++i) cpfs.values.push_back(demo::CpfWithCheckDigits(std::to_string(200000000 + i * 13)));
+  for (int i = 0; i < 40; ++i)
+    cpfs.values.push_back(demo::CpfWithCheckDigits(std::to_string(200000000 + i * 13)));
   cpfs.values.push_back("n/a");
   auto found = ClassifyColumn(cpfs, {});
   ASSERT_TRUE(found.ok());
@@ -109,14 +111,17 @@ TEST(ClassifierTest, DatesOfBirthNeedTheNameForFullConfidence) {
   auto named = ClassifyColumn(births, {});
   ASSERT_TRUE(named.ok());
   EXPECT_GT((*named)[0].confidence, 0.9);
-  ColumnSample orders{"data_pedido", "DATE", {"2024-01-02", "2024-02-03", "2023-12-30", "2024-03-04", "2024-04-05"}};
+  ColumnSample orders{"data_pedido",
+                      "DATE",
+                      {"2024-01-02", "2024-02-03", "2023-12-30", "2024-03-04", "2024-04-05"}};
   EXPECT_TRUE(Classes(orders).empty());
 }
 
 TEST(ClassifierTest, CustomPatterns) {
   ClassifierOptions options;
   options.custom.push_back({"CONTRATO", "CT-[0-9]{6}", {"contrato"}});
-  ColumnSample contracts{"ref", "VARCHAR", {"CT-000001", "CT-123456", "CT-999999", "CT-424242", "CT-100000"}};
+  ColumnSample contracts{
+      "ref", "VARCHAR", {"CT-000001", "CT-123456", "CT-999999", "CT-424242", "CT-100000"}};
   EXPECT_THAT(Classes(contracts, options), ::testing::ElementsAre("CONTRATO"));
   options.custom.push_back({"BROKEN", "([", {}});
   auto bad = ClassifyColumn(contracts, options);

@@ -15,7 +15,8 @@ namespace {
 
 std::string FormatOf(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (ext == ".parquet") return "parquet";
   if (ext == ".csv" || ext == ".tsv") return "csv";
   if (ext == ".json" || ext == ".jsonl" || ext == ".ndjson") return "json";
@@ -173,8 +174,8 @@ Result<std::vector<std::string>> ClassifyTable(Catalog& catalog, engine::Connect
   return report;
 }
 
-Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection,
-                          const std::string& root, const CrawlOptions& options) {
+Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection, const std::string& root,
+                          const CrawlOptions& options) {
   std::error_code ec;
   fs::path start = fs::weakly_canonical(fs::absolute(root), ec);
   if (ec || !fs::exists(start)) return Status::NotFound("crawl: " + root + " does not exist");
@@ -208,7 +209,12 @@ Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection,
       table.size_bytes = bound->snapshot->TotalBytes();
       table.columns.clear();
     } else {
-      std::string glob = c.partitioned ? (c.path / "**" / ("*." + std::string(c.format == "json" ? "json*" : c.format == "csv" ? "csv" : "parquet"))).string() : path;
+      std::string glob = c.partitioned ? (c.path / "**" /
+                                          ("*." + std::string(c.format == "json"  ? "json*"
+                                                              : c.format == "csv" ? "csv"
+                                                                                  : "parquet")))
+                                             .string()
+                                       : path;
       relation = Reader(c.format, glob, c.partitioned);
       if (c.format == "csv" && !c.partitioned) table.format = CsvDialect(connection, path);
       table.size_bytes = SizeOf(c.path);
@@ -219,7 +225,8 @@ Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection,
       report.skipped.push_back(path + ": " + described.status().message());
       continue;
     }
-    for (const auto& row : *described) table.columns.push_back({TextOf(row[0]), TextOf(row[1]), "", {}, ""});
+    for (const auto& row : *described)
+      table.columns.push_back({TextOf(row[0]), TextOf(row[1]), "", {}, ""});
     auto count = connection.QueryRows("SELECT count(*) FROM " + relation);
     if (count.ok() && !count->empty()) {
       if (const auto* n = std::get_if<int64_t>(&(*count)[0][0])) table.row_count = *n;
@@ -232,8 +239,8 @@ Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection,
     STRATA_ASSIGN_OR_RETURN(crawled.outcome, catalog.UpsertTable(table));
     if (options.classify) {
       STRATA_ASSIGN_OR_RETURN(crawled.classified,
-                              ClassifyTable(catalog, connection, path, relation,
-                                            options.classifier, options.sample_rows));
+                              ClassifyTable(catalog, connection, path, relation, options.classifier,
+                                            options.sample_rows));
     }
     report.tables.push_back(std::move(crawled));
   }

@@ -28,27 +28,27 @@ namespace strata::catalog {
 struct CrawlOptions {
   bool classify = true;
   int sample_rows = 1000;
-  ClassifierOptions classifier;
+  ClassifierOptions classifier{};
 };
 
 struct CrawledTable {
-  std::string name;    // the catalog name (absolute path)
-  std::string format;  // delta, parquet, csv, json
-  std::vector<std::string> partition_columns;
+  std::string name{};    // the catalog name (absolute path)
+  std::string format{};  // delta, parquet, csv, json
+  std::vector<std::string> partition_columns{};
   int64_t row_count = 0;
-  UpsertOutcome outcome;
-  std::vector<std::string> classified;  // "column: CLASS (0.95)"
+  UpsertOutcome outcome{};
+  std::vector<std::string> classified{};  // "column: CLASS (0.95)"
 };
 
 struct CrawlReport {
-  std::vector<CrawledTable> tables;
-  std::vector<std::string> skipped;  // "path: reason" for files that could not be read
+  std::vector<CrawledTable> tables{};
+  std::vector<std::string> skipped{};  // "path: reason" for files that could not be read
 };
 
 // NotFound if `root` does not exist. A file that cannot be read is reported in `skipped`, not
 // an error: one bad file never stops a crawl.
-Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection,
-                          const std::string& root, const CrawlOptions& options);
+Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection, const std::string& root,
+                          const CrawlOptions& options);
 
 // Samples up to `sample_rows` rows of `relation_sql` (a table name, view or read_x(...) call),
 // classifies every column and records the proposals for `table`'s columns in the catalog, then

@@ -56,11 +56,13 @@ TEST_F(CrawlerTest, FindsPiiInColumnsWhoseNamesSayNothing) {
   ASSERT_TRUE(counts.ok()) << counts.status();
   // clientes.csv with anonymous column names, semicolons, and no hint anywhere.
   Sql("COPY (SELECT cliente_id AS c1, razao_social AS c2, cnpj AS c3, nome_responsavel AS c4, "
-      "cpf_responsavel AS c5, email AS c6, telefone AS c7, uf AS c8 FROM read_csv('" + generated +
-      "/clientes.csv', all_varchar = true)) TO '" + root_ + "/export_a.csv' (DELIMITER ';')");
+      "cpf_responsavel AS c5, email AS c6, telefone AS c7, uf AS c8 FROM read_csv('" +
+      generated + "/clientes.csv', all_varchar = true)) TO '" + root_ +
+      "/export_a.csv' (DELIMITER ';')");
   // Decoys: 11-digit numbers whose check digits fail, and an id column called "cpf".
   Sql("COPY (SELECT i AS cpf, 10000000000 + i * 7919 AS c9, 'texto ' || i AS email "
-      "FROM range(200) t(i)) TO '" + root_ + "/decoys.parquet' (FORMAT parquet)");
+      "FROM range(200) t(i)) TO '" +
+      root_ + "/decoys.parquet' (FORMAT parquet)");
   auto report = Crawl(*catalog_, *conn_, root_, {});
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->tables.size(), 2u);
@@ -71,9 +73,10 @@ TEST_F(CrawlerTest, FindsPiiInColumnsWhoseNamesSayNothing) {
   EXPECT_THAT(asset->format, HasSubstr("delimiter=';'"));
   EXPECT_EQ(asset->row_count, counts->clientes);
   std::map<std::string, std::string> classes = TopClasses(csv);
-  EXPECT_EQ(classes, (std::map<std::string, std::string>{{"c3", "CNPJ"}, {"c4", "PERSON_NAME"},
-                                                         {"c5", "CPF"}, {"c6", "EMAIL"},
-                                                         {"c7", "PHONE"}}));
+  EXPECT_EQ(
+      classes,
+      (std::map<std::string, std::string>{
+          {"c3", "CNPJ"}, {"c4", "PERSON_NAME"}, {"c5", "CPF"}, {"c6", "EMAIL"}, {"c7", "PHONE"}}));
   auto evidence = catalog_->Classifications(csv + ".c5");
   ASSERT_TRUE(evidence.ok());
   EXPECT_GT((*evidence)[0].confidence, 0.85);
@@ -84,7 +87,8 @@ TEST_F(CrawlerTest, FindsPiiInColumnsWhoseNamesSayNothing) {
 TEST_F(CrawlerTest, RecognisesFormatsPartitionsAndDelta) {
   Sql("COPY (SELECT i AS id, 'user' || i || '@example.com' AS contact FROM range(20) t(i)) TO '" +
       root_ + "/users.json' (FORMAT json)");
-  Sql("COPY (SELECT i AS id, 2024 AS year, 1 + i % 2 AS month, i * 1.5 AS amount FROM range(40) t(i)) TO '" +
+  Sql("COPY (SELECT i AS id, 2024 AS year, 1 + i % 2 AS month, i * 1.5 AS amount FROM range(40) "
+      "t(i)) TO '" +
       root_ + "/events' (FORMAT parquet, PARTITION_BY (year, month))");
   // A minimal Delta table: one Parquet file and a log with protocol, metadata and the add.
   fs::create_directories(root_ + "/lake/t/_delta_log");
@@ -92,18 +96,23 @@ TEST_F(CrawlerTest, RecognisesFormatsPartitionsAndDelta) {
       "/lake/t/part-0.parquet' (FORMAT parquet)");
   int64_t size = static_cast<int64_t>(fs::file_size(root_ + "/lake/t/part-0.parquet"));
   std::ofstream(root_ + "/lake/t/_delta_log/00000000000000000000.json")
-      << R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})" << "\n"
-      << R"({"metaData":{"id":"6b3c","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},{\"name\":\"ip\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":[],"configuration":{},"createdTime":0}})" << "\n"
+      << R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"
+      << "\n"
+      << R"({"metaData":{"id":"6b3c","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},{\"name\":\"ip\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":[],"configuration":{},"createdTime":0}})"
+      << "\n"
       << R"({"add":{"path":"part-0.parquet","partitionValues":{},"size":)" << size
-      << R"(,"modificationTime":0,"dataChange":true}})" << "\n";
+      << R"(,"modificationTime":0,"dataChange":true}})"
+      << "\n";
   std::ofstream(root_ + "/README.txt") << "not data\n";
 
   auto report = Crawl(*catalog_, *conn_, root_, {});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->skipped, IsEmpty());
   std::map<std::string, std::string> formats;
-  for (const CrawledTable& t : report->tables) formats[fs::path(t.name).filename().string()] = t.format;
-  EXPECT_EQ(formats, (std::map<std::string, std::string>{{"users.json", "json"}, {"events", "parquet"}, {"t", "delta"}}));
+  for (const CrawledTable& t : report->tables)
+    formats[fs::path(t.name).filename().string()] = t.format;
+  EXPECT_EQ(formats, (std::map<std::string, std::string>{
+                         {"users.json", "json"}, {"events", "parquet"}, {"t", "delta"}}));
   std::string events = fs::canonical(root_ + "/events").string();
   auto columns = catalog_->Columns(events);
   ASSERT_TRUE(columns.ok());

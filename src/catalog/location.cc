@@ -53,7 +53,8 @@ Result<std::string> ResolveCatalogLocation(const std::string& project_dir,
       out += c;
     }
     value = Trim(out);
-    if (value.empty() || value == "|" || value == ">" || value.starts_with("{") || value.starts_with("[")) {
+    if (value.empty() || value == "|" || value == ">" || value.starts_with("{") ||
+        value.starts_with("[")) {
       return Status::InvalidArgument(yaml.string() + ":" + std::to_string(number) +
                                      ": catalog: expected a SQLite path or a postgresql:// URL");
     }

@@ -13,8 +13,8 @@ namespace {
 struct Migration {
   int version;
   const char* name;
-  const char* sql;       // portable; {ID} becomes the dialect's auto-increment primary key
-  const char* sqlite;    // dialect-only statements, run after `sql`
+  const char* sql;     // portable; {ID} becomes the dialect's auto-increment primary key
+  const char* sqlite;  // dialect-only statements, run after `sql`
   const char* postgres;
 };
 
@@ -126,7 +126,8 @@ CREATE INDEX asset_search_doc ON asset_search USING GIN (doc);
 
 std::string Expand(const char* sql, Dialect dialect) {
   std::string text = sql;
-  const std::string id = dialect == Dialect::kSqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
+  const std::string id =
+      dialect == Dialect::kSqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
   for (size_t at = text.find("{ID}"); at != std::string::npos; at = text.find("{ID}", at)) {
     text.replace(at, 4, id);
   }
@@ -152,7 +153,8 @@ Status Migrate(Store& store) {
                             store.Query("SELECT version FROM schema_migrations WHERE version = ?",
                                         {int64_t{migration.version}}));
     if (!applied.empty()) continue;
-    const char* specific = store.dialect() == Dialect::kSqlite ? migration.sqlite : migration.postgres;
+    const char* specific =
+        store.dialect() == Dialect::kSqlite ? migration.sqlite : migration.postgres;
     Status status = store.ExecuteScript(Expand(migration.sql, store.dialect()));
     if (status.ok() && specific != nullptr) status = store.ExecuteScript(specific);
     if (!status.ok()) {
@@ -164,7 +166,8 @@ Status Migrate(Store& store) {
                       {int64_t{migration.version}, std::string(migration.name), NowIso8601()}));
     STRATA_RETURN_IF_ERROR(transaction.Commit());
   }
-  STRATA_ASSIGN_OR_RETURN(SqlRows newest, store.Query("SELECT max(version) FROM schema_migrations"));
+  STRATA_ASSIGN_OR_RETURN(SqlRows newest,
+                          store.Query("SELECT max(version) FROM schema_migrations"));
   if (!newest.empty() && newest[0].Int(0) > LatestSchemaVersion()) {
     return Status::FailedPrecondition("catalog " + store.display_name() + " has schema version " +
                                       newest[0].Text(0) + ", newer than this strata knows (" +

@@ -1,12 +1,13 @@
 #include "catalog/openlineage.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <cctype>
-#include <unistd.h>
 
 namespace strata::catalog {
 namespace {
@@ -17,7 +18,8 @@ constexpr const char* kSpec = "https://openlineage.io/spec/2-0-2/OpenLineage.jso
 
 json Facet(const std::string& version, const std::string& facet) {
   return {{"_producer", kOpenLineageProducer},
-          {"_schemaURL", "https://openlineage.io/spec/facets/" + version + "/" + facet + ".json#/$defs/" + facet}};
+          {"_schemaURL", "https://openlineage.io/spec/facets/" + version + "/" + facet +
+                             ".json#/$defs/" + facet}};
 }
 
 json DatasetJson(const OlDataset& d, const std::string& ns, bool output) {
@@ -60,7 +62,9 @@ json DatasetJson(const OlDataset& d, const std::string& ns, bool output) {
     lineage["fields"] = json::object();
     auto input = [&ns](const OlInputField& in) {
       json t = {{"type", in.transformation}, {"subtype", in.subtype}, {"masking", false}};
-      return json{{"namespace", ns}, {"name", in.dataset}, {"field", in.field},
+      return json{{"namespace", ns},
+                  {"name", in.dataset},
+                  {"field", in.field},
                   {"transformations", json::array({t})}};
     };
     for (const auto& [column, in] : d.column_lineage) {
@@ -102,8 +106,8 @@ std::string RunUuid(const std::string& run_id) {
   if (is_uuid) return run_id;
   uint64_t hi = Fnv(run_id, 14695981039346656037ull);
   uint64_t lo = Fnv(run_id + "#strata", 0x6c62272e07bb0142ull);
-  hi = (hi & ~0xf000ull) | 0x8000ull;                            // version 8
-  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;     // variant 10
+  hi = (hi & ~0xf000ull) | 0x8000ull;                         // version 8
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
   char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%08llx-%04llx-%04llx-%04llx-%012llx",
                 static_cast<unsigned long long>(hi >> 32),
@@ -200,7 +204,8 @@ Result<OlRunEvent> BuildRunEventFromCatalog(Catalog& catalog, const RunRecord& r
   }
   std::vector<std::string> outputs = lineage.outputs;
   for (const RunOutput& o : run.outputs) {
-    if (std::find(outputs.begin(), outputs.end(), o.table) == outputs.end()) outputs.push_back(o.table);
+    if (std::find(outputs.begin(), outputs.end(), o.table) == outputs.end())
+      outputs.push_back(o.table);
   }
   for (const std::string& out : outputs) {
     STRATA_ASSIGN_OR_RETURN(OlDataset d, dataset(out, true));
@@ -211,7 +216,8 @@ Result<OlRunEvent> BuildRunEventFromCatalog(Catalog& catalog, const RunRecord& r
     }
     for (const ColumnEdge& e : lineage.columns) {
       if (e.to_table != out) continue;
-      d.column_lineage.push_back({e.to_column, {e.from_table, e.from_column, e.transformation, e.subtype}});
+      d.column_lineage.push_back(
+          {e.to_column, {e.from_table, e.from_column, e.transformation, e.subtype}});
     }
     event.outputs.push_back(std::move(d));
   }
@@ -243,7 +249,9 @@ class DirectoryEmitter final : public OpenLineageEmitter {
     }
     std::error_code ec;
     std::filesystem::rename(temp, final_path, ec);
-    if (ec) return Status::IOError("OpenLineage: cannot write " + final_path.string() + ": " + ec.message());
+    if (ec)
+      return Status::IOError("OpenLineage: cannot write " + final_path.string() + ": " +
+                             ec.message());
     return Status::OK();
   }
 };
@@ -258,14 +266,16 @@ class HttpEmitter final : public OpenLineageEmitter {
 
 }  // namespace
 
-Result<std::unique_ptr<OpenLineageEmitter>> OpenLineageEmitter::Create(const OpenLineageConfig& config) {
+Result<std::unique_ptr<OpenLineageEmitter>> OpenLineageEmitter::Create(
+    const OpenLineageConfig& config) {
   if (config.target.empty()) return Status::InvalidArgument("OpenLineage target is empty");
   if (config.target.starts_with("http://") || config.target.starts_with("https://")) {
     return std::unique_ptr<OpenLineageEmitter>(new HttpEmitter(config));
   }
   std::error_code ec;
   std::filesystem::create_directories(config.target, ec);
-  if (ec) return Status::IOError("OpenLineage: cannot create " + config.target + ": " + ec.message());
+  if (ec)
+    return Status::IOError("OpenLineage: cannot create " + config.target + ": " + ec.message());
   return std::unique_ptr<OpenLineageEmitter>(new DirectoryEmitter(config));
 }
 

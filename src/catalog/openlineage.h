@@ -28,43 +28,43 @@ namespace strata::catalog {
 constexpr const char* kOpenLineageProducer = "https://github.com/strata-lakehouse/strata";
 
 struct OpenLineageConfig {
-  std::string target;                 // a directory, or an http:// / https:// URL to POST to
+  std::string target{};                   // a directory, or an http:// / https:// URL to POST to
   std::string namespace_name = "strata";  // job and dataset namespace
-  int timeout_seconds = 10;           // HTTP only
+  int timeout_seconds = 10;               // HTTP only
 };
 
 struct OlField {
-  std::string name, type, description;
+  std::string name{}, type{}, description{};
 };
 struct OlInputField {
-  std::string dataset;  // input dataset name
-  std::string field;
-  std::string transformation;  // DIRECT or INDIRECT
-  std::string subtype;
+  std::string dataset{};  // input dataset name
+  std::string field{};
+  std::string transformation{};  // DIRECT or INDIRECT
+  std::string subtype{};
 };
 struct OlDataset {
-  std::string name;
-  std::vector<OlField> fields;
-  std::string description;
-  std::string owner;
-  std::optional<int64_t> version;
-  std::optional<int64_t> row_count;  // outputs only
-  std::string storage_format;        // "delta", "csv"...
-  // Outputs only: output column -> where it comes from; plus dataset-wide INDIRECT inputs.
-  std::vector<std::pair<std::string, OlInputField>> column_lineage;
-  std::vector<OlInputField> dataset_lineage;
+  std::string name{};
+  std::vector<OlField> fields{};
+  std::string description{};
+  std::string owner{};
+  std::optional<int64_t> version{};
+  std::optional<int64_t> row_count{};  // outputs only
+  std::string storage_format{};        // "delta", "csv"...
+  // Outputs only: output column -> where it comes from{}; plus dataset-wide INDIRECT inputs.
+  std::vector<std::pair<std::string, OlInputField>> column_lineage{};
+  std::vector<OlInputField> dataset_lineage{};
 };
 struct OlRunEvent {
-  std::string event_type;  // START, COMPLETE, FAIL, ABORT
-  std::string event_time;  // ISO-8601; empty = now
-  std::string run_id;
-  std::string job_name;
-  std::string job_description;
-  std::string job_owner;
-  std::string sql;
-  std::string error_message;
-  std::vector<OlDataset> inputs;
-  std::vector<OlDataset> outputs;
+  std::string event_type{};  // START, COMPLETE, FAIL, ABORT
+  std::string event_time{};  // ISO-8601; empty = now
+  std::string run_id{};
+  std::string job_name{};
+  std::string job_description{};
+  std::string job_owner{};
+  std::string sql{};
+  std::string error_message{};
+  std::vector<OlDataset> inputs{};
+  std::vector<OlDataset> outputs{};
 };
 
 // The event as JSON (pure).

@@ -13,16 +13,14 @@ Status PostJson(const std::string& url, const std::string& body, int timeout_sec
   size_t path_start = url.find('/', scheme_end + 3);
   std::string base = url.substr(0, path_start);
   std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  if (url.starts_with("https://")) {
-    return Status::Unsupported("OpenLineage over https: put a local collector or proxy in front (" + url + ")");
-  }
   httplib::Client client(base);
   client.set_connection_timeout(timeout_seconds, 0);
   client.set_read_timeout(timeout_seconds, 0);
   client.set_write_timeout(timeout_seconds, 0);
   httplib::Result result = client.Post(path, body, "application/json");
   if (!result) {
-    return Status::IOError("OpenLineage endpoint " + url + ": " + httplib::to_string(result.error()));
+    return Status::IOError("OpenLineage endpoint " + url + ": " +
+                           httplib::to_string(result.error()));
   }
   if (result->status < 200 || result->status >= 300) {
     return Status::IOError("OpenLineage endpoint " + url + " answered " +

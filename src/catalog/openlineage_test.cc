@@ -46,13 +46,19 @@ class OpenLineageTest : public ::testing::Test {
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
     conn_ = std::move(*db_->Connect());
-    ASSERT_TRUE(conn_->Execute(
-        "CREATE SCHEMA bronze; CREATE SCHEMA silver; "
-        "CREATE TABLE bronze.clientes AS SELECT * FROM (VALUES (1, 'Ana Silva', '52998224725', 'SP'), "
-        "(2, 'Bruno Costa', '11144477735', 'RJ'), (3, 'Carla Lima', '39053344705', 'MG'), "
-        "(4, 'Diego Alves', '86288366757', 'SP'), (5, 'Felipe Gomes', '71428793860', 'BA'), "
-        "(6, 'Rafael Melo', '28625587887', 'PR')) t(cliente_id, nome, cpf, uf); "
-        "CREATE TABLE silver.clientes_uf AS SELECT cliente_id, cpf, upper(uf) AS uf FROM bronze.clientes").ok());
+    ASSERT_TRUE(
+        conn_
+            ->Execute(
+                "CREATE SCHEMA bronze; CREATE SCHEMA silver; "
+                "CREATE TABLE bronze.clientes AS SELECT * FROM (VALUES (1, 'Ana Silva', "
+                "'52998224725', 'SP'), "
+                "(2, 'Bruno Costa', '11144477735', 'RJ'), (3, 'Carla Lima', '39053344705', 'MG'), "
+                "(4, 'Diego Alves', '86288366757', 'SP'), (5, 'Felipe Gomes', '71428793860', "
+                "'BA'), "
+                "(6, 'Rafael Melo', '28625587887', 'PR')) t(cliente_id, nome, cpf, uf); "
+                "CREATE TABLE silver.clientes_uf AS SELECT cliente_id, cpf, upper(uf) AS uf FROM "
+                "bronze.clientes")
+            .ok());
   }
 
   testing::TempDir dir_;
@@ -68,13 +74,25 @@ TEST_F(OpenLineageTest, RunEventsValidateAgainstTheSpec) {
 
   // Ingestion of bronze.clientes from a landing file.
   RunSync bronze;
-  bronze.run = {"run-bronze-1", "bronze.clientes", "importau", "COMPLETE", "2024-05-01T10:00:00Z",
-                "2024-05-01T10:00:05Z", 6, "", {{"bronze.clientes", 0, 6}}};
-  bronze.table = {.name = "bronze.clientes", .description = "Clientes.", .owner = "time-ingestao",
+  bronze.run = {"run-bronze-1",
+                "bronze.clientes",
+                "importau",
+                "COMPLETE",
+                "2024-05-01T10:00:00Z",
+                "2024-05-01T10:00:05Z",
+                6,
+                "",
+                {{"bronze.clientes", 0, 6}}};
+  bronze.table = {.name = "bronze.clientes",
+                  .description = "Clientes.",
+                  .owner = "time-ingestao",
                   .tags = {"Cadastro"},
-                  .columns = {{"cliente_id", "", "Identificador.", {}, ""}, {"nome", "", "", {}, "PERSON_NAME"},
-                              {"cpf", "", "CPF.", {}, "CPF"}, {"uf", "", "", {}, ""}}};
-  bronze.schema = {{"cliente_id", "INTEGER"}, {"nome", "VARCHAR"}, {"cpf", "VARCHAR"}, {"uf", "VARCHAR"}};
+                  .columns = {{"cliente_id", "", "Identificador.", {}, ""},
+                              {"nome", "", "", {}, "PERSON_NAME"},
+                              {"cpf", "", "CPF.", {}, "CPF"},
+                              {"uf", "", "", {}, ""}}};
+  bronze.schema = {
+      {"cliente_id", "INTEGER"}, {"nome", "VARCHAR"}, {"cpf", "VARCHAR"}, {"uf", "VARCHAR"}};
   bronze.landing_files = {"landing/clientes.csv"};
   bronze.relation_sql = "bronze.clientes";
   ASSERT_TRUE(StartRun(*catalog_, bronze.run, "", emitter->get()).ok());
@@ -84,9 +102,17 @@ TEST_F(OpenLineageTest, RunEventsValidateAgainstTheSpec) {
 
   // A model run, with SQL lineage; then a failed run.
   RunSync silver;
-  silver.run = {"3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a", "silver.clientes_uf", "importau", "COMPLETE",
-                "2024-05-01T10:01:00Z", "2024-05-01T10:01:02Z", 6, "", {{"silver.clientes_uf", 0, 6}}};
-  silver.table = {.name = "silver.clientes_uf", .description = "Clientes por UF.", .owner = "time-engenharia"};
+  silver.run = {"3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a",
+                "silver.clientes_uf",
+                "importau",
+                "COMPLETE",
+                "2024-05-01T10:01:00Z",
+                "2024-05-01T10:01:02Z",
+                6,
+                "",
+                {{"silver.clientes_uf", 0, 6}}};
+  silver.table = {
+      .name = "silver.clientes_uf", .description = "Clientes por UF.", .owner = "time-engenharia"};
   silver.schema = {{"cliente_id", "INTEGER"}, {"cpf", "VARCHAR"}, {"uf", "VARCHAR"}};
   silver.sql = "SELECT cliente_id, cpf, upper(uf) AS uf FROM bronze.clientes";
   ASSERT_TRUE(StartRun(*catalog_, silver.run, silver.sql, emitter->get()).ok());
@@ -139,7 +165,8 @@ TEST_F(OpenLineageTest, RunEventsValidateAgainstTheSpec) {
 
 TEST_F(OpenLineageTest, InvalidEventsAreCaughtByTheValidator) {
   // The check must be able to fail: a run id that is not a UUID and a facet without _producer.
-  nlohmann::json event = BuildRunEvent({.event_type = "COMPLETE", .run_id = "x", .job_name = "j"}, "strata");
+  nlohmann::json event =
+      BuildRunEvent({.event_type = "COMPLETE", .run_id = "x", .job_name = "j"}, "strata");
   event["run"]["runId"] = "not-a-uuid";
   event["job"]["facets"]["sql"] = {{"query", "SELECT 1"}};
   std::string path = dir_.path() + "/bad.json";
@@ -152,7 +179,8 @@ TEST_F(OpenLineageTest, InvalidEventsAreCaughtByTheValidator) {
 TEST_F(OpenLineageTest, RunUuidIsStable) {
   EXPECT_EQ(RunUuid("run-1"), RunUuid("run-1"));
   EXPECT_NE(RunUuid("run-1"), RunUuid("run-2"));
-  EXPECT_EQ(RunUuid("3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a"), "3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a");
+  EXPECT_EQ(RunUuid("3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a"),
+            "3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a");
   EXPECT_EQ(RunUuid("run-1")[14], '8');
 }
 

@@ -62,7 +62,8 @@ std::string NumberPlaceholders(std::string_view sql) {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(ConnHandle conn, std::string name) : conn_(std::move(conn)), name_(std::move(name)) {}
+  PostgresStore(ConnHandle conn, std::string name)
+      : conn_(std::move(conn)), name_(std::move(name)) {}
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   const std::string& display_name() const override { return name_; }

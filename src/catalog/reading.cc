@@ -14,10 +14,10 @@ namespace {
 
 Status ReadLabels(Store& s, int64_t id, std::vector<std::string>& tags,
                   std::vector<std::string>& glossary) {
-  STRATA_ASSIGN_OR_RETURN(
-      SqlRows rows, s.Query("SELECT kind, label FROM asset_labels WHERE asset_id = ? AND "
-                            "source <> 'removed' ORDER BY label",
-                            {id}));
+  STRATA_ASSIGN_OR_RETURN(SqlRows rows,
+                          s.Query("SELECT kind, label FROM asset_labels WHERE asset_id = ? AND "
+                                  "source <> 'removed' ORDER BY label",
+                                  {id}));
   for (const SqlRow& row : rows) {
     (row.Text(0) == "glossary" ? glossary : tags).push_back(row.Text(1));
   }
@@ -27,16 +27,17 @@ Status ReadLabels(Store& s, int64_t id, std::vector<std::string>& tags,
 }  // namespace
 
 Result<AssetInfo> Catalog::GetAsset(const std::string& name) {
-  STRATA_ASSIGN_OR_RETURN(
-      SqlRows rows, store_->Query(std::string("SELECT ") + internal::kAssetColumns +
-                                      " FROM assets WHERE name = ? AND removed = 0",
-                                  {name}));
+  STRATA_ASSIGN_OR_RETURN(SqlRows rows,
+                          store_->Query(std::string("SELECT ") + internal::kAssetColumns +
+                                            " FROM assets WHERE name = ? AND removed = 0",
+                                        {name}));
   if (rows.empty()) {
     // Help with the most common slip: a table named without its layer.
     STRATA_ASSIGN_OR_RETURN(
-        SqlRows near, store_->Query("SELECT name FROM assets WHERE display_name = ? AND "
-                                    "removed = 0 AND kind IN ('table', 'file') ORDER BY name LIMIT 3",
-                                    {name}));
+        SqlRows near,
+        store_->Query("SELECT name FROM assets WHERE display_name = ? AND "
+                      "removed = 0 AND kind IN ('table', 'file') ORDER BY name LIMIT 3",
+                      {name}));
     std::string hint;
     for (const SqlRow& row : near) hint += (hint.empty() ? " (did you mean " : ", ") + row.Text(0);
     if (!hint.empty()) hint += "?)";
@@ -71,10 +72,10 @@ Result<std::vector<ColumnInfo>> Catalog::Columns(const std::string& table) {
 
 Result<std::vector<SchemaVersion>> Catalog::SchemaHistory(const std::string& table) {
   STRATA_ASSIGN_OR_RETURN(int64_t id, RequireAssetId(*store_, table, "table"));
-  STRATA_ASSIGN_OR_RETURN(
-      SqlRows rows, store_->Query("SELECT version, changes, recorded_at, schema_json FROM "
-                                  "schema_history WHERE table_id = ? ORDER BY version",
-                                  {id}));
+  STRATA_ASSIGN_OR_RETURN(SqlRows rows,
+                          store_->Query("SELECT version, changes, recorded_at, schema_json FROM "
+                                        "schema_history WHERE table_id = ? ORDER BY version",
+                                        {id}));
   std::vector<SchemaVersion> out;
   for (const SqlRow& row : rows) out.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3)});
   return out;
@@ -99,7 +100,8 @@ Result<std::vector<RunInfo>> Catalog::Runs(const std::string& job, int limit) {
 Result<std::vector<std::string>> Catalog::List(const std::string& kind) {
   STRATA_ASSIGN_OR_RETURN(
       SqlRows rows,
-      store_->Query("SELECT name FROM assets WHERE kind = ? AND removed = 0 ORDER BY name", {kind}));
+      store_->Query("SELECT name FROM assets WHERE kind = ? AND removed = 0 ORDER BY name",
+                    {kind}));
   std::vector<std::string> out;
   for (const SqlRow& row : rows) out.push_back(row.Text(0));
   return out;
@@ -108,8 +110,8 @@ Result<std::vector<std::string>> Catalog::List(const std::string& kind) {
 Result<LineageGraph> Catalog::Lineage(const std::string& name, LineageDirection direction,
                                       int depth) {
   STRATA_ASSIGN_OR_RETURN(
-      SqlRows root, store_->Query("SELECT id, kind FROM assets WHERE name = ? AND removed = 0",
-                                  {name}));
+      SqlRows root,
+      store_->Query("SELECT id, kind FROM assets WHERE name = ? AND removed = 0", {name}));
   if (root.empty()) {
     STRATA_RETURN_IF_ERROR(GetAsset(name).status());  // NotFound with a hint
   }
@@ -151,7 +153,8 @@ Result<LineageGraph> Catalog::Lineage(const std::string& name, LineageDirection 
         edge.run_id = row.Text(7);
         edge.to_version = row.OptInt(8);
         if (seen_edges.insert({edge.from, edge.to}).second) graph.edges.push_back(edge);
-        if (seen_nodes.insert(other).second) graph.nodes.push_back({other_name, row.Text(2), d + 1});
+        if (seen_nodes.insert(other).second)
+          graph.nodes.push_back({other_name, row.Text(2), d + 1});
         if (visited.insert(other).second) queue.emplace_back(other, other_name, d + 1);
       }
     }

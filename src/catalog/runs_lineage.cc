@@ -68,7 +68,8 @@ Status Catalog::RecordRun(const RunRecord& run) {
     }
   }
   // The job (a task or a model's table) and its pipeline show the state of their last run.
-  for (const std::string& name : {run.job, run.pipeline.empty() ? "" : "pipeline:" + run.pipeline}) {
+  for (const std::string& name :
+       {run.job, run.pipeline.empty() ? "" : "pipeline:" + run.pipeline}) {
     if (name.empty()) continue;
     STRATA_RETURN_IF_ERROR(s.Execute("UPDATE assets SET state = ?, updated_at = ? WHERE name = ?",
                                      {run.status, NowIso8601(), name}));
@@ -112,7 +113,8 @@ Status Catalog::RecordLineage(const LineageRecord& lineage) {
   for (const std::string& in : lineage.inputs) {
     for (const std::string& out : lineage.outputs) {
       if (in == out) continue;
-      STRATA_RETURN_IF_ERROR(insert_edge(ids[in], ids[out], "table", "DIRECT", kind == "landing" ? "LOAD" : "TRANSFORMATION"));
+      STRATA_RETURN_IF_ERROR(insert_edge(ids[in], ids[out], "table", "DIRECT",
+                                         kind == "landing" ? "LOAD" : "TRANSFORMATION"));
     }
   }
   // One edge per column pair: a value that flows (DIRECT) outranks a filter or join role.
@@ -131,8 +133,10 @@ Status Catalog::RecordLineage(const LineageRecord& lineage) {
     if (!ids.contains(e->to_table)) {
       STRATA_ASSIGN_OR_RETURN(ids[e->to_table], EnsureNamed(s, e->to_table));
     }
-    STRATA_ASSIGN_OR_RETURN(int64_t from, EnsureColumn(s, ids[e->from_table], e->from_table, e->from_column));
-    STRATA_ASSIGN_OR_RETURN(int64_t to, EnsureColumn(s, ids[e->to_table], e->to_table, e->to_column));
+    STRATA_ASSIGN_OR_RETURN(int64_t from,
+                            EnsureColumn(s, ids[e->from_table], e->from_table, e->from_column));
+    STRATA_ASSIGN_OR_RETURN(int64_t to,
+                            EnsureColumn(s, ids[e->to_table], e->to_table, e->to_column));
     STRATA_RETURN_IF_ERROR(insert_edge(from, to, "column", e->transformation, e->subtype));
   }
   return tx.Commit();
@@ -159,10 +163,10 @@ Status Catalog::RecordClassifications(const std::string& column,
         "excluded.method ELSE classifications.method END, updated_at = excluded.updated_at",
         {id, p.class_name, p.confidence, p.method.empty() ? "values" : p.method, p.evidence, now}));
   }
-  STRATA_ASSIGN_OR_RETURN(
-      SqlRows old, s.Query("SELECT class FROM classifications WHERE column_id = ? AND "
-                           "status = 'proposed' AND method IN ('values', 'name')",
-                           {id}));
+  STRATA_ASSIGN_OR_RETURN(SqlRows old,
+                          s.Query("SELECT class FROM classifications WHERE column_id = ? AND "
+                                  "status = 'proposed' AND method IN ('values', 'name')",
+                                  {id}));
   for (const SqlRow& row : old) {
     if (proposed.contains(row.Text(0))) continue;
     STRATA_RETURN_IF_ERROR(s.Execute(
@@ -238,8 +242,8 @@ Result<std::vector<ClassificationRecord>> Catalog::Classifications(const std::st
                     {id}));
   std::vector<ClassificationRecord> out;
   for (const SqlRow& row : rows) {
-    out.push_back({column, row.Text(0), row.Text(1), row.Double(2), row.Text(3), row.Text(4),
-                   row.Text(5)});
+    out.push_back(
+        {column, row.Text(0), row.Text(1), row.Double(2), row.Text(3), row.Text(4), row.Text(5)});
   }
   return out;
 }

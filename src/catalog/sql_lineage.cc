@@ -91,7 +91,8 @@ class Walker {
 
   Relation Node(const json& node, const Scope* outer) {
     std::string type = Str(node, "type");
-    if (type == "SET_OPERATION_NODE" || type == "RECURSIVE_CTE_NODE") return SetOperation(node, outer);
+    if (type == "SET_OPERATION_NODE" || type == "RECURSIVE_CTE_NODE")
+      return SetOperation(node, outer);
     if (type != "SELECT_NODE") return {};
     size_t frames = PushCtes(node, outer);
     Relation out;
@@ -130,8 +131,9 @@ class Walker {
   Relation SetOperation(const json& node, const Scope* outer) {
     size_t frames = PushCtes(node, outer);
     std::vector<Relation> parts;
-    if (Field(node, "children").is_array()) {
-      for (const json& child : Field(node, "children")) parts.push_back(Node(Field(child, "node").is_null() ? child : Field(child, "node"), outer));
+    if (Field(node, "children").is_array() && !Field(node, "children").empty()) {
+      for (const json& child : Field(node, "children"))
+        parts.push_back(Node(Field(child, "node").is_null() ? child : Field(child, "node"), outer));
     } else {
       parts.push_back(Node(Field(node, "left"), outer));
       parts.push_back(Node(Field(node, "right"), outer));
@@ -191,7 +193,8 @@ class Walker {
         b.relation = *cte;
       } else {
         std::string qualified = schema.empty() ? table : schema + "." + table;
-        if (!Str(ref, "catalog_name").empty()) qualified = Str(ref, "catalog_name") + "." + qualified;
+        if (!Str(ref, "catalog_name").empty())
+          qualified = Str(ref, "catalog_name") + "." + qualified;
         if (std::find(inputs_.begin(), inputs_.end(), qualified) == inputs_.end()) {
           inputs_.push_back(qualified);
         }
@@ -238,7 +241,8 @@ class Walker {
       // Other references (VALUES lists, PIVOT, ...): keep their column names if given.
       Binding b;
       b.name = alias;
-      for (const json& name : Field(ref, "column_name_alias")) b.relation.columns.push_back({name.get<std::string>(), {}});
+      for (const json& name : Field(ref, "column_name_alias"))
+        b.relation.columns.push_back({name.get<std::string>(), {}});
       scope.bindings.push_back(std::move(b));
     }
   }
@@ -249,7 +253,8 @@ class Walker {
     for (const json& x : Field(star, "exclude_list")) {
       if (x.is_string()) excluded.insert(Lower(x.get<std::string>()));
       const json& names = Field(x, "column_names");  // newer form: qualified column names
-      if (names.is_array() && !names.empty()) excluded.insert(Lower(names.back().get<std::string>()));
+      if (names.is_array() && !names.empty())
+        excluded.insert(Lower(names.back().get<std::string>()));
     }
     std::map<std::string, const json*> replaced;
     for (const json& r : Field(star, "replace_list")) {
@@ -368,9 +373,10 @@ class Walker {
 };
 
 Result<std::set<std::string>> AggregateNames(engine::Connection& connection) {
-  STRATA_ASSIGN_OR_RETURN(auto rows, connection.QueryRows(
-      "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-      "WHERE function_type = 'aggregate'"));
+  STRATA_ASSIGN_OR_RETURN(
+      auto rows,
+      connection.QueryRows("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+                           "WHERE function_type = 'aggregate'"));
   std::set<std::string> names;
   for (const auto& row : rows) {
     if (const auto* s = std::get_if<std::string>(&row[0])) names.insert(*s);
@@ -392,7 +398,8 @@ SchemaLookup DescribeLookup(engine::Connection& connection) {
       start = dot + 1;
     }
     auto rows = connection.QueryRows("DESCRIBE " + quoted);
-    if (!rows.ok()) return Status::NotFound("lineage: input table " + table + ": " + rows.status().message());
+    if (!rows.ok())
+      return Status::NotFound("lineage: input table " + table + ": " + rows.status().message());
     std::vector<std::string> columns;
     for (const auto& row : *rows) {
       if (const auto* s = std::get_if<std::string>(&row[0])) columns.push_back(*s);
@@ -403,7 +410,8 @@ SchemaLookup DescribeLookup(engine::Connection& connection) {
 
 Result<SqlLineage> DeriveSqlLineage(engine::Connection& connection, std::string_view sql,
                                     const SchemaLookup& lookup) {
-  STRATA_ASSIGN_OR_RETURN(auto statement, connection.Prepare("SELECT json_serialize_sql(?::VARCHAR)"));
+  STRATA_ASSIGN_OR_RETURN(auto statement,
+                          connection.Prepare("SELECT json_serialize_sql(?::VARCHAR)"));
   STRATA_RETURN_IF_ERROR(statement->Bind(1, std::string(sql)));
   STRATA_ASSIGN_OR_RETURN(auto result, statement->Execute());
   STRATA_ASSIGN_OR_RETURN(auto chunk, result->Next());
@@ -435,7 +443,8 @@ Result<SqlLineage> DeriveSqlLineage(engine::Connection& connection, std::string_
   auto described = connection.QueryRows("DESCRIBE " + std::string(sql));
   if (described.ok() && described->size() == relation.columns.size()) {
     for (size_t i = 0; i < described->size(); ++i) {
-      if (const auto* s = std::get_if<std::string>(&(*described)[i][0])) relation.columns[i].name = *s;
+      if (const auto* s = std::get_if<std::string>(&(*described)[i][0]))
+        relation.columns[i].name = *s;
     }
   }
   auto flow_name = [](const Flow& f) { return f.direct ? "DIRECT" : "INDIRECT"; };

@@ -37,18 +37,18 @@ using SchemaLookup = std::function<Result<std::vector<std::string>>(const std::s
 SchemaLookup DescribeLookup(engine::Connection& connection);
 
 struct SqlColumnEdge {
-  std::string output_column;  // empty for dataset-level edges
-  std::string input_table;    // as written, qualified if it was ("bronze.itens_pedido")
-  std::string input_column;
-  std::string transformation;  // DIRECT or INDIRECT
-  std::string subtype;
+  std::string output_column{};  // empty for dataset-level edges
+  std::string input_table{};    // as written, qualified if it was ("bronze.itens_pedido")
+  std::string input_column{};
+  std::string transformation{};  // DIRECT or INDIRECT
+  std::string subtype{};
 };
 
 struct SqlLineage {
-  std::vector<std::string> inputs;          // base tables read, in order of appearance
-  std::vector<std::string> output_columns;  // in order
-  std::vector<SqlColumnEdge> columns;       // per output column
-  std::vector<SqlColumnEdge> dataset;       // INDIRECT edges that affect every output row
+  std::vector<std::string> inputs{};          // base tables read, in order of appearance
+  std::vector<std::string> output_columns{};  // in order
+  std::vector<SqlColumnEdge> columns{};       // per output column
+  std::vector<SqlColumnEdge> dataset{};       // INDIRECT edges that affect every output row
 };
 
 // InvalidArgument when the SQL does not parse or is not a single SELECT (with DuckDB's reason);

@@ -77,8 +77,7 @@ class SqliteStore final : public Store {
       return it->second.get();
     }
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw,
-                                nullptr);
+    int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
     StatementHandle statement(raw);
     if (rc != SQLITE_OK) return Error(rc, sqlite3_errmsg(db_.get()));
     if (!statement) return Status::InvalidArgument("catalog " + path_ + ": empty statement");
@@ -105,8 +104,7 @@ class SqliteStore final : public Store {
         rc = sqlite3_bind_double(raw, index, *d);
       } else {
         const std::string& s = std::get<std::string>(p);
-        rc = sqlite3_bind_text(raw, index, s.data(), static_cast<int>(s.size()),
-                               SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text(raw, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
       }
       if (rc != SQLITE_OK) return Error(rc, sqlite3_errmsg(db_.get()));
     }
@@ -144,9 +142,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return Status::IOError("catalog " + path + ": cannot create directory: " + ec.message());
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   SqliteHandle db(raw);
   if (rc != SQLITE_OK) {
     return Status::IOError("catalog " + path + ": " +

@@ -1,8 +1,8 @@
 // The parts of store.h shared by both implementations.
+#include "catalog/store.h"
+
 #include <charconv>
 #include <cstdlib>
-
-#include "catalog/store.h"
 
 namespace strata::catalog {
 

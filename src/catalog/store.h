@@ -36,12 +36,12 @@ using SqlParams = std::vector<SqlParam>;
 
 // One result row; cells are text, NULL is nullopt.
 struct SqlRow {
-  std::vector<std::optional<std::string>> cells;
+  std::vector<std::optional<std::string>> cells{};
 
   bool IsNull(size_t i) const { return i >= cells.size() || !cells[i].has_value(); }
   // The cell's text, "" for NULL.
   const std::string& Text(size_t i) const;
-  // The cell as an integer; `fallback` for NULL or text that is not an integer.
+  // The cell as an integer{}; `fallback` for NULL or text that is not an integer.
   int64_t Int(size_t i, int64_t fallback = 0) const;
   std::optional<int64_t> OptInt(size_t i) const;
   double Double(size_t i, double fallback = 0) const;

@@ -35,7 +35,8 @@ Status StartRun(Catalog& catalog, const RunRecord& run, const std::string& sql,
   for (const RunOutput& o : run.outputs) none.outputs.push_back(o.table);
   // Outputs may not be in the catalog yet on a first run: emit the job alone then.
   auto event = BuildRunEventFromCatalog(catalog, running, "START", none, sql);
-  if (!event.ok()) event = BuildRunEventFromCatalog(catalog, running, "START", LineageRecord{}, sql);
+  if (!event.ok())
+    event = BuildRunEventFromCatalog(catalog, running, "START", LineageRecord{}, sql);
   if (!event.ok()) return event.status();
   return emitter->Emit(BuildRunEvent(*event, emitter->config().namespace_name));
 }
@@ -54,7 +55,8 @@ Result<SyncReport> SyncRun(Catalog& catalog, engine::Connection& connection, con
       if (o.version) table.version = o.version;
       if (o.row_count) table.row_count = o.row_count;
     }
-    if (table.data_updated_at.empty()) table.data_updated_at = run.ended_at.empty() ? NowIso8601() : run.ended_at;
+    if (table.data_updated_at.empty())
+      table.data_updated_at = run.ended_at.empty() ? NowIso8601() : run.ended_at;
     STRATA_ASSIGN_OR_RETURN(report.outcome, catalog.UpsertTable(table));
   }
   STRATA_RETURN_IF_ERROR(catalog.RecordRun(run));
@@ -99,8 +101,9 @@ Result<SyncReport> SyncRun(Catalog& catalog, engine::Connection& connection, con
 
   if (emitter != nullptr) {
     auto event = BuildRunEventFromCatalog(catalog, run, run.status, lineage, sync.sql);
-    report.emit_status = event.ok() ? emitter->Emit(BuildRunEvent(*event, emitter->config().namespace_name))
-                                    : event.status();
+    report.emit_status =
+        event.ok() ? emitter->Emit(BuildRunEvent(*event, emitter->config().namespace_name))
+                   : event.status();
   }
   return report;
 }

@@ -29,25 +29,25 @@
 namespace strata::catalog {
 
 struct RunSync {
-  RunRecord run;
+  RunRecord run{};
   // Declared metadata of the output table (name required). Its `columns` carry descriptions,
-  // tags and pii classes; types come from `schema` when given.
-  TableMetadata table;
+  // tags and pii classes{}; types come from `schema` when given.
+  TableMetadata table{};
   // The written table's actual schema in order (Delta); empty = use table.columns as they are.
-  std::vector<std::pair<std::string, std::string>> schema;
-  std::string sql;                           // model SQL; empty for ingestion and commands
-  std::vector<std::string> landing_files;    // ingestion: files loaded by this run
-  std::vector<std::string> declared_inputs;  // command tasks: inputs declared in the pipeline
-  // How to read the output on the connection for sampling; empty = no classification.
-  std::string relation_sql;
-  ClassifierOptions classifier;
+  std::vector<std::pair<std::string, std::string>> schema{};
+  std::string sql{};                           // model SQL; empty for ingestion and commands
+  std::vector<std::string> landing_files{};    // ingestion: files loaded by this run
+  std::vector<std::string> declared_inputs{};  // command tasks: inputs declared in the pipeline
+  // How to read the output on the connection for sampling{}; empty = no classification.
+  std::string relation_sql{};
+  ClassifierOptions classifier{};
 };
 
 struct SyncReport {
-  UpsertOutcome outcome;
-  LineageRecord lineage;
-  std::vector<std::string> classified;  // "column: CLASS (0.95)"
-  Status emit_status;                   // OpenLineage delivery (never fails the sync)
+  UpsertOutcome outcome{};
+  LineageRecord lineage{};
+  std::vector<std::string> classified{};  // "column: CLASS (0.95)"
+  Status emit_status{};                   // OpenLineage delivery (never fails the sync)
 };
 
 // Records the run as RUNNING and emits its START event (emitter may be null).

@@ -10,18 +10,36 @@ namespace {
 
 using std::literals::string_view_literals::operator""sv;
 
-
 // Base letters of U+00C0..U+00FF (Latin-1 Supplement), lower case. '\0' marks × and ÷,
 // which are not letters and pass through; Æ, Þ and ß are expanded separately.
 constexpr std::string_view kLatin1 =
-    "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"  // U+00C0..U+00DF
+    "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"     // U+00C0..U+00DF
     "aaaaaaaceeeeiiiidnooooo\0ouuuuyty"sv;  // U+00E0..U+00FF
 static_assert(kLatin1.size() == 64);
 // Base letters of U+0100..U+017F (Latin Extended-A), in code point order.
 constexpr std::string_view kExtendedA =
-    "aaaaaa" "cccccccc" "dddd" "eeeeeeeeee" "gggggggg" "hhhh" "iiiiiiiiii" "ii" "jj" "kkk"
-    "llllllllll" "nnnnnnnnn" "oooooo" "oo" "rrrrrr" "ssssssss" "tttttt" "uuuuuuuuuuuu" "ww"
-    "yyy" "zzzzzz" "s"sv;
+    "aaaaaa"
+    "cccccccc"
+    "dddd"
+    "eeeeeeeeee"
+    "gggggggg"
+    "hhhh"
+    "iiiiiiiiii"
+    "ii"
+    "jj"
+    "kkk"
+    "llllllllll"
+    "nnnnnnnnn"
+    "oooooo"
+    "oo"
+    "rrrrrr"
+    "ssssssss"
+    "tttttt"
+    "uuuuuuuuuuuu"
+    "ww"
+    "yyy"
+    "zzzzzz"
+    "s"sv;
 static_assert(kExtendedA.size() == 128);
 
 // Decodes one code point at `i` and advances past it; false (and advanced) on invalid bytes.
@@ -131,9 +149,9 @@ std::vector<std::string> Words(std::string_view text) {
 
 std::vector<std::string> SearchTerms(std::string_view text) {
   static const std::set<std::string, std::less<>> kStopWords = {
-      "a",   "o",   "e",  "as",  "os",  "de",  "da",  "do",  "das", "dos", "em",
-      "no",  "na",  "nos", "nas", "um", "uma", "por", "para", "com", "the", "of",
-      "and", "or",  "in", "on",  "to",  "for", "an",  "by",  "with"};
+      "a",   "o",  "e",   "as",  "os", "de",  "da",  "do",   "das", "dos", "em",
+      "no",  "na", "nos", "nas", "um", "uma", "por", "para", "com", "the", "of",
+      "and", "or", "in",  "on",  "to", "for", "an",  "by",   "with"};
   std::vector<std::string> words = Words(text);
   std::vector<std::string> terms;
   for (const std::string& w : words) {
