@@ -152,6 +152,17 @@ TEST_F(CsvStage, BadInputsGetTheirOutcome) {
   }
 }
 
+TEST_F(CsvStage, OneColumnFilesKeepBlankLinesAsNullRows) {
+  // With one column DuckDB reads an empty line as a NULL value: a row, numbered like any other.
+  auto s = Stage("a\n1\n\n3\nx\n", testing::CsvSource("t", {{"a", "BIGINT"}}));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rows_read, 4);
+  EXPECT_EQ(Rows(*db_.conn, "SELECT a, _source_row FROM (" + s->data_sql + ") ORDER BY 2"),
+            (std::vector<std::string>{"1|1", "NULL|2", "3|3"}));
+  EXPECT_EQ(Quarantine(*s).size(), 1u);
+  EXPECT_EQ(Quarantine(*s)[0].substr(0, 4), "4|x|");
+}
+
 TEST_F(CsvStage, HeaderInAnotherOrderMapsByName) {
   auto s = Stage("C,a,b\n2024-01-01,1,x\n");
   ASSERT_TRUE(s.ok()) << s.status();

@@ -75,8 +75,10 @@ RecordScanOptions ScanOptionsFor(const FileSourceSpec& source) {
     const CsvOptions& csv = source.csv;
     options.header = csv.header;
     options.delimiter = csv.delimiter.empty() ? ',' : csv.delimiter[0];
-    options.quote = csv.quote.empty() ? std::nullopt : std::optional<char>(csv.quote[0]);
-    options.escape = csv.escape.empty() ? std::nullopt : std::optional<char>(csv.escape[0]);
+    // Assigned from a whole optional: GCC 12 at -O3 warns (falsely) about partial assignment.
+    const std::optional<char> none;
+    options.quote = csv.quote.empty() ? none : std::optional<char>(csv.quote.front());
+    options.escape = csv.escape.empty() ? none : std::optional<char>(csv.escape.front());
   }
   return options;
 }

@@ -23,6 +23,9 @@
 // schema); the table's schema then holds later files to the same contract. A file that cannot be
 // read at all (empty, header mismatch, unreadable) fails with a reason naming the file and, where
 // known, the line and column; other files of the same run still load.
+// Typing uses DuckDB's own casts, so what DuckDB accepts is loaded: "12.5" read into an INTEGER
+// column rounds to 13 rather than being quarantined. Staging uses temp tables named
+// `__strata_ingest_*` on `connection`, dropped after each file.
 //
 // Thread safety: one IngestFileSource call at a time per table (the Delta commit protocol
 // detects concurrent writers: the loser retries or fails with Conflict).
