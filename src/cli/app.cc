@@ -42,6 +42,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   app.fallthrough();
 
   AddSqlCommand(app, context);
+  AddRunCommands(app, context);
+  AddProjectCommands(app, context);
   AddTableCommand(app, context);
 
   try {

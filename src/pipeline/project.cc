@@ -340,10 +340,10 @@ const SourceSpec* Project::FindSource(const lake::TableName& table) const {
   return nullptr;
 }
 
-Result<Project> LoadProject(const std::string& directory) {
+Result<Project> LoadProjectConfig(const std::string& directory) {
   std::error_code ec;
   fs::path root = fs::absolute(directory, ec).lexically_normal();
-  if (root.has_filename() == false) root = root.parent_path();
+  if (!root.has_filename()) root = root.parent_path();
   Project project;
   project.root = root.string();
   fs::path config_file = root / "strata.yaml";
@@ -353,6 +353,13 @@ Result<Project> LoadProject(const std::string& directory) {
   }
   STRATA_ASSIGN_OR_RETURN(auto config, YamlDocument::Load(config_file.string(), "strata.yaml"));
   STRATA_RETURN_IF_ERROR(ParseConfig(config->Root(), project.config));
+  return project;
+}
+
+Result<Project> LoadProject(const std::string& directory) {
+  std::error_code ec;
+  STRATA_ASSIGN_OR_RETURN(Project project, LoadProjectConfig(directory));
+  fs::path root = project.root;
 
   std::vector<fs::path> source_files;
   if (fs::is_directory(root / "sources", ec)) {

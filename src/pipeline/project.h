@@ -130,6 +130,10 @@ struct Project {
 // Loads the project whose strata.yaml is in `directory`.
 Result<Project> LoadProject(const std::string& directory);
 
+// Only strata.yaml of the project in `directory` (for commands that need the storage, not the
+// models); `root` is set. Errors as LoadProject.
+Result<Project> LoadProjectConfig(const std::string& directory);
+
 // The nearest directory at or above `start` holding a strata.yaml, or nullopt.
 std::optional<std::string> FindProjectRoot(const std::string& start);
 
