@@ -59,8 +59,10 @@ std::string CsvDialect(engine::Connection& connection, const std::string& path) 
                                    engine::QuoteLiteral(path) + ")");
   if (!rows.ok() || rows->empty()) return "csv";
   const auto& r = (*rows)[0];
+  // The sniffer reports "(empty)" when fields are not quoted.
+  auto shown = [](std::string text) { return text == "(empty)" ? std::string() : text; };
   return "csv(delimiter=" + engine::QuoteLiteral(TextOf(r[0])) +
-         ", quote=" + engine::QuoteLiteral(TextOf(r[1])) + ", header=" + TextOf(r[2]) + ")";
+         ", quote=" + engine::QuoteLiteral(shown(TextOf(r[1]))) + ", header=" + TextOf(r[2]) + ")";
 }
 
 struct Candidate {

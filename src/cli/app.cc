@@ -44,6 +44,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddSqlCommand(app, context);
   AddRunCommands(app, context);
   AddProjectCommands(app, context);
+  AddCatalogCommand(app, context);
+  AddLineageCommand(app, context);
   AddTableCommand(app, context);
 
   try {

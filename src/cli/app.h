@@ -26,6 +26,8 @@ void AddSqlCommand(CLI::App& app, CommandContext& context);
 // run, test (run_command.cc); init, demo (project_commands.cc).
 void AddRunCommands(CLI::App& app, CommandContext& context);
 void AddProjectCommands(CLI::App& app, CommandContext& context);
+void AddCatalogCommand(CLI::App& app, CommandContext& context);
+void AddLineageCommand(CLI::App& app, CommandContext& context);
 void AddTableCommand(CLI::App& app, CommandContext& context);
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
