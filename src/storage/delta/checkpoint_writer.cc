@@ -25,8 +25,9 @@ constexpr const char* kDvType =
     "cardinality BIGINT)";
 const std::string& ColumnsSpec(bool with_domains) {
   static const std::string kBase =
-      std::string("{protocol: 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, "
-                  "readerFeatures VARCHAR[], writerFeatures VARCHAR[])', ") +
+      std::string(
+          "{protocol: 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, "
+          "readerFeatures VARCHAR[], writerFeatures VARCHAR[])', ") +
       "metaData: 'STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format STRUCT(provider "
       "VARCHAR, options MAP(VARCHAR, VARCHAR)), schemaString VARCHAR, partitionColumns "
       "VARCHAR[], configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT)', " +
@@ -60,8 +61,8 @@ std::string Decoded(const std::string& path) {
 // Remove actions still inside the tombstone retention: from the checkpoint the snapshot was
 // built on (if any) and the commits replayed after it.
 Result<std::vector<RemoveFile>> CollectTombstones(engine::Connection& conn,
-                                                  storage::ObjectStore& store,
-                                                  const Snapshot& snap, int64_t cutoff_millis) {
+                                                  storage::ObjectStore& store, const Snapshot& snap,
+                                                  int64_t cutoff_millis) {
   std::map<std::string, RemoveFile> tombstones;
   auto apply = [&](std::vector<Action>& actions) {
     for (Action& a : actions) {
@@ -76,9 +77,9 @@ Result<std::vector<RemoveFile>> CollectTombstones(engine::Connection& conn,
   int64_t start = 0;
   if (snap.checkpoint_version) {
     start = *snap.checkpoint_version + 1;
-    STRATA_ASSIGN_OR_RETURN(std::vector<storage::ObjectInfo> objects,
-                            storage::ListAll(store, prefix + PaddedVersion(*snap.checkpoint_version) +
-                                                        ".checkpoint"));
+    STRATA_ASSIGN_OR_RETURN(
+        std::vector<storage::ObjectInfo> objects,
+        storage::ListAll(store, prefix + PaddedVersion(*snap.checkpoint_version) + ".checkpoint"));
     std::vector<std::string> keys;
     for (const auto& o : objects) {
       auto f = ParseLogFileName(o);
@@ -126,9 +127,9 @@ int64_t DurationPropertyMillis(const Metadata& metadata, const std::string& key,
   std::string unit(end);
   while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
   if (!unit.empty() && unit.back() == 's') unit.pop_back();
-  static const std::map<std::string, double> kUnits = {
-      {"millisecond", 1}, {"second", 1e3},   {"minute", 6e4},
-      {"hour", 3.6e6},    {"day", 8.64e7},   {"week", 6.048e8}};
+  static const std::map<std::string, double> kUnits = {{"millisecond", 1}, {"second", 1e3},
+                                                       {"minute", 6e4},    {"hour", 3.6e6},
+                                                       {"day", 8.64e7},    {"week", 6.048e8}};
   auto u = kUnits.find(unit);
   if (u == kUnits.end()) return fallback_millis;
   return static_cast<int64_t>(n * u->second);
@@ -190,11 +191,13 @@ Result<CheckpointInfo> WriteCheckpoint(engine::Connection& conn, storage::Object
   std::optional<std::string> local = store.LocalPath(storage::TemporaryKeyFor(key, id));
   const std::string target =
       local ? *local : TempBase(options.temp_dir) + "/strata-checkpoint-" + id + ".parquet";
-  struct RemoveOnExit target_guard{target};  // gone after PutFile; cleans up on failure
+  struct RemoveOnExit target_guard {
+    target
+  };  // gone after PutFile; cleans up on failure
   const std::string sql =
       "COPY (SELECT * FROM read_json(" + engine::QuoteLiteral(json_path) +
-      ", format='newline_delimited', columns=" + ColumnsSpec(!snap.domains.empty()) +
-      ")) TO " + engine::QuoteLiteral(target) + " (FORMAT parquet, COMPRESSION snappy)";
+      ", format='newline_delimited', columns=" + ColumnsSpec(!snap.domains.empty()) + ")) TO " +
+      engine::QuoteLiteral(target) + " (FORMAT parquet, COMPRESSION snappy)";
   Status copied = conn.Execute(sql);
   if (!copied.ok()) return copied.WithContext(where);
   std::error_code ec;

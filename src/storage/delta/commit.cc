@@ -47,8 +47,9 @@ Status CheckConflict(const CommitRequest& request, int64_t winner_version,
       return Status::Conflict(who + " changed the table protocol");
     }
     if (std::holds_alternative<Metadata>(a)) {
-      return Status::Conflict(who + " changed the table metadata (schema, partitioning or "
-                                    "properties)");
+      return Status::Conflict(who +
+                              " changed the table metadata (schema, partitioning or "
+                              "properties)");
     }
     if (const auto* t = std::get_if<SetTransaction>(&a); t && app_ids.count(t->app_id)) {
       return Status::Conflict(who + " committed a transaction of application '" + t->app_id +
@@ -65,8 +66,7 @@ Status CheckConflict(const CommitRequest& request, int64_t winner_version,
                               "' to a table this transaction read in full");
     }
     if (request.read.predicate.empty() || request.read_snapshot == nullptr) continue;
-    Result<bool> may_match =
-        FileMayMatch(*request.read_snapshot, *add, request.read.predicate);
+    Result<bool> may_match = FileMayMatch(*request.read_snapshot, *add, request.read.predicate);
     if (!may_match.ok() || *may_match) {
       return Status::Conflict(who + " added file '" + add->path +
                               "', which may hold rows matching the predicate this transaction "
@@ -123,9 +123,8 @@ Result<CommitSuccess> CommitTransaction(storage::ObjectStore& store, std::string
     const std::string key = CommitKey(table_root, version);
     Status put = store.PutIfAbsent(key, content);
     if (put.ok()) return CommitSuccess{version, attempts, txn_id};
-    Result<std::string> existing = put.IsAlreadyExists()
-                                       ? store.Get(key)
-                                       : Result<std::string>(put);
+    Result<std::string> existing =
+        put.IsAlreadyExists() ? store.Get(key) : Result<std::string>(put);
     if (!existing.ok()) {
       // The put may have landed (a lost response): retry the same version, which either
       // succeeds or finds a commit that we can recognise as ours by its txnId.

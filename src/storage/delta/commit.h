@@ -59,10 +59,10 @@ struct CommitRequest {
 };
 
 struct CommitOptions {
-  int max_attempts = 1000;     // versions tried before giving up with Conflict
-  int max_io_retries = 5;      // consecutive I/O failures tolerated per version
-  Clock* clock = nullptr;      // commit timestamps and backoff; nullptr = Clock::System()
-  std::string engine_info;     // empty = "strata/<version>"
+  int max_attempts = 1000;  // versions tried before giving up with Conflict
+  int max_io_retries = 5;   // consecutive I/O failures tolerated per version
+  Clock* clock = nullptr;   // commit timestamps and backoff; nullptr = Clock::System()
+  std::string engine_info;  // empty = "strata/<version>"
 };
 
 struct CommitSuccess {

@@ -179,9 +179,9 @@ std::string EscapePartitionPathName(std::string_view name) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : name) {
-    bool escape = (c >= 0x01 && c <= 0x1F) || c == 0x7F ||
-                  std::string_view("\"#%'*/:=?\\{[]^").find(static_cast<char>(c)) !=
-                      std::string_view::npos;
+    bool escape =
+        (c >= 0x01 && c <= 0x1F) || c == 0x7F ||
+        std::string_view("\"#%'*/:=?\\{[]^").find(static_cast<char>(c)) != std::string_view::npos;
     if (escape) {
       out += '%';
       out += kHex[c >> 4];
@@ -219,7 +219,9 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, storage::ObjectSto
   if (data_fields.empty()) {
     return Status::InvalidArgument("a Delta table needs at least one non-partition column");
   }
-  auto file_name = [&](size_t n) { return "part-" + write_id + "-" + std::to_string(n) + ".zstd.parquet"; };
+  auto file_name = [&](size_t n) {
+    return "part-" + write_id + "-" + std::to_string(n) + ".zstd.parquet";
+  };
 
   WriteCleanup cleanup(store);
   WrittenFiles out;
@@ -281,11 +283,11 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, storage::ObjectSto
                             PartitionValueSql(p->type, "__strata_w." + QuoteIdentifier(p->name)));
     key_list += (key_list.empty() ? "" : ", ") + v;
   }
-  const std::string key_expr =
-      "rtrim(replace(replace(to_base64(encode(CAST(to_json([" + key_list +
-      "]) AS VARCHAR))), '+', '-'), '/', '_'), '=')";
+  const std::string key_expr = "rtrim(replace(replace(to_base64(encode(CAST(to_json([" + key_list +
+                               "]) AS VARCHAR))), '+', '-'), '/', '_'), '=')";
   std::string columns;
-  for (const StructField& f : data_fields) columns += "__strata_w." + QuoteIdentifier(f.name) + ", ";
+  for (const StructField& f : data_fields)
+    columns += "__strata_w." + QuoteIdentifier(f.name) + ", ";
   std::optional<std::string> staging_local =
       store.LocalPath(JoinKey(table_root, "_strata_staging/" + write_id));
   const std::string staging =
@@ -294,8 +296,8 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, storage::ObjectSto
   fs::create_directories(fs::path(staging).parent_path(), ec);
   cleanup.AddLocal(staging);
   const std::string sql = "COPY (SELECT " + columns + key_expr + " AS __strata_pk FROM (" +
-                          std::string(select_sql) + ") AS __strata_w) TO " +
-                          QuoteLiteral(staging) + " (" + kCopyOptions +
+                          std::string(select_sql) + ") AS __strata_w) TO " + QuoteLiteral(staging) +
+                          " (" + kCopyOptions +
                           ", PARTITION_BY (__strata_pk), FILENAME_PATTERN 'part-{i}')";
   STRATA_ASSIGN_OR_RETURN(std::vector<CopiedFile> files, RunCopy(conn, sql, true));
   size_t n = 0;

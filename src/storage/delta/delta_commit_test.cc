@@ -1,5 +1,6 @@
 // Optimistic concurrency: the conflict rules, deterministic races between two writers, and
 // many concurrent writers (threads and processes) appending to one table.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <functional>
 #include <mutex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "storage/delta/commit.h"
 #include "storage/delta/delta_table.h"
@@ -36,7 +35,9 @@ class RacingStore final : public storage::ObjectStore {
   Result<std::string> GetRange(std::string_view key, int64_t offset, int64_t length) override {
     return inner_->GetRange(key, offset, length);
   }
-  Status Put(std::string_view key, std::string_view data) override { return inner_->Put(key, data); }
+  Status Put(std::string_view key, std::string_view data) override {
+    return inner_->Put(key, data);
+  }
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
     if (hook_ && key.find("_delta_log/") != std::string_view::npos &&
         key.substr(key.size() - 5) == ".json") {
@@ -187,7 +188,8 @@ TEST_F(DeltaConcurrencyTest, MergeRacingDeleteOfItsFileConflicts) {
 
 TEST_F(DeltaConcurrencyTest, SchemaChangeRacingAppendConflicts) {
   racing_->Arm([this] {
-    ASSERT_TRUE(Theirs().Append("SELECT 5 AS id, 0 AS p, 'x' AS extra", {.evolve_schema = true}).ok());
+    ASSERT_TRUE(
+        Theirs().Append("SELECT 5 AS id, 0 AS p, 'x' AS extra", {.evolve_schema = true}).ok());
   });
   auto append = Mine().Append("SELECT 6 AS id, 0 AS p");
   ASSERT_TRUE(append.status().IsConflict()) << append.status();
@@ -196,7 +198,8 @@ TEST_F(DeltaConcurrencyTest, SchemaChangeRacingAppendConflicts) {
 
 TEST_F(DeltaConcurrencyTest, SameApplicationTransactionIsAppliedOnce) {
   racing_->Arm([this] {
-    ASSERT_TRUE(Theirs().Append("SELECT 7 AS id, 1 AS p", {.txn = SetTransaction{"job", 1, {}}}).ok());
+    ASSERT_TRUE(
+        Theirs().Append("SELECT 7 AS id, 1 AS p", {.txn = SetTransaction{"job", 1, {}}}).ok());
   });
   auto dup = Mine().Append("SELECT 7 AS id, 1 AS p", {.txn = SetTransaction{"job", 1, {}}});
   ASSERT_TRUE(dup.ok()) << dup.status();
@@ -225,8 +228,8 @@ TEST(DeltaManyWritersTest, FourThreadsFiftyAppendsEach) {
       }
       DeltaTable t(store, "t", **conn);
       for (int i = 0; i < kAppends; ++i) {
-        auto r = t.Append("SELECT " + std::to_string(w) + " AS writer, " + std::to_string(i) +
-                          " AS n");
+        auto r =
+            t.Append("SELECT " + std::to_string(w) + " AS writer, " + std::to_string(i) + " AS n");
         if (!r.ok()) {
           ++failures;
           ADD_FAILURE() << r.status();
@@ -277,8 +280,8 @@ TEST(DeltaManyWritersTest, FourProcessesAppend) {
       if (!conn.ok()) ::_exit(2);
       DeltaTable t(std::shared_ptr<storage::ObjectStore>(std::move(store).value()), "t", **conn);
       for (int i = 0; i < kAppends; ++i) {
-        auto r = t.Append("SELECT " + std::to_string(w) + " AS writer, " + std::to_string(i) +
-                          " AS n");
+        auto r =
+            t.Append("SELECT " + std::to_string(w) + " AS writer, " + std::to_string(i) + " AS n");
         if (!r.ok()) {
           std::fprintf(stderr, "writer %d: %s\n", w, r.status().ToString().c_str());
           ::_exit(1);

@@ -29,8 +29,7 @@ class TempTable {
 
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   for (const auto& n : names) {
-    if (n.size() == name.size() &&
-        std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -57,9 +56,9 @@ Result<CommitResult> DeltaTable::Delete(const DeleteOptions& options) {
     DataWriteOptions wo;
     wo.clock = options_.clock;
     wo.temp_dir = options_.temp_dir;
-    STRATA_ASSIGN_OR_RETURN(RowDeletion del, DeleteMatchingRows(conn_, *store_, *snap,
-                                                                options.where, options.where_sql,
-                                                                wo));
+    STRATA_ASSIGN_OR_RETURN(
+        RowDeletion del,
+        DeleteMatchingRows(conn_, *store_, *snap, options.where, options.where_sql, wo));
     if (del.removes.empty()) {
       p.nothing_to_do = true;
       return p;
@@ -135,20 +134,20 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
     TempTable src(conn_, name);
     const std::string del_expr =
         options.delete_when.empty() ? "false" : "coalesce((" + options.delete_when + "), false)";
-    STRATA_RETURN_IF_ERROR(conn_.Execute("CREATE TEMP TABLE " + src.name() + " AS SELECT " +
-                                         plan.projection + extra + ", " + del_expr +
-                                         " AS __strata_del FROM (" + std::string(source_sql) +
-                                         ") AS __strata_src"));
-    STRATA_ASSIGN_OR_RETURN(int64_t dups,
-                            CountOf(conn_, "SELECT count(*) FROM (SELECT 1 FROM " + src.name() +
-                                               " WHERE true" + key_not_null + " GROUP BY " +
-                                               key_list + " HAVING count(*) > 1)"));
+    STRATA_RETURN_IF_ERROR(conn_.Execute(
+        "CREATE TEMP TABLE " + src.name() + " AS SELECT " + plan.projection + extra + ", " +
+        del_expr + " AS __strata_del FROM (" + std::string(source_sql) + ") AS __strata_src"));
+    STRATA_ASSIGN_OR_RETURN(
+        int64_t dups,
+        CountOf(conn_, "SELECT count(*) FROM (SELECT 1 FROM " + src.name() + " WHERE true" +
+                           key_not_null + " GROUP BY " + key_list + " HAVING count(*) > 1)"));
     if (dups > 0) {
       return Status::InvalidArgument(where + ": " + Str(dups) + " key value(s) of (" + key_list +
                                      ") appear in more than one source row; deduplicate the "
                                      "source first");
     }
-    STRATA_ASSIGN_OR_RETURN(int64_t source_rows, CountOf(conn_, "SELECT count(*) FROM " + src.name()));
+    STRATA_ASSIGN_OR_RETURN(int64_t source_rows,
+                            CountOf(conn_, "SELECT count(*) FROM " + src.name()));
 
     // Files that may hold a source key: prune with the source's key range per key column.
     std::vector<Predicate> range;
@@ -157,12 +156,13 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
       const StructField* f = snap->schema.Find(k);
       Result<std::string> lo = PartitionValueSql(f->type, "min(" + QuoteIdentifier(f->name) + ")");
       Result<std::string> hi = PartitionValueSql(f->type, "max(" + QuoteIdentifier(f->name) + ")");
-      if (!lo.ok() || !hi.ok()) {
-        whole_table = true;
-        continue;
-      }
-      STRATA_ASSIGN_OR_RETURN(auto rows, conn_.QueryRows("SELECT " + *lo + ", " + *hi + " FROM " +
-                                                         src.name()));
+      // Float keys are not range-pruned: their text form need not compare exactly with the
+      // stats (0.1 as a float is not the double 0.1), and a wrong skip would miss a match.
+      const bool is_float = f->type.kind == DataType::Kind::kPrimitive &&
+                            (f->type.name == "float" || f->type.name == "double");
+      if (!lo.ok() || !hi.ok() || is_float) continue;
+      STRATA_ASSIGN_OR_RETURN(
+          auto rows, conn_.QueryRows("SELECT " + *lo + ", " + *hi + " FROM " + src.name()));
       const auto& row = rows.at(0);
       if (std::holds_alternative<std::monostate>(row[0])) {
         no_keys = true;  // every key is NULL: nothing can match
@@ -171,6 +171,8 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
       range.push_back({f->name, Predicate::Op::kGe, std::get<std::string>(row[0])});
       range.push_back({f->name, Predicate::Op::kLe, std::get<std::string>(row[1])});
     }
+    // The rows read are described by the AND of the key ranges; with none, by the whole table.
+    whole_table = range.empty() && !no_keys;
     std::vector<AddFile> candidates;
     if (!no_keys) {
       for (const AddFile& f : snap->files) {
@@ -179,12 +181,11 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
       }
     }
     const std::string change = options.update_matched ? "true" : "__s.__strata_del";
-    STRATA_ASSIGN_OR_RETURN(
-        std::vector<FileMatch> matches,
-        CountMatches(conn_, *store_, *snap, candidates,
-                     "EXISTS (SELECT 1 FROM " + src.name() + " AS __s WHERE " +
-                         key_eq_with("__strata_f") + " AND " + change + ")",
-                     options_.temp_dir));
+    STRATA_ASSIGN_OR_RETURN(std::vector<FileMatch> matches,
+                            CountMatches(conn_, *store_, *snap, candidates,
+                                         "EXISTS (SELECT 1 FROM " + src.name() + " AS __s WHERE " +
+                                             key_eq_with("__strata_f") + " AND " + change + ")",
+                                         options_.temp_dir));
     std::vector<AddFile> rewrite;
     for (const FileMatch& m : matches) {
       if (m.matching > 0) rewrite.push_back(m.file);
@@ -192,7 +193,8 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
 
     ScanOptions so;
     so.temp_dir = options_.temp_dir;
-    STRATA_ASSIGN_OR_RETURN(ScanPlan rewrite_scan, PlanScan(WithFiles(*snap, rewrite), *store_, conn_, so));
+    STRATA_ASSIGN_OR_RETURN(ScanPlan rewrite_scan,
+                            PlanScan(WithFiles(*snap, rewrite), *store_, conn_, so));
     STRATA_ASSIGN_OR_RETURN(ScanPlan candidate_scan,
                             PlanScan(WithFiles(*snap, candidates), *store_, conn_, so));
     std::string target_cols, source_cols;
@@ -206,9 +208,11 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
       source_cols += (source_cols.empty() ? "" : ", ") + ("__s." + q);
     }
     const std::string t_rewrite = "(" + rewrite_scan.sql() + ") AS __t";
-    const std::string matched_join = " FROM " + t_rewrite + " JOIN " + src.name() + " AS __s ON " + key_eq;
+    const std::string matched_join =
+        " FROM " + t_rewrite + " JOIN " + src.name() + " AS __s ON " + key_eq;
     const std::string insert_where =
-        " FROM " + src.name() + " AS __s WHERE NOT __s.__strata_del AND NOT EXISTS (SELECT 1 FROM (" +
+        " FROM " + src.name() +
+        " AS __s WHERE NOT __s.__strata_del AND NOT EXISTS (SELECT 1 FROM (" +
         candidate_scan.sql() + ") AS __t WHERE " + key_eq + ")";
     STRATA_ASSIGN_OR_RETURN(
         auto counts,
@@ -222,8 +226,9 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
       p.nothing_to_do = true;
       return p;
     }
-    std::string data = "SELECT " + target_cols + " FROM " + t_rewrite + " WHERE NOT EXISTS (SELECT 1 FROM " +
-                       src.name() + " AS __s WHERE " + key_eq + " AND " + change + ")";
+    std::string data = "SELECT " + target_cols + " FROM " + t_rewrite +
+                       " WHERE NOT EXISTS (SELECT 1 FROM " + src.name() + " AS __s WHERE " +
+                       key_eq + " AND " + change + ")";
     if (options.update_matched) {
       data += " UNION ALL SELECT " + source_cols + matched_join + " WHERE NOT __s.__strata_del";
     }
@@ -232,8 +237,9 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
     DataWriteOptions wo;
     wo.clock = options_.clock;
     wo.temp_dir = options_.temp_dir;
-    STRATA_ASSIGN_OR_RETURN(WrittenFiles files, WriteDataFiles(conn_, *store_, root_, plan.schema,
-                                                               snap->partition_columns(), data, wo));
+    STRATA_ASSIGN_OR_RETURN(
+        WrittenFiles files,
+        WriteDataFiles(conn_, *store_, root_, plan.schema, snap->partition_columns(), data, wo));
     CommitRequest& r = p.request;
     p.written_keys = files.keys;
     if (plan.schema_changed) {

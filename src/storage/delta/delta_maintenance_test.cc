@@ -1,9 +1,9 @@
 // Checkpoints written by strata and read back by the read path, appends to the Delta project's
 // reference tables, OPTIMIZE and VACUUM.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "storage/delta/checkpoint_reader.h"
@@ -80,12 +80,13 @@ TEST_F(DeltaMaintenanceTest, CheckpointsAreWrittenEveryIntervalAndReadBack) {
   EXPECT_EQ(RowCount(*store_, "t", conn(), 7), 6 + 6) << "version 7 replays from checkpoint 5";
 
   // The checkpoint holds the protocol's columns and types, and the delete's tombstones.
-  const std::string file = *store_->LocalPath("t/_delta_log/" + PaddedVersion(10) +
-                                              ".checkpoint.parquet");
+  const std::string file =
+      *store_->LocalPath("t/_delta_log/" + PaddedVersion(10) + ".checkpoint.parquet");
   auto types = conn().QueryRows(
       "SELECT column_name, column_type FROM (DESCRIBE SELECT add.partitionValues AS pv, add.stats "
       "AS st, remove.deletionTimestamp AS dt, metaData.configuration AS cfg, txn.version AS tv "
-      "FROM read_parquet(" + engine::QuoteLiteral(file) + "))");
+      "FROM read_parquet(" +
+      engine::QuoteLiteral(file) + "))");
   ASSERT_TRUE(types.ok()) << types.status();
   std::map<std::string, std::string> type_of;
   for (const auto& row : *types) {
@@ -124,12 +125,18 @@ TEST_F(DeltaMaintenanceTest, CheckpointsAreWrittenEveryIntervalAndReadBack) {
 // checkpoints and still read all their old rows. (kernel-timestamp-int96 is left out: after
 // an append it mixes INT96 and UTC-adjusted INT64 timestamp files, which the scan refuses.)
 TEST_F(DeltaMaintenanceTest, AppendsToReferenceTablesKeepTheirRows) {
-  const std::vector<std::string> cases = {
-      "basic_append",        "basic_partitioned",          "multi_partitioned",
-      "data-reader-primitives", "data-reader-partition-values", "basic-decimal-table",
-      "data-reader-escaped-chars", "basic-with-inserts-deletes-checkpoint",
-      "kernel-timestamp-timestamp_micros", "data-reader-timestamp_ntz", "dv-partitioned-with-checkpoint",
-      "table-with-columnmapping-mode-name"};
+  const std::vector<std::string> cases = {"basic_append",
+                                          "basic_partitioned",
+                                          "multi_partitioned",
+                                          "data-reader-primitives",
+                                          "data-reader-partition-values",
+                                          "basic-decimal-table",
+                                          "data-reader-escaped-chars",
+                                          "basic-with-inserts-deletes-checkpoint",
+                                          "kernel-timestamp-timestamp_micros",
+                                          "data-reader-timestamp_ntz",
+                                          "dv-partitioned-with-checkpoint",
+                                          "table-with-columnmapping-mode-name"};
   int appended = 0, refused = 0;
   for (const std::string& name : cases) {
     SCOPED_TRACE(name);
@@ -140,11 +147,13 @@ TEST_F(DeltaMaintenanceTest, AppendsToReferenceTablesKeepTheirRows) {
     auto snap = t.Load();
     ASSERT_TRUE(snap.ok()) << snap.status();
     ScanPlan old_plan;
-    ASSERT_TRUE(conn().Execute("CREATE OR REPLACE TEMP TABLE old_rows AS " +
-                               testing::ScanSql(*store, "", conn(), &old_plan))
+    ASSERT_TRUE(conn()
+                    .Execute("CREATE OR REPLACE TEMP TABLE old_rows AS " +
+                             testing::ScanSql(*store, "", conn(), &old_plan))
                     .ok());
-    ASSERT_TRUE(conn().Execute("CREATE OR REPLACE TEMP TABLE new_rows AS SELECT * FROM old_rows "
-                               "LIMIT 3")
+    ASSERT_TRUE(conn()
+                    .Execute("CREATE OR REPLACE TEMP TABLE new_rows AS SELECT * FROM old_rows "
+                             "LIMIT 3")
                     .ok());
     auto r = t.Append("SELECT * FROM new_rows");
     if (!r.ok()) {
@@ -202,9 +211,9 @@ TEST_F(DeltaMaintenanceTest, OptimizeCompactsSmallFilesPerPartitionInOneCommit) 
 TEST_F(DeltaMaintenanceTest, VacuumDeletesOnlyFilesOutsideTheRetention) {
   FakeClock clock(Clock::System().NowMicros());
   DeltaTable t(store_, "t", conn(), {.clock = &clock});
-  ASSERT_TRUE(t.Create({.as_select = "SELECT 1 AS id"}).ok());            // v0
-  ASSERT_TRUE(t.Append("SELECT 2 AS id").ok());                            // v1
-  ASSERT_TRUE(t.Overwrite("SELECT 3 AS id").ok());                         // v2: removes v0, v1
+  ASSERT_TRUE(t.Create({.as_select = "SELECT 1 AS id"}).ok());  // v0
+  ASSERT_TRUE(t.Append("SELECT 2 AS id").ok());                 // v1
+  ASSERT_TRUE(t.Overwrite("SELECT 3 AS id").ok());              // v2: removes v0, v1
   const auto v1_files = t.Load(1)->files;
   const auto v2_files = t.Load(2)->files;
   ASSERT_TRUE(store_->Put("t/part-orphan-0.zstd.parquet", "not committed").ok());
@@ -217,18 +226,18 @@ TEST_F(DeltaMaintenanceTest, VacuumDeletesOnlyFilesOutsideTheRetention) {
   // just written: all are younger than the cutoff (they may belong to a running writer).
   EXPECT_EQ(young->files, std::vector<std::string>{});
 
-  clock.Advance(10LL * 24 * 3600 * 1000000);  // 10 days later
+  clock.Advance(10LL * 24 * 3600 * 1000000);     // 10 days later
   ASSERT_TRUE(t.Append("SELECT 4 AS id").ok());  // v3
   ASSERT_TRUE(store_->Put("t/part-orphan-1.zstd.parquet", "not committed").ok());
   auto dry = t.Vacuum({.retention_hours = 168, .dry_run = true});
   ASSERT_TRUE(dry.ok()) << dry.status();
   // v2 was current 7 days ago, so its files stay; v0/v1's files were removed by v2 and are
   // older than the retention: they go, with the orphan.
-  std::set<std::string> expected = {"t/part-orphan-0.zstd.parquet",
-                                    "t/part-orphan-1.zstd.parquet"};
+  std::set<std::string> expected = {"t/part-orphan-0.zstd.parquet", "t/part-orphan-1.zstd.parquet"};
   for (const AddFile& f : v1_files) expected.insert("t/" + f.path);
   EXPECT_EQ(std::set<std::string>(dry->files.begin(), dry->files.end()), expected);
-  for (const std::string& k : expected) EXPECT_TRUE(store_->Head(k).ok()) << "dry run deleted " << k;
+  for (const std::string& k : expected)
+    EXPECT_TRUE(store_->Head(k).ok()) << "dry run deleted " << k;
   auto done = t.Vacuum({.retention_hours = 168});
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->files.size(), expected.size());

@@ -2,6 +2,7 @@
 // commits, torn writes, and writer processes killed with SIGKILL at random points. Afterwards
 // every reader must see whole commits only, and every acknowledged commit must be there.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +14,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "storage/delta/delta_table.h"
 #include "storage/delta/write_test_util.h"
@@ -206,10 +205,10 @@ TEST(DeltaCrashTest, KilledWriterLeavesOnlyWholeCommits) {
         const std::string op = is_delete ? "D " : "A ";
         const std::string begin = "B" + op + std::to_string(target) + "\n";
         (void)!::write(fd, begin.data(), begin.size());
-        Status s = is_delete ? t.Delete({.where = {{"batch", Predicate::Op::kEq,
-                                                    std::to_string(target)}}})
-                                   .status()
-                             : t.Append(BatchSql(target)).status();
+        Status s =
+            is_delete ? t.Delete({.where = {{"batch", Predicate::Op::kEq, std::to_string(target)}}})
+                            .status()
+                      : t.Append(BatchSql(target)).status();
         if (!s.ok()) ::_exit(1);
         const std::string done = op + std::to_string(target) + "\n";
         (void)!::write(fd, done.data(), done.size());
@@ -221,7 +220,7 @@ TEST(DeltaCrashTest, KilledWriterLeavesOnlyWholeCommits) {
     char c;
     ASSERT_EQ(::read(ready[0], &c, 1), 1) << "writer never committed";
     ::close(ready[0]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 1500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 800));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -257,8 +256,9 @@ TEST(DeltaCrashTest, KilledWriterLeavesOnlyWholeCommits) {
     if (in_flight == "A") if_landed.insert(in_flight_batch);
     if (in_flight == "D") if_landed.erase(in_flight_batch);
     EXPECT_TRUE(seen == acked || seen == if_landed)
-        << "round " << round << ": table does not match the acknowledged commits (in flight: "
-        << in_flight << " " << in_flight_batch << ")";
+        << "round " << round
+        << ": table does not match the acknowledged commits (in flight: " << in_flight << " "
+        << in_flight_batch << ")";
     acked = seen;  // the next round starts from what is really there
     auto snap = LoadSnapshot(*store, "t");
     ASSERT_TRUE(snap.ok()) << snap.status();

@@ -28,7 +28,9 @@ Protocol MaxProtocol(const Protocol& a, const Protocol& b) {
 
 DeltaTable::DeltaTable(std::shared_ptr<storage::ObjectStore> store, std::string table_root,
                        engine::Connection& conn, TableOptions options)
-    : store_(std::move(store)), root_(std::move(table_root)), conn_(conn),
+    : store_(std::move(store)),
+      root_(std::move(table_root)),
+      conn_(conn),
       options_(std::move(options)) {}
 
 Clock& DeltaTable::clock() const {
@@ -127,8 +129,10 @@ Result<CommitResult> DeltaTable::Create(const CreateOptions& options) {
       return Status::InvalidArgument("Delta table '" + root_ + "': partition column '" + p +
                                      "' is not in the schema");
     }
-    STRATA_RETURN_IF_ERROR(PartitionValueSql(f->type, "x").status().WithContext(
-        "Delta table '" + root_ + "': partition column '" + p + "'"));
+    STRATA_RETURN_IF_ERROR(
+        PartitionValueSql(f->type, "x")
+            .status()
+            .WithContext("Delta table '" + root_ + "': partition column '" + p + "'"));
   }
   if (options.partition_columns.size() >= schema.fields.size()) {
     return Status::InvalidArgument("Delta table '" + root_ +
@@ -178,10 +182,10 @@ Result<CommitResult> DeltaTable::Create(const CreateOptions& options) {
       wo.temp_dir = options_.temp_dir;
       STRATA_ASSIGN_OR_RETURN(
           WrittenFiles files,
-          WriteDataFiles(conn_, *store_, root_, schema, options.partition_columns,
-                         "SELECT " + plan.projection + " FROM (" + options.as_select +
-                             ") AS __strata_src",
-                         wo));
+          WriteDataFiles(
+              conn_, *store_, root_, schema, options.partition_columns,
+              "SELECT " + plan.projection + " FROM (" + options.as_select + ") AS __strata_src",
+              wo));
       for (AddFile& a : files.adds) r.actions.emplace_back(std::move(a));
       p.written_keys = files.keys;
       r.operation_metrics["numFiles"] = Str(static_cast<int64_t>(files.keys.size()));
@@ -218,10 +222,10 @@ Result<CommitResult> DeltaTable::Append(std::string_view select_sql, const Write
     wo.temp_dir = options_.temp_dir;
     STRATA_ASSIGN_OR_RETURN(
         WrittenFiles files,
-        WriteDataFiles(conn_, *store_, root_, plan.schema, snap->partition_columns(),
-                       "SELECT " + plan.projection + " FROM (" + std::string(select_sql) +
-                           ") AS __strata_src",
-                       wo));
+        WriteDataFiles(
+            conn_, *store_, root_, plan.schema, snap->partition_columns(),
+            "SELECT " + plan.projection + " FROM (" + std::string(select_sql) + ") AS __strata_src",
+            wo));
     p.written_keys = files.keys;
     for (AddFile& a : files.adds) r.actions.emplace_back(std::move(a));
     r.operation = "WRITE";
@@ -256,8 +260,8 @@ Result<CommitResult> DeltaTable::Overwrite(std::string_view select_sql,
     wo.clock = options_.clock;
     wo.temp_dir = options_.temp_dir;
     const int64_t now = clock().NowMicros() / 1000;
-    std::string select = "SELECT " + plan.projection + " FROM (" + std::string(select_sql) +
-                         ") AS __strata_src";
+    std::string select =
+        "SELECT " + plan.projection + " FROM (" + std::string(select_sql) + ") AS __strata_src";
     int64_t removed_files = 0, deleted_rows = -1;
     if (options.replace_where.empty()) {
       r.read.whole_table = true;
@@ -275,8 +279,8 @@ Result<CommitResult> DeltaTable::Overwrite(std::string_view select_sql,
                                     "': written data does not match the replaceWhere condition " +
                                     cond) +
                ") END";
-      STRATA_ASSIGN_OR_RETURN(
-          RowDeletion del, DeleteMatchingRows(conn_, *store_, *snap, options.replace_where, "", wo));
+      STRATA_ASSIGN_OR_RETURN(RowDeletion del, DeleteMatchingRows(conn_, *store_, *snap,
+                                                                  options.replace_where, "", wo));
       p.written_keys = del.rewritten.keys;
       removed_files = static_cast<int64_t>(del.removes.size());
       for (RemoveFile& rm : del.removes) r.actions.emplace_back(std::move(rm));
@@ -293,8 +297,8 @@ Result<CommitResult> DeltaTable::Overwrite(std::string_view select_sql,
       if (plan.types_widened) r.actions.emplace_back(WithTypeWidening(snap->protocol));
       r.actions.emplace_back(std::move(m));
     }
-    Result<WrittenFiles> files = WriteDataFiles(conn_, *store_, root_, plan.schema,
-                                                snap->partition_columns(), select, wo);
+    Result<WrittenFiles> files =
+        WriteDataFiles(conn_, *store_, root_, plan.schema, snap->partition_columns(), select, wo);
     if (!files.ok()) {
       DeleteUncommittedFiles(*store_, p.written_keys);
       return files.status();

@@ -77,9 +77,9 @@ struct CreateOptions {
 };
 
 struct WriteOptions {
-  bool evolve_schema = false;             // add columns / widen types as the write needs
-  std::optional<SetTransaction> txn{};      // exactly-once: appId + monotonically rising version
-  int conflict_retries = 0;               // re-plan this many times after a Conflict
+  bool evolve_schema = false;           // add columns / widen types as the write needs
+  std::optional<SetTransaction> txn{};  // exactly-once: appId + monotonically rising version
+  int conflict_retries = 0;             // re-plan this many times after a Conflict
   // Overwrite only: replace the rows matching this AND of predicates (Delta's replaceWhere);
   // every written row must match it. Empty = replace the whole table.
   std::vector<Predicate> replace_where{};
@@ -88,7 +88,7 @@ struct WriteOptions {
 struct DeleteOptions {
   std::vector<Predicate> where{};  // AND-ed; used for file skipping and conflict detection
   std::string where_sql{};         // optional extra SQL condition (AND-ed); disables nothing but
-                                 // makes concurrent appends conflict (the rows read are unknown)
+                                   // makes concurrent appends conflict (the rows read are unknown)
   int conflict_retries = 0;
 };
 
@@ -109,7 +109,7 @@ struct MergeOptions {
 struct OptimizeOptions {
   int64_t target_file_bytes = 128LL << 20;  // files at least this big are left alone
   size_t min_files = 2;                     // compact a partition only if it has this many
-  std::vector<Predicate> where{};             // partition predicates limiting the work
+  std::vector<Predicate> where{};           // partition predicates limiting the work
 };
 
 struct VacuumOptions {

@@ -196,7 +196,8 @@ TEST_F(DeltaWriteTest, StatsBoundEveryFileAcrossTypes) {
     ASSERT_TRUE(p.ok());
     auto rows = conn().QueryRows(
         "SELECT count(*), min(n), max(n), min(s), max(s), count(*) - count(maybe), "
-        "min(ts) >= CAST(" + engine::QuoteLiteral(stats["minValues"]["ts"].get<std::string>()) +
+        "min(ts) >= CAST(" +
+        engine::QuoteLiteral(stats["minValues"]["ts"].get<std::string>()) +
         " AS TIMESTAMPTZ), max(ts) <= CAST(" +
         engine::QuoteLiteral(stats["maxValues"]["ts"].get<std::string>()) +
         " AS TIMESTAMPTZ) FROM (" + p->sql() + ")");
@@ -257,12 +258,12 @@ TEST_F(DeltaWriteTest, CreateRefusesExistingTableUnlessAsked) {
   ASSERT_TRUE(t.Create({.as_select = "SELECT 1 AS a"}).ok());
   auto again = t.Create({.as_select = "SELECT 1 AS a"});
   EXPECT_TRUE(again.status().IsAlreadyExists()) << again.status();
-  auto ignore = t.Create({.as_select = "SELECT 2 AS a",
-                          .if_exists = CreateOptions::IfExists::kIgnore});
+  auto ignore =
+      t.Create({.as_select = "SELECT 2 AS a", .if_exists = CreateOptions::IfExists::kIgnore});
   ASSERT_TRUE(ignore.ok());
   EXPECT_EQ(ignore->version, -1);
-  auto replace = t.Create({.as_select = "SELECT 'x' AS b",
-                           .if_exists = CreateOptions::IfExists::kReplace});
+  auto replace =
+      t.Create({.as_select = "SELECT 'x' AS b", .if_exists = CreateOptions::IfExists::kReplace});
   ASSERT_TRUE(replace.ok()) << replace.status();
   EXPECT_EQ(replace->version, 1);
   ExpectSameRows(conn(), Scan(), "SELECT 'x' AS b", "replaced");
@@ -293,16 +294,15 @@ TEST_F(DeltaWriteTest, OverwriteWholeAndReplaceWhere) {
                  "SELECT 100 + i, 1 FROM range(5) t(i)",
                  "replaceWhere");
   // Rows outside the condition are refused, and nothing is committed.
-  auto outside = t.Overwrite("SELECT 1 AS id, 2 AS p",
-                             {.replace_where = {{"p", Predicate::Op::kEq, "1"}}});
+  auto outside =
+      t.Overwrite("SELECT 1 AS id, 2 AS p", {.replace_where = {{"p", Predicate::Op::kEq, "1"}}});
   ASSERT_FALSE(outside.ok());
-  EXPECT_NE(outside.status().message().find("replaceWhere"), std::string::npos)
-      << outside.status();
+  EXPECT_NE(outside.status().message().find("replaceWhere"), std::string::npos) << outside.status();
   EXPECT_EQ(t.Load()->version, 1);
   // replaceWhere on a data column rewrites only the matching rows.
-  ASSERT_TRUE(t.Overwrite("SELECT 7 AS id, 0 AS p",
-                          {.replace_where = {{"id", Predicate::Op::kLt, "10"}}})
-                  .ok());
+  ASSERT_TRUE(
+      t.Overwrite("SELECT 7 AS id, 0 AS p", {.replace_where = {{"id", Predicate::Op::kLt, "10"}}})
+          .ok());
   EXPECT_EQ(Count(conn(), "SELECT * FROM (" + Scan() + ") WHERE id < 10"), 1);
   // Whole-table overwrite.
   ASSERT_TRUE(t.Overwrite("SELECT 1 AS id, 9 AS p").ok());
@@ -319,8 +319,8 @@ TEST_F(DeltaWriteTest, DeleteRewritesOnlyFilesThatMayMatch) {
                         .partition_columns = {"p"}})
                   .ok());
   for (int f = 0; f < 4; ++f) {  // 4 appends x 2 partitions, disjoint id ranges per append
-    ASSERT_TRUE(t.Append("SELECT i AS id, i % 2 AS p FROM range(" + std::to_string(f * 100) +
-                         ", " + std::to_string(f * 100 + 100) + ") t(i)")
+    ASSERT_TRUE(t.Append("SELECT i AS id, i % 2 AS p FROM range(" + std::to_string(f * 100) + ", " +
+                         std::to_string(f * 100 + 100) + ") t(i)")
                     .ok());
   }
   // A data predicate: stats exclude all but one file; that file is rewritten.
@@ -357,8 +357,8 @@ TEST_F(DeltaWriteTest, MergeUpdatesInsertsAndDeletes) {
   const std::string changes =
       "SELECT * FROM (VALUES (5, 'new5', 'U'), (7, NULL, 'D'), (500, 'ins', 'I'), "
       "(501, NULL, 'D'), (NULL, 'nullkey', 'I')) AS c(id, val, op)";
-  auto m = t.Merge(changes, {.keys = {"id"}, .delete_when = "op = 'D'",
-                             .condition_columns = {"op"}});
+  auto m =
+      t.Merge(changes, {.keys = {"id"}, .delete_when = "op = 'D'", .condition_columns = {"op"}});
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->metrics["numTargetRowsUpdated"], "1");
   EXPECT_EQ(m->metrics["numTargetRowsDeleted"], "1");
@@ -395,7 +395,8 @@ TEST_F(DeltaWriteTest, SetTransactionMakesIngestionExactlyOnce) {
   auto older = t.Append("SELECT 2 AS id", {.txn = SetTransaction{"ingest-a", 3, {}}});
   EXPECT_TRUE(older->already_applied);
   ASSERT_TRUE(t.Append("SELECT 3 AS id", {.txn = SetTransaction{"ingest-a", 8, {}}}).ok());
-  ASSERT_TRUE(t.Merge("SELECT 9 AS id", {.keys = {"id"}, .txn = SetTransaction{"cdc", 1, {}}}).ok());
+  ASSERT_TRUE(
+      t.Merge("SELECT 9 AS id", {.keys = {"id"}, .txn = SetTransaction{"cdc", 1, {}}}).ok());
   auto snap = t.Load();
   EXPECT_EQ(snap->AppVersion("ingest-a"), 8);
   EXPECT_EQ(snap->AppVersion("cdc"), 1);

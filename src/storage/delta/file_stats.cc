@@ -19,8 +19,8 @@ class MapTextParser {
 
   Status Error(std::string_view what) const {
     return Status::InvalidArgument("cannot parse DuckDB map text at offset " + std::to_string(i_) +
-                                   " (" + std::string(what) + "): " +
-                                   std::string(s_.substr(0, 200)));
+                                   " (" + std::string(what) +
+                                   "): " + std::string(s_.substr(0, 200)));
   }
   bool AtEnd() const { return i_ >= s_.size(); }
   bool Peek(char c) const { return i_ < s_.size() && s_[i_] == c; }
@@ -111,8 +111,7 @@ bool IsDecimalText(std::string_view s) {
   size_t dot = s.find('.');
   if (dot == std::string_view::npos) return AllDigits(s) && (s.size() == 1 || s[0] != '0');
   std::string_view whole = s.substr(0, dot);
-  return AllDigits(whole) && (whole.size() == 1 || whole[0] != '0') &&
-         AllDigits(s.substr(dot + 1));
+  return AllDigits(whole) && (whole.size() == 1 || whole[0] != '0') && AllDigits(s.substr(dot + 1));
 }
 
 // Length of the longest prefix of `s` (at most `max` bytes) made of whole UTF-8 characters;
@@ -139,13 +138,14 @@ std::string JsonString(std::string_view s) { return nlohmann::json(std::string(s
 std::optional<int64_t> ParseDuckTimestamp(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size() || s.substr(s.size() - suffix.size()) != suffix) return {};
   s.remove_suffix(suffix.size());
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' ||
-      s[16] != ':' || !AllDigits(s.substr(0, 4)) || !AllDigits(s.substr(5, 2)) ||
-      !AllDigits(s.substr(8, 2)) || !AllDigits(s.substr(11, 2)) || !AllDigits(s.substr(14, 2)) ||
-      !AllDigits(s.substr(17, 2))) {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' ||
+      !AllDigits(s.substr(0, 4)) || !AllDigits(s.substr(5, 2)) || !AllDigits(s.substr(8, 2)) ||
+      !AllDigits(s.substr(11, 2)) || !AllDigits(s.substr(14, 2)) || !AllDigits(s.substr(17, 2))) {
     return {};
   }
-  auto num = [&](size_t pos, size_t len) { return std::atoi(std::string(s.substr(pos, len)).c_str()); };
+  auto num = [&](size_t pos, size_t len) {
+    return std::atoi(std::string(s.substr(pos, len)).c_str());
+  };
   int64_t frac = 0;
   if (s.size() > 19) {
     if (s[19] != '.' || s.size() > 26 || !AllDigits(s.substr(20))) return {};
@@ -187,7 +187,10 @@ struct JsonTree {
     bool first = true;
     for (const auto& [k, v] : children) {
       if (v.Empty()) continue;
-      out += (first ? "" : ",") + JsonString(k) + ":" + v.Render();
+      if (!first) out += ',';
+      out += JsonString(k);
+      out += ':';
+      out += v.Render();
       first = false;
     }
     return out + "}";
@@ -195,7 +198,8 @@ struct JsonTree {
 };
 
 // The Delta type at `path` inside `fields`, or nullptr when it crosses a list/map.
-const DataType* TypeAt(const std::vector<StructField>& fields, const std::vector<std::string>& path) {
+const DataType* TypeAt(const std::vector<StructField>& fields,
+                       const std::vector<std::string>& path) {
   const std::vector<StructField>* level = &fields;
   const DataType* type = nullptr;
   for (const std::string& part : path) {
@@ -231,7 +235,8 @@ Result<std::vector<std::string>> ParseColumnPath(std::string_view path) {
     if (i < path.size() && path[i] == '"') {
       ++i;
       while (true) {
-        if (i >= path.size()) return Status::InvalidArgument("unterminated column path " + std::string(path));
+        if (i >= path.size())
+          return Status::InvalidArgument("unterminated column path " + std::string(path));
         if (path[i] == '"') {
           if (i + 1 < path.size() && path[i + 1] == '"') {
             part += '"';
@@ -251,7 +256,8 @@ Result<std::vector<std::string>> ParseColumnPath(std::string_view path) {
     }
     parts.push_back(std::move(part));
     if (i >= path.size()) break;
-    if (path[i] != '.') return Status::InvalidArgument("malformed column path " + std::string(path));
+    if (path[i] != '.')
+      return Status::InvalidArgument("malformed column path " + std::string(path));
     ++i;
   }
   return parts;

@@ -25,9 +25,8 @@ bool IsHidden(std::string_view relative) {
   size_t start = 0;
   while (start < relative.size()) {
     size_t slash = relative.find('/', start);
-    std::string_view part = relative.substr(start, slash == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : slash - start);
+    std::string_view part = relative.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     const bool is_dir = slash != std::string_view::npos;
     if (!part.empty() && (part[0] == '_' || part[0] == '.') &&
         !(is_dir && part.find('=') != std::string_view::npos)) {

@@ -34,9 +34,9 @@ const char* OpText(Predicate::Op op) {
 }  // namespace
 
 Result<std::vector<engine::Column>> QueryColumns(engine::Connection& conn, std::string_view sql) {
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::QueryResult> probe,
-                          conn.Query("SELECT * FROM (" + std::string(sql) +
-                                     ") AS __strata_probe LIMIT 0"));
+  STRATA_ASSIGN_OR_RETURN(
+      std::unique_ptr<engine::QueryResult> probe,
+      conn.Query("SELECT * FROM (" + std::string(sql) + ") AS __strata_probe LIMIT 0"));
   return probe->columns();
 }
 
@@ -101,8 +101,7 @@ bool BoolProperty(const Metadata& metadata, const std::string& key) {
 }
 
 Result<std::vector<FileMatch>> CountMatches(engine::Connection& conn, storage::ObjectStore& store,
-                                            const Snapshot& snap,
-                                            const std::vector<AddFile>& files,
+                                            const Snapshot& snap, const std::vector<AddFile>& files,
                                             const std::string& condition_sql,
                                             const std::string& temp_dir) {
   std::vector<FileMatch> out;
@@ -148,8 +147,9 @@ Result<RowDeletion> DeleteMatchingRows(engine::Connection& conn, storage::Object
     candidates.push_back(f);
     out.read_files.push_back(f.path);
   }
-  STRATA_ASSIGN_OR_RETURN(std::vector<FileMatch> matches,
-                          CountMatches(conn, store, snap, candidates, cond, write_options.temp_dir));
+  STRATA_ASSIGN_OR_RETURN(
+      std::vector<FileMatch> matches,
+      CountMatches(conn, store, snap, candidates, cond, write_options.temp_dir));
   const int64_t now = clock.NowMicros() / 1000;
   std::vector<AddFile> partial;
   for (const FileMatch& m : matches) {

@@ -52,8 +52,7 @@ struct FileMatch {
   int64_t total = 0;
 };
 Result<std::vector<FileMatch>> CountMatches(engine::Connection& conn, storage::ObjectStore& store,
-                                            const Snapshot& snap,
-                                            const std::vector<AddFile>& files,
+                                            const Snapshot& snap, const std::vector<AddFile>& files,
                                             const std::string& condition_sql,
                                             const std::string& temp_dir);
 

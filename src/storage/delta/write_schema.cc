@@ -132,16 +132,26 @@ class TypeParser {
   }
   Result<DataType> Primitive(const std::string& b) {
     static const std::pair<const char*, const char*> kMap[] = {
-        {"BOOLEAN", "boolean"},   {"TINYINT", "byte"},
-        {"SMALLINT", "short"},    {"INTEGER", "integer"},
-        {"BIGINT", "long"},       {"UTINYINT", "short"},
-        {"USMALLINT", "integer"}, {"UINTEGER", "long"},
-        {"FLOAT", "float"},       {"DOUBLE", "double"},
-        {"VARCHAR", "string"},    {"UUID", "string"},
-        {"JSON", "string"},       {"BLOB", "binary"},
-        {"DATE", "date"},         {"TIMESTAMP WITH TIME ZONE", "timestamp"},
-        {"TIMESTAMPTZ", "timestamp"}, {"TIMESTAMP", "timestamp_ntz"},
-        {"TIMESTAMP_MS", "timestamp_ntz"}, {"TIMESTAMP_S", "timestamp_ntz"}};
+        {"BOOLEAN", "boolean"},
+        {"TINYINT", "byte"},
+        {"SMALLINT", "short"},
+        {"INTEGER", "integer"},
+        {"BIGINT", "long"},
+        {"UTINYINT", "short"},
+        {"USMALLINT", "integer"},
+        {"UINTEGER", "long"},
+        {"FLOAT", "float"},
+        {"DOUBLE", "double"},
+        {"VARCHAR", "string"},
+        {"UUID", "string"},
+        {"JSON", "string"},
+        {"BLOB", "binary"},
+        {"DATE", "date"},
+        {"TIMESTAMP WITH TIME ZONE", "timestamp"},
+        {"TIMESTAMPTZ", "timestamp"},
+        {"TIMESTAMP", "timestamp_ntz"},
+        {"TIMESTAMP_MS", "timestamp_ntz"},
+        {"TIMESTAMP_S", "timestamp_ntz"}};
     for (const auto& [duck, delta] : kMap) {
       if (b == duck) return DataType::Primitive(delta);
     }
@@ -211,11 +221,11 @@ Result<Schema> SchemaFromColumns(const std::vector<engine::Column>& columns,
   std::set<std::string> seen;
   for (const engine::Column& c : columns) {
     if (!seen.insert(Upper(c.name)).second) {
-      return Status::InvalidArgument(std::string(what) + ": column '" + c.name +
-                                     "' appears twice");
+      return Status::InvalidArgument(std::string(what) + ": column '" + c.name + "' appears twice");
     }
     auto type = DeltaTypeFromSql(c.type_name);
-    if (!type.ok()) return type.status().WithContext(std::string(what) + ": column '" + c.name + "'");
+    if (!type.ok())
+      return type.status().WithContext(std::string(what) + ": column '" + c.name + "'");
     schema.fields.push_back(StructField{c.name, std::move(type).value(), true, {}});
   }
   return schema;
@@ -315,8 +325,8 @@ Result<WritePlan> PlanWrite(const Schema& table, const std::vector<std::string>&
         return src_type.status().WithContext(where + ": column '" + src->name + "'");
       }
       if (!IsLosslessConversion(*src_type, f.type)) {
-        bool is_partition = std::find(partition_columns.begin(), partition_columns.end(),
-                                      f.name) != partition_columns.end();
+        bool is_partition = std::find(partition_columns.begin(), partition_columns.end(), f.name) !=
+                            partition_columns.end();
         if (evolve && src_type->is_primitive() && f.type.is_primitive() && !is_partition &&
             IsLosslessConversion(f.type, *src_type)) {
           nlohmann::json change = {{"fromType", f.type.DeltaName()},
@@ -329,11 +339,12 @@ Result<WritePlan> PlanWrite(const Schema& table, const std::vector<std::string>&
           plan.schema_changed = true;
           plan.types_widened = true;
         } else {
-          return Status::InvalidArgument(
-              where + ": column '" + f.name + "' is " + f.type.DeltaName() + " (" +
-              ToSqlType(f.type) + ") but the write has " + src->type_name +
-              (evolve ? "; that is not a widening Delta allows" : "; enable schema evolution "
-                                                                  "to widen the column"));
+          return Status::InvalidArgument(where + ": column '" + f.name + "' is " +
+                                         f.type.DeltaName() + " (" + ToSqlType(f.type) +
+                                         ") but the write has " + src->type_name +
+                                         (evolve ? "; that is not a widening Delta allows"
+                                                 : "; enable schema evolution "
+                                                   "to widen the column"));
         }
       }
       expr = "__strata_src." + QuoteIdentifier(src->name);
@@ -360,9 +371,9 @@ Status CheckWriteSupported(const Protocol& protocol, const Metadata& metadata,
   const int w = protocol.min_writer_version;
   if (w < 1 || w > 7) return refuse("writer version " + std::to_string(w));
   static const std::set<std::string> kSupported = {
-      "appendOnly",   "invariants",        "checkConstraints",    "timestampNtz",
-      "typeWidening", "typeWidening-preview", "deletionVectors",  "vacuumProtocolCheck",
-      "columnMapping", "changeDataFeed",   "generatedColumns",    "identityColumns",
+      "appendOnly",    "invariants",           "checkConstraints", "timestampNtz",
+      "typeWidening",  "typeWidening-preview", "deletionVectors",  "vacuumProtocolCheck",
+      "columnMapping", "changeDataFeed",       "generatedColumns", "identityColumns",
       "domainMetadata"};
   if (w == 7) {
     for (const std::string& f : protocol.writer_features.value_or(std::vector<std::string>{})) {

@@ -40,9 +40,9 @@ Result<Schema> SchemaFromColumns(const std::vector<engine::Column>& columns, std
 bool IsLosslessConversion(const DataType& from, const DataType& to);
 
 struct WritePlan {
-  Schema schema;                 // the table schema after this write (evolved if asked)
-  bool schema_changed = false;   // a metaData action is needed
-  bool types_widened = false;    // the protocol needs the typeWidening feature
+  Schema schema;                // the table schema after this write (evolved if asked)
+  bool schema_changed = false;  // a metaData action is needed
+  bool types_widened = false;   // the protocol needs the typeWidening feature
   // SELECT list over the source (aliased __strata_src) producing `schema`'s columns in order,
   // cast to their types, NULL for absent columns, with NOT NULL checks.
   std::string projection;

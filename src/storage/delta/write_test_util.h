@@ -45,8 +45,7 @@ inline std::string ScanSql(storage::ObjectStore& store, const std::string& root,
 }
 
 inline int64_t RowCount(storage::ObjectStore& store, const std::string& root,
-                        engine::Connection& conn,
-                        std::optional<int64_t> version = std::nullopt) {
+                        engine::Connection& conn, std::optional<int64_t> version = std::nullopt) {
   ScanPlan plan;
   std::string sql = ScanSql(store, root, conn, &plan, version);
   return Count(conn, sql);
