@@ -146,14 +146,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "search %s: %s\n", q.c_str(), hits.status().ToString().c_str());
       return 1;
     }
-    // Baseline: what a catalog without an index does (case-insensitive LIKE, first term).
-    std::string term = q.substr(0, q.find(' '));
+    // Baseline: what a catalog without a full-text index does to rank: scan every asset
+    // with case-insensitive LIKE on the first term, name matches first.
+    std::string term = "%" + q.substr(0, q.find(' ')) + "%";
     start = std::chrono::steady_clock::now();
     auto scan = catalog.store().Query(
-        "SELECT name FROM assets WHERE removed = 0 AND (lower(name) LIKE ? OR lower(description) "
-        "LIKE ? "
-        "OR lower(owner) LIKE ?) LIMIT 20",
-        {"%" + term + "%", "%" + term + "%", "%" + term + "%"});
+        "SELECT name FROM assets WHERE removed = 0 AND (lower(name) LIKE ? OR "
+        "lower(description) LIKE ? OR lower(owner) LIKE ?) ORDER BY (lower(name) LIKE ?) DESC, "
+        "length(name) LIMIT 20",
+        {term, term, term, term});
     baseline_ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
   std::printf("catalog search, %zu queries: p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",
               strata_ms.size(), Percentile(strata_ms, 0.5), p95, Percentile(strata_ms, 0.99),
               Percentile(strata_ms, 1.0));
-  std::printf("baseline LIKE scan:            p50 %.2f ms  p95 %.2f ms (no ranking, no folding)\n",
+  std::printf("baseline LIKE scan + sort:     p50 %.2f ms  p95 %.2f ms (no folding, no stemming)\n",
               Percentile(baseline_ms, 0.5), Percentile(baseline_ms, 0.95));
   std::printf("ratio p95 strata/baseline: %.2f; target p95 < 50 ms: %s\n",
               p95 / Percentile(baseline_ms, 0.95), p95 < 50 ? "met" : "MISSED");

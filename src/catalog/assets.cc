@@ -1,3 +1,7 @@
+// GCC 12 at -O3 reports a false -Wmaybe-uninitialized when copying a std::variant SqlParam
+// built from an optional (GCC bug 105562 family); silenced before any header.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 // Asset helpers (catalog_internal.h): lookups, creation, sourced fields, labels.
 #include <set>
 

@@ -1,3 +1,7 @@
+// GCC 12 at -O3 reports a false -Wmaybe-uninitialized when copying a std::variant SqlParam
+// built from an optional (GCC bug 105562 family); silenced before any header.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 // Catalog: opening, table/pipeline/layer upserts and user edits.
 #include "catalog/catalog.h"
 

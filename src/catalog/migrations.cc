@@ -120,6 +120,11 @@ CREATE TABLE asset_search (
 );
 CREATE INDEX asset_search_doc ON asset_search USING GIN (doc);
 )sql"},
+      {2, "search ranking weights in the SQLite index", "",
+       // FTS5's `rank` column with these weights lets ORDER BY rank sort inside the index.
+       "INSERT INTO asset_search (asset_search, rank) "
+       "VALUES ('rank', 'bm25(10.0, 1.0, 6.0, 2.0, 4.0)');",
+       nullptr},
   };
   return kMigrations;
 }

@@ -102,12 +102,14 @@ Result<std::vector<SearchHit>> Catalog::Search(const std::string& query, int lim
         match += "\"" + t + "\"*";  // terms are folded words: no quotes inside
       }
       STRATA_ASSIGN_OR_RETURN(
-          rows, store_->Query("SELECT a.name, a.kind, a.display_name, a.description, a.owner, "
-                              "-bm25(asset_search, 10.0, 1.0, 6.0, 2.0, 4.0) AS score "
-                              "FROM asset_search JOIN assets a ON a.id = asset_search.rowid "
-                              "WHERE asset_search MATCH ? AND a.removed = 0 "
-                              "ORDER BY bm25(asset_search, 10.0, 1.0, 6.0, 2.0, 4.0) LIMIT ?",
-                              {match, int64_t{fetch}}));
+          rows, store_->Query(
+                    // Rank inside the index first and join only the top rows: joining every
+                    // match before sorting costs more than the ranking itself.
+                    "SELECT a.name, a.kind, a.display_name, a.description, a.owner, s.score "
+                    "FROM (SELECT rowid AS id, -rank AS score FROM asset_search "
+                    "WHERE asset_search MATCH ? ORDER BY rank LIMIT ?) s "
+                    "JOIN assets a ON a.id = s.id WHERE a.removed = 0 ORDER BY s.score DESC",
+                    {match, int64_t{fetch}}));
     } else {
       std::string tsquery;
       for (const std::string& t : terms) {

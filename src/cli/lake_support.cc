@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/civil_date.h"
+#include "pipeline/project.h"
 
 namespace strata::cli {
 
@@ -15,6 +16,11 @@ constexpr const char* kDefaultLake = "./lake";
 
 Result<std::optional<std::string>> ResolveLakeRoot(const std::string& lake_flag) {
   if (!lake_flag.empty()) return std::optional<std::string>(lake_flag);
+  // Inside a project (strata.yaml here or in a parent directory): the project's storage.
+  if (std::optional<std::string> project = pipeline::FindProjectRoot(".")) {
+    STRATA_ASSIGN_OR_RETURN(pipeline::Project config, pipeline::LoadProjectConfig(*project));
+    return std::optional<std::string>(config.StoragePath());
+  }
   std::error_code error;
   if (std::filesystem::is_directory(kDefaultLake, error)) {
     return std::optional<std::string>(kDefaultLake);

@@ -17,9 +17,9 @@
 
 namespace strata::cli {
 
-// The lake directory for a command: `--lake DIR` when given (it must exist), else ./lake when
-// that directory exists, else none. The single place the lake root is decided: when projects
-// (strata.yaml) arrive, their storage setting slots in here.
+// The lake directory for a command: `--lake DIR` when given (it must exist), else the storage
+// of the project around the current directory (a strata.yaml here or above), else ./lake when
+// that directory exists, else none. The single place the lake root is decided.
 Result<std::optional<std::string>> ResolveLakeRoot(const std::string& lake_flag);
 
 // The lake for commands that name tables: NotFound explaining how to point at one if there

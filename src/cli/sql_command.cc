@@ -80,8 +80,8 @@ void AddSqlCommand(CLI::App& app, CommandContext& context) {
       ->check(CLI::NonNegativeNumber);
   sql->add_option("--memory-limit", options->memory_limit, "Engine memory limit, e.g. 4GB");
   sql->add_option("--lake", options->lake,
-                  "Lake directory whose tables are queryable as layer.name (default: ./lake "
-                  "if it exists)");
+                  "Lake directory whose tables are queryable as layer.name (default: the "
+                  "storage of the project around the current directory, else ./lake)");
   sql->callback([options, &context] {
     context.action = [options, &context] { return RunSql(*options, context); };
   });

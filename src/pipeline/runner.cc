@@ -153,7 +153,12 @@ Result<lake::Lake> OpenLake(const Project& project, bool create) {
     if (ec)
       return Status::IOError("cannot create the lake directory " + storage + ": " + ec.message());
   }
-  return lake::Lake::Open(storage);
+  Result<lake::Lake> lake = lake::Lake::Open(storage);
+  if (!create && lake.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound(lake.status().message() +
+                            ": nothing is built yet (run 'strata run' first)");
+  }
+  return lake;
 }
 
 }  // namespace

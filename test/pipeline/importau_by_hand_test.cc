@@ -19,7 +19,7 @@
 // Payments (base = percentual x order value; "prevista" at the order's rate, "vencimento" at the
 // latest rate on or before the due date):
 //   1: 0.3 x 1302.50 = 390.75 USD, due 01-10 (rate 01-08 5.20): 1953.75 / 2031.90
-//   2: 0.7 x 1302.50 = 911.75 USD, due Sat 02-10 (rate 02-09 4.97): 4558.75 / 4531.4975
+//   2: 0.7 x 1302.50 = 911.75 USD, due Sat 02-10 (rate 02-09 4.97): 4558.75 / 4531.3975
 //   3: 0.5 x 600 = 300 EUR, due 01-08 (5.60): 1680.00 / 1680.00
 //   4: 0.5 x 600 = 300 EUR, due 02-12, a holiday (rate 02-09 5.37): 1680.00 / 1611.00
 //   5: 1.0 x 1500 = 1500 CNY, due 01-31 (0.69): 1050.00 / 1035.00
@@ -98,7 +98,7 @@ TEST(ImportAuByHandTest, GoldNumbersToTheCent) {
                 "2024-01-01,EUR,1680.00,1680.00,0.00,1",
                 "2024-01-01,USD,1953.75,2031.90,78.15,1",
                 "2024-02-01,EUR,1680.00,1611.00,-69.00,1",
-                "2024-02-01,USD,4558.75,4531.50,-27.25,1",
+                "2024-02-01,USD,4558.75,4531.40,-27.35,1",
             }));
   // Features: volume at the order's rate; rate mean and sample deviation per month; the
   // previous month present for the currency.

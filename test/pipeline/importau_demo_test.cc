@@ -35,7 +35,8 @@ std::string Val(int i, const std::string& type, const std::string& name) {
   return "TRY_CAST(NULLIF(f[" + std::to_string(i) + "], '') AS " + type + ") AS " + name;
 }
 
-// CTEs: it, pe, ca, pg (typed, latest row per key by line number), cl, fo, pr (ids present),
+// CTEs: it, pe, ca, pg (typed, latest row per key by line number), cl, fo, pr (ids present;
+// clientes and fornecedores hold quoted commas, so DuckDB's CSV reader reads those two),
 // fato (the silver rows, rebuilt), ped (orders in silver: value and rate).
 std::string IndependentCtes(const std::string& landing) {
   auto ids = [&](const std::string& name, const std::string& columns, const std::string& id) {
@@ -78,11 +79,11 @@ std::string IndependentCtes(const std::string& landing) {
              "'fornecedor_id': 'BIGINT', 'nome': 'VARCHAR', 'pais': 'VARCHAR', 'moeda': "
              "'VARCHAR', 'email_contato': 'VARCHAR'",
              "fornecedor_id") +
-         "),\npr AS (" +
-         ids("produtos",
-             "'produto_id': 'BIGINT', 'descricao': 'VARCHAR', 'ncm': 'VARCHAR', 'categoria': "
-             "'VARCHAR', 'aliquota_ii': 'DECIMAL(5,4)'",
-             "produto_id") +
+         // A product whose duty rate does not type (the dirty "n/a") does not exist: its row
+         // never reaches bronze. Product lines hold no quoted commas.
+         "),\npr AS (SELECT DISTINCT " + Val(1, "BIGINT", "produto_id") + " FROM " +
+         Lines(landing, "produtos") + " WHERE len(f) = 5 AND " + Ok(1, "BIGINT") + " AND " +
+         Ok(5, "DECIMAL(5,4)") +
          "),\n"
          // Silver, rebuilt: an ASOF join finds the rate of the latest business day.
          "fato AS (SELECT it.pedido_id, it.item_seq, CAST(it.quantidade AS DECIMAL(38,0)) * "

@@ -37,6 +37,14 @@ TEST(ProjectCliTest, InitCreatesAProjectThatRuns) {
                      "SELECT pedido_id || ':' || CAST(_rules AS VARCHAR) FROM "
                      "silver.pedidos_validos__quarantine"),
             "3:[valor_positivo]");
+  // Inside the project (here a subdirectory of it), `strata sql` finds the lake by itself.
+  std::string cwd = std::filesystem::current_path().string();
+  std::filesystem::current_path(project + "/models");
+  CommandResult sql =
+      RunStrata({"sql", "--format", "csv", "SELECT count(*) AS n FROM silver.pedidos_validos"});
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(sql.exit_code, 0) << sql.err;
+  EXPECT_EQ(sql.out, "n\n2\n");
   int records = 0;
   for (const auto& entry : std::filesystem::directory_iterator(project + "/.strata/runs")) {
     records += entry.path().extension() == ".json";

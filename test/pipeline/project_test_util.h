@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -55,7 +56,9 @@ inline const nlohmann::json* FindNode(const nlohmann::json& record, const std::s
   return nullptr;
 }
 
+// Writes `text` to `path`, creating its parent directories.
 inline void WriteText(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
 }

@@ -110,6 +110,8 @@ TEST_F(DeltaFaultTest, FailureAtEveryStepNeverTearsOrLosesACommit) {
     for (FaultTiming timing : {FaultTiming::kBeforeCall, FaultTiming::kAfterCall}) {
       for (int step = 1;; ++step) {
         int appended = 0, deleted = 0;
+        const int64_t version_before = **LatestVersion(fault_->inner(), "t");
+        const size_t model_before = model.size();
         fault_->ResetCounters();
         fault_->FailNthCall(step, FaultOp::kAny, Status::IOError("injected"), timing);
         DeltaTable t = Table();
@@ -136,6 +138,13 @@ TEST_F(DeltaFaultTest, FailureAtEveryStepNeverTearsOrLosesACommit) {
         failed_ops += s.ok() ? 0 : 1;
         Verify(&model, appended, deleted, s.ok());
         if (HasFatalFailure()) return;
+        // Each operation is exactly one commit (the delete case adds one clean append first):
+        // a retried put that had landed must be recognised, not committed twice.
+        const int64_t landed =
+            (kind == 1 ? model.size() == model_before : model.size() != model_before) ? 1 : 0;
+        EXPECT_EQ(**LatestVersion(fault_->inner(), "t"),
+                  version_before + (kind == 1 ? 1 : 0) + landed)
+            << "kind " << kind << " step " << step << ": " << s;
         if (!fired) break;  // the operation made fewer calls than `step`: all steps covered
       }
     }

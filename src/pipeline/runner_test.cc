@@ -1,0 +1,165 @@
+#include "pipeline/runner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "lake/session.h"
+#include "pipeline/pipeline_test_util.h"
+
+namespace strata::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ScratchProject;
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { p_.Write("strata.yaml", "name: r\nengine: {threads: 2}\n"); }
+
+  RunRecord Run(RunOptions options = {}) {
+    Result<Project> project = LoadProject(p_.path());
+    EXPECT_TRUE(project.ok()) << project.status().ToString();
+    if (!project.ok()) return {};
+    project_ = std::move(project).value();
+    Result<RunRecord> record = RunProject(project_, options);
+    EXPECT_TRUE(record.ok()) << record.status().ToString();
+    return record.ok() ? std::move(record).value() : RunRecord{};
+  }
+
+  // Rows of `sql` over the lake, as "a|b" strings.
+  std::vector<std::string> Query(const std::string& sql) {
+    testing::Duck duck = testing::OpenDuck();
+    Result<lake::Lake> lake = lake::Lake::Open(p_.path() + "/lake");
+    EXPECT_TRUE(lake.ok()) << lake.status().ToString();
+    lake::LakeSession session(*lake, *duck.conn);
+    Result<lake::BoundQuery> bound = session.Bind(sql);
+    EXPECT_TRUE(bound.ok()) << bound.status().ToString();
+    auto rows =
+        duck.conn->QueryRows("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (" + bound->sql + ")");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::vector<std::string> out;
+    for (const auto& row : *rows) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        line += (i ? "|" : "") + (std::holds_alternative<std::string>(row[i])
+                                      ? std::get<std::string>(row[i])
+                                      : std::string("NULL"));
+      }
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  const NodeResult& Node(const RunRecord& record, const std::string& table) {
+    for (const NodeResult& node : record.nodes) {
+      if (node.table == table) return node;
+    }
+    static NodeResult none;
+    ADD_FAILURE() << "no node " << table;
+    return none;
+  }
+
+  ScratchProject p_;
+  Project project_;
+};
+
+TEST_F(RunnerTest, TableIncrementalAndMergeMaterializations) {
+  for (const char* kind : {"table", "incremental", "merge"}) {
+    p_.Write(std::string("models/silver/") + kind + ".sql",
+             "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS t(id, v)");
+    p_.Write(std::string("models/silver/") + kind + ".yaml",
+             std::string("materialized: ") + kind + "\nkey: [id]\n");
+  }
+  RunRecord first = Run();
+  ASSERT_TRUE(first.ok());
+  for (const char* kind : {"table", "incremental", "merge"}) {
+    p_.Write(std::string("models/silver/") + kind + ".sql",
+             "SELECT * FROM (VALUES (2, 'B'), (3, 'c')) AS t(id, v)");
+  }
+  RunRecord second = Run();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(Node(second, "silver.table").rows_written, 2);
+  EXPECT_EQ(Node(second, "silver.incremental").rows_written, 1);  // only id 3 is new
+  EXPECT_EQ(Node(second, "silver.incremental").table_version, 1);
+  EXPECT_THAT(Query("SELECT id, v FROM silver.table ORDER BY id"),
+              ::testing::ElementsAre("2|B", "3|c"));
+  EXPECT_THAT(Query("SELECT id, v FROM silver.incremental ORDER BY id"),
+              ::testing::ElementsAre("1|a", "2|b", "3|c"));
+  EXPECT_THAT(Query("SELECT id, v FROM silver.merge ORDER BY id"),
+              ::testing::ElementsAre("1|a", "2|B", "3|c"));
+}
+
+TEST_F(RunnerTest, QuarantineTableFollowsTheModel) {
+  p_.Write("models/silver/t.sql", "SELECT * FROM (VALUES (1, -1), (2, 5), (3, NULL)) AS t(id, q)");
+  p_.Write("models/silver/t.yaml",
+           "tests:\n"
+           "  - {name: positivo, expect: q > 0, action: quarantine}\n"
+           "  - {name: presente, not_null: q, action: quarantine}\n"
+           "  - {name: conta, action: fail, sql: 'SELECT 1 FROM (SELECT (SELECT count(*) FROM "
+           "silver.t) + (SELECT count(*) FROM silver.t__quarantine) AS n) WHERE n <> 3'}\n");
+  RunRecord record = Run();
+  ASSERT_TRUE(record.ok()) << Node(record, "silver.t").error;
+  const NodeResult& node = Node(record, "silver.t");
+  EXPECT_EQ(node.status, NodeStatus::kWarn);
+  EXPECT_EQ(node.rows_written, 1);
+  EXPECT_EQ(node.rows_quarantined, 2);
+  EXPECT_THAT(Query("SELECT id, CAST(_rules AS VARCHAR), _run_id = '" + record.run_id +
+                    "' FROM silver.t__quarantine ORDER BY id"),
+              ::testing::ElementsAre("1|[positivo]|true", "3|[positivo, presente]|true"));
+  // A second run replaces (not appends to) the quarantine of a table model.
+  ASSERT_TRUE(Run().ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM silver.t__quarantine").at(0), "2");
+  EXPECT_TRUE(std::filesystem::exists(record.path));
+}
+
+TEST_F(RunnerTest, IndependentModelsRunInParallelAndFailuresSkipDownstreamOnly) {
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(1000)");
+  p_.Write("models/silver/b.sql", "SELECT range AS id FROM range(10)");
+  p_.Write("models/silver/b.yaml", "tests:\n  - {name: poucos, row_count: {max: 5}}\n");
+  p_.Write("models/gold/da.sql", "SELECT count(*) AS n FROM silver.a");
+  p_.Write("models/gold/db.sql", "SELECT count(*) AS n FROM silver.b");
+  p_.Write("models/gold/dd.sql", "SELECT * FROM gold.db");
+  RunOptions options;
+  options.workers = 3;
+  int started = 0;
+  options.progress = [&](const ProgressEvent& event) {
+    started += event.kind == ProgressEvent::Kind::kStarted;
+  };
+  RunRecord record = Run(options);
+  EXPECT_FALSE(record.ok());
+  EXPECT_EQ(started, 3);  // a, b and da ran; db and dd never started
+  EXPECT_EQ(Node(record, "silver.a").status, NodeStatus::kSuccess);
+  EXPECT_EQ(Node(record, "gold.da").status, NodeStatus::kSuccess);
+  EXPECT_EQ(Node(record, "silver.b").status, NodeStatus::kFailed);
+  EXPECT_THAT(Node(record, "silver.b").error, HasSubstr("test 'poucos' failed"));
+  EXPECT_EQ(Node(record, "gold.db").status, NodeStatus::kSkipped);
+  EXPECT_EQ(Node(record, "gold.dd").status, NodeStatus::kSkipped);
+  EXPECT_THAT(Node(record, "gold.dd").error, HasSubstr("upstream gold.db"));
+  EXPECT_EQ(Query("SELECT n FROM gold.da").at(0), "1000");
+  Result<lake::Lake> lake = lake::Lake::Open(p_.path() + "/lake");
+  ASSERT_TRUE(lake.ok());
+  EXPECT_FALSE(lake->ResolveName({"silver", "b"}).ok());  // nothing committed
+}
+
+TEST_F(RunnerTest, TestCommandJudgesCommittedTables) {
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(3)");
+  p_.Write("models/silver/a.yaml", "tests:\n  - {name: pequeno, range: {column: id, max: 5}}\n");
+  RunOptions test_only;
+  test_only.test_only = true;
+  Result<Project> project = LoadProject(p_.path());
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  Result<RunRecord> before = RunProject(*project, test_only);
+  EXPECT_EQ(before.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(before.status().message(), HasSubstr("run 'strata run' first"));
+  ASSERT_TRUE(Run().ok());
+  p_.Write("models/silver/a.yaml", "tests:\n  - {name: pequeno, range: {column: id, max: 1}}\n");
+  RunRecord after = Run(test_only);
+  EXPECT_FALSE(after.ok());
+  EXPECT_EQ(Node(after, "silver.a").tests.at(0).failing_rows, 1);
+  EXPECT_EQ(after.command, "test");
+}
+
+}  // namespace
+}  // namespace strata::pipeline
