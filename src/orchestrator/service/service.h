@@ -1,0 +1,226 @@
+// The orchestrator as a product: a project's pipelines (pipelines/*.yaml, ASL JSON accepted as
+// is), runs started by hand, by cron schedules, by file arrivals or by a backfill, every run
+// recorded in the catalog database (run store), task logs, resume, cancel.
+//
+//   STRATA_ASSIGN_OR_RETURN(auto service, OrchestratorService::Open({.project_dir = "."}));
+//   STRATA_ASSIGN_OR_RETURN(std::string run_id, service->StartRun("importau_chain", {}));
+//   STRATA_ASSIGN_OR_RETURN(RunSummary done, service->WaitRun(run_id));
+//
+// Who uses it: the CLI (strata pipeline / runs / scheduler), the HTTP server (list pipelines,
+// start/resume/cancel runs, show runs and logs) and the SFTP landing zone (NotifyFileArrived).
+//
+// Runs are asynchronous: StartRun records the run (QUEUED) and returns its id at once; a
+// worker thread of this service claims it (RUNNING) and drives the interpreter. Each run is
+// recorded in the catalog database (tables orch_runs, orch_states, orch_attempts, orch_events;
+// migration 3): run, state entered/exited, attempt, input, output, error, timing. Reads
+// (ListRuns, GetRun, ReadTaskLog) see runs of every process sharing the catalog, so
+// `strata runs list` in one terminal shows the run another terminal started.
+//
+// Cancellation works across processes: Cancel marks the run in the catalog and the process
+// running it (this one or another) notices within about 200 ms, fires the run's cancellation
+// token, kills running command tasks and records the run ABORTED.
+//
+// Thread safety: every method may be called from any thread concurrently. The service owns
+// its threads; the destructor cancels nothing but waits for running runs to finish (call
+// Shutdown(true) first to cancel them).
+// Errors: NotFound for an unknown pipeline or run id (the message names it), InvalidArgument
+// for a bad definition (file, line, state and field) or bad input JSON, FailedPrecondition for
+// a resume of a run that did not fail, the catalog's statuses for database failures.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/status.h"
+
+namespace strata::orchestrator::service {
+
+using Json = nlohmann::json;
+
+struct ServiceOptions {
+  std::string project_dir = ".";  // holds strata.yaml; pipelines/ and landing/ are in it
+  std::string catalog;            // "" = the project's (strata.yaml `catalog:`)
+  Clock* clock = nullptr;         // not owned; nullptr = Clock::System() (tests: FakeClock)
+  int max_concurrent_runs = 4;    // runs executing at once in this process
+  int max_threads_per_run = 8;    // Parallel/Map workers of one run
+  std::string worker_id;          // "" = hostname:pid; recorded on the runs this process claims
+};
+
+// One pipeline file, loaded and checked.
+struct PipelineInfo {
+  std::string name;  // the file name without extension ("importau_chain")
+  std::string file;  // project-relative ("pipelines/importau_chain.yaml")
+  std::string description;
+  std::string owner;
+  std::vector<std::string> tags;
+  std::vector<std::string> schedules;  // cron expressions (5 fields, UTC)
+  struct FileTrigger {
+    std::string source;   // "" = any; else a landing source (sources/*.yaml table name)
+    std::string pattern;  // glob on the landing-relative path ("pedidos*.csv")
+  };
+  std::vector<FileTrigger> file_triggers;
+  Json definition;    // the ASL document (strata keys removed)
+  std::string error;  // non-empty when the file does not load (ListPipelines keeps going)
+};
+
+// Run statuses as stored: QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED.
+struct RunSummary {
+  std::string run_id;
+  std::string pipeline;
+  std::string status;
+  std::string trigger;       // manual, schedule, file, backfill, resume
+  std::string trigger_info;  // cron expression, landing path, backfill date, resumed run id
+  std::string resumed_from;  // the failed run a resume continues ("" otherwise)
+  std::string partition;     // backfill date (YYYY-MM-DD) or ""
+  std::string worker;        // who ran it
+  Json input;
+  Json output;               // SUCCEEDED
+  std::string error, cause;  // FAILED / ABORTED
+  std::string failed_state;  // FAILED: top-level state to resume from
+  int64_t queued_at_micros = 0, started_at_micros = 0, ended_at_micros = 0;  // 0 = not yet
+  bool cancel_requested = false;
+  bool finished() const {
+    return status == "SUCCEEDED" || status == "FAILED" || status == "ABORTED";
+  }
+};
+
+// One run of one state (a loop re-entering a state makes another). `scope` as in
+// orchestrator/observer.h: "" at top level, "Fanout/2" inside Parallel branch 2 / Map item 2.
+struct StateRun {
+  std::string scope, state, type;
+  int entry = 1;       // 1 for the first time this (scope, state) ran, 2 the second, ...
+  std::string status;  // RUNNING, SUCCEEDED, FAILED, CAUGHT
+  Json input, output;
+  std::string error, cause;
+  int64_t entered_at_micros = 0, exited_at_micros = 0;
+};
+
+struct TaskAttempt {
+  std::string scope, state, resource;
+  int attempt = 1;
+  std::string status;  // RUNNING, SUCCEEDED, FAILED
+  Json input, output;
+  std::string error, cause;
+  int64_t started_at_micros = 0, ended_at_micros = 0;
+  std::string log;  // log file path ("" if the step keeps none)
+};
+
+struct RunEvent {
+  int64_t seq = 0;
+  std::string type;  // observer.h EventTypeName: ExecutionStarted, TaskFailed, ...
+  std::string scope, state;
+  int64_t time_micros = 0;
+  Json detail;  // the event's fields (input, output, error, cause, attempt, index, ...)
+};
+
+struct RunDetail {
+  RunSummary run;
+  std::vector<StateRun> states;       // in entry order
+  std::vector<TaskAttempt> attempts;  // in start order
+  std::vector<RunEvent> events;       // in order
+};
+
+struct StartOptions {
+  std::string trigger = "manual";
+  std::string trigger_info;
+  std::string partition;
+};
+
+struct RunFilter {
+  std::string pipeline;  // "" = all
+  std::string status;    // "" = all
+  int limit = 100;       // newest first
+};
+
+// What the SFTP landing zone (or any ingest path) reports when a file is complete.
+struct FileArrival {
+  std::string source;  // landing source name (sources/*.yaml table name), "" if unknown
+  std::string path;    // landing-relative path ("pedidos/2025-01-31.csv")
+  int64_t size_bytes = 0;
+  std::string sha256;  // hex
+};
+
+struct BackfillOptions {
+  std::string from, to;  // inclusive dates, YYYY-MM-DD
+  int concurrency = 2;
+  Json input = Json::object();  // merged with {"date": "YYYY-MM-DD"} per run
+};
+
+struct BackfillItem {
+  std::string date;
+  std::string run_id;  // "" when skipped
+  std::string status;  // SKIPPED (an earlier run succeeded), SUCCEEDED, FAILED, ABORTED
+};
+
+class OrchestratorService {
+ public:
+  // Loads the project's configuration and opens (migrating) its catalog. Pipelines are read
+  // from disk on every call that needs them, so edits are picked up without a restart.
+  static Result<std::unique_ptr<OrchestratorService>> Open(const ServiceOptions& options);
+  ~OrchestratorService();
+  OrchestratorService(const OrchestratorService&) = delete;
+  OrchestratorService& operator=(const OrchestratorService&) = delete;
+
+  // --- pipelines -----------------------------------------------------------------------
+  // Every pipelines/*.yaml|*.yml|*.json, sorted by name; files that do not load are listed
+  // with `error` set.
+  Result<std::vector<PipelineInfo>> ListPipelines();
+  // NotFound (with close names) / InvalidArgument (the definition error) .
+  Result<PipelineInfo> GetPipeline(const std::string& name);
+
+  // --- runs ----------------------------------------------------------------------------
+  // Validates and records a new run, queues it and returns its id without waiting.
+  Result<std::string> StartRun(const std::string& pipeline, const Json& input,
+                               const StartOptions& options = {});
+  // Re-runs a FAILED (or ABORTED) run from the top-level state that failed, with the input
+  // that state had, as a new run (trigger "resume", resumed_from = run_id). Returns its id.
+  Result<std::string> Resume(const std::string& run_id);
+  // Asks the run to stop (any process). OK if it already finished (nothing to do).
+  Status Cancel(const std::string& run_id, const std::string& reason = "cancelled by user");
+  // Blocks until the run finished (or `timeout_micros` of real time passed: Timeout).
+  Result<RunSummary> WaitRun(const std::string& run_id, int64_t timeout_micros = -1);
+
+  Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter = {});
+  Result<RunDetail> GetRun(const std::string& run_id);
+  // The log of a task attempt; attempt 0 = the last attempt of that state. NotFound if the
+  // run, the state or its log does not exist.
+  Result<std::string> ReadTaskLog(const std::string& run_id, const std::string& state,
+                                  int attempt = 0, const std::string& scope = "");
+  // All task logs of a run, in order, each headed by "== scope/state attempt N ==".
+  Result<std::string> ReadRunLogs(const std::string& run_id);
+
+  // --- triggers ------------------------------------------------------------------------
+  // Starts every pipeline with a file trigger matching the arrival (source and pattern), with
+  // input {"file": {"source", "path", "size_bytes", "sha256"}}. Returns the run ids started.
+  Result<std::vector<std::string>> NotifyFileArrived(const FileArrival& arrival);
+  // One scheduler pass at the clock's now: starts runs for cron schedules due since the last
+  // pass (at most once per schedule per minute, never catching up on missed history), and
+  // for new landing files (landing/ scanned, files already seen are remembered in the
+  // catalog) matching a file trigger. Returns the run ids started.
+  Result<std::vector<std::string>> SchedulerTick();
+  // Calls SchedulerTick every `poll_micros` of the clock until `stop()` returns true.
+  Status RunScheduler(const std::function<bool()>& stop, int64_t poll_micros = 1'000'000);
+
+  // Runs the pipeline once per date in [from, to], at most `concurrency` at a time, skipping
+  // dates whose earlier run of this pipeline SUCCEEDED. Blocks until all are done.
+  Result<std::vector<BackfillItem>> Backfill(const std::string& pipeline,
+                                             const BackfillOptions& options);
+
+  // Cancels (cancel_running) or lets finish every run of this process; then no new run starts.
+  void Shutdown(bool cancel_running);
+
+  struct Impl;
+
+ private:
+  explicit OrchestratorService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strata::orchestrator::service
