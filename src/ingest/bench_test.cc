@@ -1,6 +1,7 @@
 // Bronze load time against DuckDB's own COPY (SELECT ... FROM read_csv(...)) TO parquet on the
-// ImportAu itens_pedido.csv. Opt-in (it generates hundreds of MB): STRATA_INGEST_BENCH=<scale>.
-// Run it from an optimised build; numbers are printed, the only assertion is correctness.
+// ImportAu itens_pedido.csv, at scale 1 (100k rows) in every test pass, where it checks that
+// every row lands; STRATA_INGEST_BENCH=<scale> for the measured case (scale 10 and up, from an
+// optimised build). Numbers are printed; the assertions are about correctness only.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -43,8 +44,8 @@ class Timer {
 };
 
 TEST(IngestBench, ItensPedidoAgainstDuckDbCopy) {
-  const char* scale_text = std::getenv("STRATA_INGEST_BENCH");
-  if (scale_text == nullptr || *scale_text == '\0') GTEST_SKIP() << "set STRATA_INGEST_BENCH";
+  const char* scale_env = std::getenv("STRATA_INGEST_BENCH");
+  const char* scale_text = scale_env != nullptr && *scale_env != '\0' ? scale_env : "1";
   testing::TempDir dir;
   const std::string landing = dir.path() + "/landing";
   auto counts = demo::GenerateImportAu(landing, {std::atoi(scale_text), 42, false});
