@@ -125,6 +125,28 @@ CREATE INDEX asset_search_doc ON asset_search USING GIN (doc);
        "INSERT INTO asset_search (asset_search, rank) "
        "VALUES ('rank', 'bm25(10.0, 1.0, 6.0, 2.0, 4.0)');",
        nullptr},
+      {4, "file arrivals (landing zone / SFTP)",
+       R"sql(
+CREATE TABLE file_arrivals (
+  id {ID},
+  partner TEXT NOT NULL,
+  path TEXT NOT NULL,
+  source TEXT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  stored_as TEXT NOT NULL,
+  rows_loaded BIGINT,
+  rows_quarantined BIGINT,
+  run_id TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX file_arrivals_partner ON file_arrivals (partner, id);
+CREATE INDEX file_arrivals_sha256 ON file_arrivals (sha256);
+)sql",
+       nullptr, nullptr},
   };
   return kMigrations;
 }

@@ -6,6 +6,9 @@
 #include "engine/engine.h"
 
 namespace strata::cli {
+
+void AddSftpCommand(CLI::App& app, CommandContext& context);   // sftp_command.cc
+
 namespace {
 
 constexpr const char* kDescription =
@@ -47,6 +50,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddCatalogCommand(app, context);
   AddLineageCommand(app, context);
   AddTableCommand(app, context);
+  AddSftpCommand(app, context);
 
   try {
     app.parse(argc, argv);

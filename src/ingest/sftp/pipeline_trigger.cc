@@ -1,0 +1,226 @@
+#include "ingest/sftp/pipeline_trigger.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "common/logging.h"
+#include "pipeline/runner.h"
+
+namespace strata::sftp {
+namespace {
+
+namespace fs = std::filesystem;
+
+// An flock held for the lifetime of the object (released on close).
+class ScopedFlock {
+ public:
+  explicit ScopedFlock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~ScopedFlock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ScopedFlock(const ScopedFlock&) = delete;
+  ScopedFlock& operator=(const ScopedFlock&) = delete;
+  bool locked() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+catalog::ArrivalRecord RecordFor(const Arrival& arrival) {
+  catalog::ArrivalRecord record;
+  record.id = arrival.id;
+  record.partner = arrival.partner;
+  record.path = arrival.path;
+  record.source = arrival.source;
+  return record;
+}
+
+}  // namespace
+
+PipelineTrigger::PipelineTrigger(LandingZone& zone, std::string project_dir)
+    : zone_(zone), project_dir_(std::move(project_dir)) {}
+
+PipelineTrigger::~PipelineTrigger() { Stop(); }
+
+void PipelineTrigger::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void PipelineTrigger::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PipelineTrigger::OnArrival(const Arrival& arrival) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(arrival);
+  }
+  wake_.notify_all();
+}
+
+void PipelineTrigger::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+void PipelineTrigger::Loop() {
+  for (;;) {
+    std::map<std::string, std::vector<Arrival>> batches;  // by source
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      // Take everything queued, except a second version of a name already in this round: it
+      // waits for the next round, so each version is loaded as its own file, in order.
+      std::set<std::string> names;
+      std::deque<Arrival> later;
+      for (Arrival& arrival : queue_) {
+        if (!names.insert(arrival.partner + "/" + arrival.path).second) {
+          later.push_back(std::move(arrival));
+        } else {
+          batches[arrival.source].push_back(std::move(arrival));
+        }
+      }
+      queue_ = std::move(later);
+      busy_ = true;
+    }
+    for (const auto& [source, arrivals] : batches) LoadBatch(source, arrivals);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      busy_ = !queue_.empty();
+    }
+    idle_.notify_all();
+  }
+}
+
+void PipelineTrigger::Finish(const Arrival& arrival, catalog::ArrivalRecord record) {
+  if (record.state == "failed" && !record.reason.empty() && record.stored_as.empty()) {
+    Log().info("sftp: {}/{} not loaded: {}", arrival.partner, arrival.path, record.reason);
+  }
+  Status updated = zone_.Update(record);
+  if (!updated.ok()) Log().error("sftp: cannot record load outcome: {}", updated.message());
+}
+
+void PipelineTrigger::LoadBatch(const std::string& source_name,
+                                const std::vector<Arrival>& arrivals) {
+  auto fail_all = [&](const std::string& reason) {
+    for (const Arrival& arrival : arrivals) {
+      catalog::ArrivalRecord record = RecordFor(arrival);
+      record.state = "failed";
+      record.reason = reason;
+      Finish(arrival, record);
+    }
+  };
+  Result<pipeline::Project> loaded = pipeline::LoadProject(project_dir_);
+  if (!loaded.ok()) return fail_all("the project does not load: " + loaded.status().message());
+  pipeline::Project project = std::move(*loaded);
+  pipeline::SourceSpec* source = nullptr;
+  for (pipeline::SourceSpec& candidate : project.sources) {
+    if (candidate.spec.name == source_name) source = &candidate;
+  }
+  if (source == nullptr)
+    return fail_all("source '" + source_name + "' is no longer in the project");
+
+  uint64_t batch;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batch = batches_++;
+  }
+  const std::string staging =
+      zone_.StagingDir() + "/" + std::to_string(::getpid()) + "-" + std::to_string(batch);
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  for (const Arrival& arrival : arrivals) {
+    Status linked =
+        LinkOrCopy(arrival.content_path, staging + "/" + arrival.partner + "/" + arrival.path);
+    if (!linked.ok()) {
+      fs::remove_all(staging, ec);
+      return fail_all("cannot stage the file for loading: " + linked.message());
+    }
+  }
+  // The source's patterns, under any partner prefix (partner names are plain, never globs).
+  std::vector<std::string> patterns;
+  for (const std::string& pattern : source->spec.file_patterns) patterns.push_back("*/" + pattern);
+  source->spec.file_patterns = std::move(patterns);
+  project.config.landing = staging;
+
+  pipeline::RunOptions options;
+  options.selection.names = {source->spec.table.ToString()};
+  options.workers = 1;
+  Result<pipeline::RunRecord> run = [&]() -> Result<pipeline::RunRecord> {
+    ScopedFlock lock(zone_.StateDir() + "/ingest.lock");
+    if (!lock.locked()) return Status::IOError("cannot lock " + zone_.StateDir() + "/ingest.lock");
+    return pipeline::RunProject(project, options);
+  }();
+  fs::remove_all(staging, ec);
+  if (!run.ok()) return fail_all("the load did not run: " + run.status().message());
+
+  const pipeline::NodeResult* node = nullptr;
+  for (const pipeline::NodeResult& candidate : run->nodes) {
+    if (candidate.is_source && candidate.table == source->spec.table.ToString()) node = &candidate;
+  }
+  for (const Arrival& arrival : arrivals) {
+    catalog::ArrivalRecord record = RecordFor(arrival);
+    record.run_id = run->run_id;
+    const ingest::FileOutcome* outcome = nullptr;
+    if (node != nullptr) {
+      for (const ingest::FileOutcome& file : node->files) {
+        if (file.file == arrival.partner + "/" + arrival.path) outcome = &file;
+      }
+    }
+    if (outcome == nullptr) {
+      record.state = "failed";
+      record.reason = node != nullptr && !node->error.empty()
+                          ? node->error
+                          : "the load of " + arrival.table + " did not report this file";
+      Finish(arrival, record);
+      continue;
+    }
+    record.rows_loaded = outcome->rows_loaded;
+    record.rows_quarantined = outcome->rows_quarantined;
+    record.reason = outcome->reason;
+    switch (outcome->state) {
+      case ingest::FileState::kLoaded:
+        record.state = "loaded";
+        break;
+      case ingest::FileState::kAlreadyLoaded:
+        record.state = "already_loaded";
+        break;
+      case ingest::FileState::kRejected:
+      case ingest::FileState::kFailed: {
+        record.state = "failed";
+        Result<std::string> moved =
+            zone_.Reject(arrival.partner, arrival.path, arrival.content_path, outcome->reason);
+        if (moved.ok()) {
+          record.stored_as = *moved;
+          RemoveIfSameFile(arrival.landing_file, arrival.landing_device, arrival.landing_inode);
+        } else {
+          record.reason += "; and it could not be moved to rejected/: " + moved.status().message();
+        }
+        break;
+      }
+    }
+    Finish(arrival, record);
+  }
+}
+
+}  // namespace strata::sftp

@@ -1,0 +1,61 @@
+// PipelineTrigger: the ArrivalHandler that loads arrived files itself, through the pipeline
+// runner (pipeline/runner.h), until the orchestrator's file trigger takes over.
+//
+// Arrivals queue; one worker thread takes everything queued, groups it by source and runs, per
+// source, RunProject selecting just that source over a staging tree holding exactly the arrived
+// files (hard links to their archived content, at <partner>/<path>), so a half-written upload or
+// another partner's unfinished file is never seen. The source's patterns are applied under the
+// partner prefix ("pedidos*.csv" takes "acme/pedidos.csv"), and bronze rows carry
+// _source_file = "<partner>/<path>". Loads are serialised: one at a time in this process and,
+// through an flock on .strata/sftp/ingest.lock, across processes, so two Delta commits never race.
+// Outcomes go to the catalog (file_arrivals): loaded (rows), already_loaded (same content
+// before), or failed; a file the ingest refuses as a whole (empty, header not matching the
+// contract, unreadable) is moved to rejected/ with the reason. A run that fails for reasons of
+// its own (lake unwritable) marks the arrivals failed and leaves the partner's files in place.
+// Thread safety: OnArrival from any thread; Start/Stop/WaitIdle from the owner; Stop finishes
+// every queued load, then joins.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ingest/sftp/arrival.h"
+#include "ingest/sftp/landing_zone.h"
+
+namespace strata::sftp {
+
+class PipelineTrigger : public ArrivalHandler {
+ public:
+  PipelineTrigger(LandingZone& zone, std::string project_dir);
+  ~PipelineTrigger() override;
+  PipelineTrigger(const PipelineTrigger&) = delete;
+  PipelineTrigger& operator=(const PipelineTrigger&) = delete;
+
+  void Start();
+  void Stop();
+  void OnArrival(const Arrival& arrival) override;
+  // Blocks until every queued arrival has been loaded (or has failed).
+  void WaitIdle();
+
+ private:
+  void Loop();
+  void LoadBatch(const std::string& source, const std::vector<Arrival>& arrivals);
+  void Finish(const Arrival& arrival, catalog::ArrivalRecord record);
+
+  LandingZone& zone_;
+  std::string project_dir_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Arrival> queue_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  uint64_t batches_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace strata::sftp
