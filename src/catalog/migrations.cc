@@ -125,6 +125,89 @@ CREATE INDEX asset_search_doc ON asset_search USING GIN (doc);
        "INSERT INTO asset_search (asset_search, rank) "
        "VALUES ('rank', 'bm25(10.0, 1.0, 6.0, 2.0, 4.0)');",
        nullptr},
+      // The orchestrator's run store (src/orchestrator/service/run_store.h). Times are UTC
+      // microseconds; JSON documents are text. Several workers may share one PostgreSQL
+      // catalog: a run is claimed by moving it QUEUED -> RUNNING in one UPDATE (the next one
+      // with FOR UPDATE SKIP LOCKED), the claimer refreshes heartbeat_at, and cancellation is a
+      // flag any process can set. orch_triggers makes cron firings and file arrivals fire once
+      // across schedulers (insert of a unique key).
+      {3, "orchestrator runs, states, task attempts, events and trigger firings",
+       R"sql(
+CREATE TABLE orch_runs (
+  run_id TEXT PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  status TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  trigger_info TEXT,
+  resumed_from TEXT,
+  start_at TEXT,
+  partition_key TEXT,
+  definition TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  cause TEXT,
+  failed_state TEXT,
+  failed_state_input TEXT,
+  worker TEXT,
+  heartbeat_at BIGINT,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  cancel_reason TEXT,
+  queued_at BIGINT NOT NULL,
+  started_at BIGINT,
+  ended_at BIGINT
+);
+CREATE INDEX orch_runs_pipeline ON orch_runs (pipeline, queued_at);
+CREATE INDEX orch_runs_status ON orch_runs (status, queued_at);
+CREATE TABLE orch_states (
+  run_id TEXT NOT NULL REFERENCES orch_runs(run_id) ON DELETE CASCADE,
+  scope TEXT NOT NULL,
+  state TEXT NOT NULL,
+  entry INTEGER NOT NULL,
+  state_type TEXT,
+  status TEXT NOT NULL,
+  input TEXT,
+  output TEXT,
+  error TEXT,
+  cause TEXT,
+  entered_at BIGINT,
+  exited_at BIGINT,
+  PRIMARY KEY (run_id, scope, state, entry)
+);
+CREATE TABLE orch_attempts (
+  run_id TEXT NOT NULL REFERENCES orch_runs(run_id) ON DELETE CASCADE,
+  scope TEXT NOT NULL,
+  state TEXT NOT NULL,
+  entry INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  resource TEXT,
+  status TEXT NOT NULL,
+  input TEXT,
+  output TEXT,
+  error TEXT,
+  cause TEXT,
+  started_at BIGINT,
+  ended_at BIGINT,
+  log_path TEXT,
+  PRIMARY KEY (run_id, scope, state, entry, attempt)
+);
+CREATE TABLE orch_events (
+  run_id TEXT NOT NULL REFERENCES orch_runs(run_id) ON DELETE CASCADE,
+  seq BIGINT NOT NULL,
+  event_type TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  state TEXT NOT NULL,
+  time_micros BIGINT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE orch_triggers (
+  trigger_key TEXT PRIMARY KEY,
+  run_id TEXT,
+  fired_at BIGINT NOT NULL
+);
+)sql",
+       nullptr, nullptr},
       {4, "file arrivals (landing zone / SFTP)",
        R"sql(
 CREATE TABLE file_arrivals (

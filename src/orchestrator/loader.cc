@@ -222,6 +222,13 @@ Result<std::shared_ptr<const StateMachine>> LoadDefinition(std::string_view text
                                                            const ValidationOptions& options) {
   LineMap lines;
   STRATA_ASSIGN_OR_RETURN(Json doc, ParseDefinitionText(text, format, source, &lines));
+  return LoadDefinitionJson(doc, lines, source, options);
+}
+
+Result<std::shared_ptr<const StateMachine>> LoadDefinitionJson(const Json& doc,
+                                                               const LineMap& lines,
+                                                               std::string_view source,
+                                                               const ValidationOptions& options) {
   std::vector<ValidationError> errors = ValidateDefinition(doc, options);
   if (!errors.empty()) {
     std::string message = std::string(source) + ": invalid state machine definition:";

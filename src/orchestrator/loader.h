@@ -38,6 +38,12 @@ Result<std::shared_ptr<const StateMachine>> LoadDefinition(std::string_view text
                                                            std::string_view source,
                                                            const ValidationOptions& options = {});
 
+// Validates and compiles an already parsed document (`lines` from ParseDefinitionText, may be
+// empty). For callers that remove their own keys first (orchestrator/service pipeline files).
+Result<std::shared_ptr<const StateMachine>> LoadDefinitionJson(
+    const Json& doc, const LineMap& lines, std::string_view source,
+    const ValidationOptions& options = {});
+
 // Reads `path` (format from the extension: .json/.asl.json -> JSON, .yaml/.yml -> YAML).
 // NotFound / IOError when the file cannot be read.
 Result<std::shared_ptr<const StateMachine>> LoadDefinitionFile(

@@ -1,69 +1,412 @@
-// Placeholder bodies while the run store and executor land (see service.h for the contract).
+// OrchestratorService: runs (queue, workers, cancellation watchdog) and run history. Pipelines
+// files are pipeline_file.cc, triggers and backfill are triggers.cc.
 #include "orchestrator/service/service.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "catalog/location.h"
+#include "common/logging.h"
+#include "lake/lake.h"
+#include "orchestrator/interpreter.h"
+#include "orchestrator/service/pipeline_file.h"
+#include "orchestrator/service/service_internal.h"
+#include "pipeline/run_record.h"
+
 namespace strata::orchestrator::service {
-
-struct OrchestratorService::Impl {
-  ServiceOptions options;
-};
-
-namespace {
-Status NotYet(const char* what) {
-  return Status::Unsupported(std::string("orchestrator service: ") + what + " is not ready yet");
-}
-}  // namespace
+namespace fs = std::filesystem;
 
 OrchestratorService::OrchestratorService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-OrchestratorService::~OrchestratorService() = default;
+
+OrchestratorService::~OrchestratorService() { Shutdown(false); }
+
+std::string DefaultWorkerId() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return std::string(host) + ":" + std::to_string(getpid());
+}
 
 Result<std::unique_ptr<OrchestratorService>> OrchestratorService::Open(
     const ServiceOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  std::error_code ec;
+  fs::path root = fs::absolute(options.project_dir, ec).lexically_normal();
+  if (ec || !fs::is_regular_file(root / "strata.yaml")) {
+    return Status::NotFound("no strata project at " + options.project_dir +
+                            " (strata.yaml not found)");
+  }
+  impl->root = root.string();
+  if (!impl->root.empty() && impl->root.back() == '/') impl->root.pop_back();
+  impl->clock = options.clock != nullptr ? options.clock : &Clock::System();
+  impl->worker = options.worker_id.empty() ? DefaultWorkerId() : options.worker_id;
+  impl->log_dir = (root / ".strata" / "logs").string();
+  STRATA_ASSIGN_OR_RETURN(impl->catalog_location,
+                          catalog::ResolveCatalogLocation(impl->root, options.catalog));
+  STRATA_ASSIGN_OR_RETURN(impl->store, RunStore::Open(impl->catalog_location, impl->clock));
+  impl->executor = std::make_unique<StrataExecutor>(impl->root);
+  InterpreterOptions io;
+  io.executor = impl->executor.get();
+  io.clock = impl->clock;
+  io.max_threads = std::max(1, options.max_threads_per_run);
+  impl->interpreter = std::make_unique<Interpreter>(std::move(io));
+  Impl* raw = impl.get();
+  int workers = std::max(1, options.max_concurrent_runs);
+  for (int i = 0; i < workers; ++i) impl->workers.emplace_back([raw] { raw->WorkerLoop(); });
+  impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<OrchestratorService>(new OrchestratorService(std::move(impl)));
 }
 
+void OrchestratorService::Shutdown(bool cancel_running) {
+  Impl& s = *impl_;
+  std::deque<std::string> dropped;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.stopped) return;
+    s.stopping = true;
+    dropped.swap(s.pending);
+    s.cancel_all = cancel_running;
+    if (cancel_running) {
+      for (auto& [id, active] : s.running) active->cancel.Cancel("the orchestrator shut down");
+    }
+    s.cv.notify_all();
+  }
+  for (const std::string& id : dropped) {
+    (void)s.store->RequestCancel(id, "the orchestrator shut down before the run started");
+  }
+  for (std::thread& t : s.workers) t.join();
+  s.workers.clear();
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.stopped = true;
+    s.cv.notify_all();
+  }
+  if (s.watchdog.joinable()) s.watchdog.join();
+  s.store->Flush();
+}
+
+// --- Impl: workers -----------------------------------------------------------------------
+
+void OrchestratorService::Impl::WorkerLoop() {
+  while (true) {
+    std::string run_id;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return stopping || !pending.empty(); });
+      if (pending.empty()) return;
+      run_id = pending.front();
+      pending.pop_front();
+    }
+    Execute(run_id);
+  }
+}
+
+void OrchestratorService::Impl::Execute(const std::string& run_id) {
+  auto claimed = store->ClaimRun(run_id, worker);
+  if (!claimed.ok()) {
+    Log().error("run {}: cannot claim: {}", run_id, claimed.status().message());
+    return;
+  }
+  if (!*claimed) return;  // cancelled while queued, or another worker took it
+  auto active = std::make_shared<Active>();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    running[run_id] = active;
+    if (stopping && cancel_all) active->cancel.Cancel("the orchestrator shut down");
+  }
+  RunEnd end;
+  auto stored = store->LoadRun(run_id);
+  std::shared_ptr<const StateMachine> machine;
+  if (stored.ok()) {
+    auto compiled = CompileDefinition(stored->definition, "run " + run_id);
+    if (compiled.ok()) {
+      machine = *compiled;
+    } else {
+      end.status = "FAILED";
+      end.error = "States.Runtime";
+      end.cause = compiled.status().message();
+    }
+  } else {
+    end.status = "FAILED";
+    end.error = "States.Runtime";
+    end.cause = stored.status().message();
+  }
+  if (machine) {
+    std::unique_ptr<ExecutionObserver> observer = store->NewObserver(run_id, log_dir);
+    RunOptions ro;
+    ro.execution_id = run_id;
+    ro.execution_name = run_id;
+    ro.state_machine_name = stored->summary.pipeline;
+    ro.observer = observer.get();
+    ro.cancel = active->cancel.Token();
+    ro.start_at = stored->start_at;
+    ExecutionResult r = interpreter->Run(*machine, stored->summary.input, ro);
+    end.status = std::string(ExecutionStatusName(r.status));
+    if (r.status == ExecutionStatus::kSucceeded) end.output = r.output;
+    end.error = r.error.value_or("");
+    end.cause = r.cause.value_or("");
+    end.failed_state = r.failed_state;
+    end.failed_state_input = r.failed_state_input;
+  }
+  Status finished = store->FinishRun(run_id, end);
+  if (!finished.ok()) Log().error("run {}: cannot record the end: {}", run_id, finished.message());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    running.erase(run_id);
+    done_cv.notify_all();
+  }
+}
+
+void OrchestratorService::Impl::WatchdogLoop() {
+  int64_t last_heartbeat = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      if (cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopped; })) return;
+    }
+    std::vector<std::string> ids;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [id, a] : running) ids.push_back(id);
+    }
+    if (ids.empty()) continue;
+    auto requests = store->CancelRequests(worker);
+    if (requests.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [id, reason] : *requests) {
+        if (auto it = running.find(id); it != running.end()) {
+          it->second->cancel.Cancel(reason.empty() ? "cancelled" : reason);
+        }
+      }
+    }
+    int64_t now = Clock::System().MonotonicMicros();
+    if (now - last_heartbeat > 2'000'000) {
+      store->Heartbeat(ids);
+      last_heartbeat = now;
+    }
+  }
+}
+
+// --- Impl: starting runs -----------------------------------------------------------------
+
+Result<std::string> OrchestratorService::Impl::Enqueue(NewRun run) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return Status::FailedPrecondition("the orchestrator is shutting down");
+  }
+  if (run.run_id.empty()) run.run_id = pipeline::NewRunId(clock->NowMicros());
+  STRATA_RETURN_IF_ERROR(store->CreateRun(run));
+  std::lock_guard<std::mutex> lock(mu);
+  pending.push_back(run.run_id);
+  cv.notify_one();
+  return run.run_id;
+}
+
+void OrchestratorService::Impl::SyncCatalog(const PipelineInfo& info) {
+  std::lock_guard<std::mutex> lock(catalog_mu);
+  if (!catalog) {
+    auto opened = catalog::Catalog::Open(catalog_location);
+    if (!opened.ok()) {
+      Log().warn("pipeline {}: catalog not updated: {}", info.name, opened.status().message());
+      return;
+    }
+    catalog = std::move(*opened);
+  }
+  catalog::PipelineMetadata meta;
+  meta.name = info.name;
+  meta.description = info.description;
+  meta.owner = info.owner;
+  meta.tags = info.tags;
+  const Json& states = info.definition.value("States", Json::object());
+  for (auto it = states.begin(); it != states.end(); ++it) {
+    catalog::PipelineState st;
+    st.name = it.key();
+    st.type = it.value().value("Type", "");
+    st.description = it.value().value("Comment", "");
+    st.resource = it.value().value("Resource", "");
+    meta.states.push_back(std::move(st));
+  }
+  Status s = catalog->UpsertPipeline(meta);
+  if (!s.ok()) Log().warn("pipeline {}: catalog not updated: {}", info.name, s.message());
+}
+
+Result<LoadedPipeline> OrchestratorService::Impl::Load(const std::string& name) {
+  std::vector<std::string> files = PipelineFiles(root);
+  std::vector<std::string> names;
+  for (const std::string& file : files) {
+    if (PipelineName(file) == name) return LoadPipelineFile(root, file);
+    names.push_back(PipelineName(file));
+  }
+  std::string message = "pipeline '" + name + "' not found in " + root + "/pipelines";
+  std::vector<std::string> close = lake::CloseNames(name, names, 3);
+  if (!close.empty()) {
+    message += " (did you mean ";
+    for (size_t i = 0; i < close.size(); ++i) message += (i ? ", " : "") + close[i];
+    message += "?)";
+  }
+  return Status::NotFound(message);
+}
+
+Result<std::string> OrchestratorService::Impl::Start(const std::string& pipeline, const Json& input,
+                                                     const StartOptions& opts,
+                                                     const std::string& run_id) {
+  STRATA_ASSIGN_OR_RETURN(LoadedPipeline loaded, Load(pipeline));
+  SyncCatalog(loaded.info);
+  NewRun run;
+  run.run_id = run_id;
+  run.pipeline = pipeline;
+  run.trigger = opts.trigger.empty() ? "manual" : opts.trigger;
+  run.trigger_info = opts.trigger_info;
+  run.partition = opts.partition;
+  run.definition = loaded.info.definition;
+  run.input = input.is_null() ? Json::object() : input;
+  return Enqueue(std::move(run));
+}
+
+// --- public API ---------------------------------------------------------------------------
+
 Result<std::vector<PipelineInfo>> OrchestratorService::ListPipelines() {
-  return NotYet("ListPipelines");
+  std::vector<PipelineInfo> out;
+  for (const std::string& file : PipelineFiles(impl_->root)) {
+    auto loaded = LoadPipelineFile(impl_->root, file);
+    if (loaded.ok()) {
+      out.push_back(std::move(loaded->info));
+    } else {
+      PipelineInfo bad;
+      bad.name = PipelineName(file);
+      bad.file = file;
+      bad.error = loaded.status().message();
+      out.push_back(std::move(bad));
+    }
+  }
+  return out;
 }
-Result<PipelineInfo> OrchestratorService::GetPipeline(const std::string&) {
-  return NotYet("GetPipeline");
+
+Result<PipelineInfo> OrchestratorService::GetPipeline(const std::string& name) {
+  STRATA_ASSIGN_OR_RETURN(LoadedPipeline loaded, impl_->Load(name));
+  return loaded.info;
 }
-Result<std::string> OrchestratorService::StartRun(const std::string&, const Json&,
-                                                  const StartOptions&) {
-  return NotYet("StartRun");
+
+Result<std::string> OrchestratorService::StartRun(const std::string& pipeline, const Json& input,
+                                                  const StartOptions& options) {
+  return impl_->Start(pipeline, input, options, "");
 }
-Result<std::string> OrchestratorService::Resume(const std::string&) { return NotYet("Resume"); }
-Status OrchestratorService::Cancel(const std::string&, const std::string&) {
-  return NotYet("Cancel");
+
+Result<std::string> OrchestratorService::Resume(const std::string& run_id) {
+  STRATA_ASSIGN_OR_RETURN(StoredRun old, impl_->store->LoadRun(run_id));
+  if (old.summary.status != "FAILED" && old.summary.status != "ABORTED") {
+    return Status::FailedPrecondition("run '" + run_id + "' is " + old.summary.status +
+                                      ": only FAILED or ABORTED runs can be resumed");
+  }
+  std::string state = old.summary.failed_state;
+  Json input = old.failed_state_input;
+  if (state.empty()) {
+    // Aborted (or failed before recording a state): the last top-level state that did not
+    // finish, with the input it had.
+    STRATA_ASSIGN_OR_RETURN(RunDetail detail, impl_->store->GetDetail(run_id));
+    for (auto it = detail.states.rbegin(); it != detail.states.rend(); ++it) {
+      if (it->scope.empty() && it->status != "SUCCEEDED" && it->status != "CAUGHT") {
+        state = it->state;
+        input = it->input;
+        break;
+      }
+    }
+  }
+  NewRun run;
+  run.pipeline = old.summary.pipeline;
+  run.trigger = "resume";
+  run.trigger_info = run_id;
+  run.resumed_from = run_id;
+  run.partition = old.summary.partition;
+  run.definition = old.definition;
+  if (state.empty()) {
+    run.input = old.summary.input;  // nothing ran: start over
+  } else {
+    run.start_at = state;
+    run.input = input;
+  }
+  return impl_->Enqueue(std::move(run));
 }
-Result<RunSummary> OrchestratorService::WaitRun(const std::string&, int64_t) {
-  return NotYet("WaitRun");
+
+Status OrchestratorService::Cancel(const std::string& run_id, const std::string& reason) {
+  STRATA_RETURN_IF_ERROR(impl_->store->RequestCancel(run_id, reason));
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (auto it = impl_->running.find(run_id); it != impl_->running.end()) {
+    it->second->cancel.Cancel(reason);
+  }
+  return Status::OK();
 }
-Result<std::vector<RunSummary>> OrchestratorService::ListRuns(const RunFilter&) {
-  return NotYet("ListRuns");
+
+Result<RunSummary> OrchestratorService::WaitRun(const std::string& run_id, int64_t timeout_micros) {
+  const int64_t start = Clock::System().MonotonicMicros();
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(StoredRun run, impl_->store->LoadRun(run_id));
+    if (run.summary.finished()) return run.summary;
+    if (timeout_micros >= 0 && Clock::System().MonotonicMicros() - start >= timeout_micros) {
+      return Status::Timeout("run '" + run_id + "' is still " + run.summary.status);
+    }
+    // Local runs wake us when they end; runs of other processes are polled.
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    impl_->done_cv.wait_for(lock, std::chrono::milliseconds(100));
+  }
 }
-Result<RunDetail> OrchestratorService::GetRun(const std::string&) { return NotYet("GetRun"); }
-Result<std::string> OrchestratorService::ReadTaskLog(const std::string&, const std::string&, int,
-                                                     const std::string&) {
-  return NotYet("ReadTaskLog");
+
+Result<std::vector<RunSummary>> OrchestratorService::ListRuns(const RunFilter& filter) {
+  return impl_->store->ListRuns(filter);
 }
-Result<std::string> OrchestratorService::ReadRunLogs(const std::string&) {
-  return NotYet("ReadRunLogs");
+
+Result<RunDetail> OrchestratorService::GetRun(const std::string& run_id) {
+  return impl_->store->GetDetail(run_id);
 }
-Result<std::vector<std::string>> OrchestratorService::NotifyFileArrived(const FileArrival&) {
-  return NotYet("NotifyFileArrived");
+
+namespace {
+Result<std::string> ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("task log " + path + " does not exist");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
 }
-Result<std::vector<std::string>> OrchestratorService::SchedulerTick() {
-  return NotYet("SchedulerTick");
+}  // namespace
+
+Result<std::string> OrchestratorService::ReadTaskLog(const std::string& run_id,
+                                                     const std::string& state, int attempt,
+                                                     const std::string& scope) {
+  STRATA_ASSIGN_OR_RETURN(RunDetail detail, impl_->store->GetDetail(run_id));
+  const TaskAttempt* found = nullptr;
+  for (const TaskAttempt& a : detail.attempts) {
+    if (a.state == state && a.scope == scope && (attempt == 0 || a.attempt == attempt)) found = &a;
+  }
+  if (found == nullptr) {
+    return Status::NotFound("run '" + run_id + "' has no task attempt of state '" + state + "'" +
+                            (attempt ? " (attempt " + std::to_string(attempt) + ")" : ""));
+  }
+  if (found->log.empty()) return Status::NotFound("state '" + state + "' kept no log");
+  return ReadWhole(found->log);
 }
-Status OrchestratorService::RunScheduler(const std::function<bool()>&, int64_t) {
-  return NotYet("RunScheduler");
+
+Result<std::string> OrchestratorService::ReadRunLogs(const std::string& run_id) {
+  STRATA_ASSIGN_OR_RETURN(RunDetail detail, impl_->store->GetDetail(run_id));
+  std::string out;
+  for (const TaskAttempt& a : detail.attempts) {
+    out += "== " + (a.scope.empty() ? "" : a.scope + "/") + a.state + " attempt " +
+           std::to_string(a.attempt) + " (" + a.status + ") ==\n";
+    if (a.log.empty()) continue;
+    auto text = ReadWhole(a.log);
+    out += text.ok() ? *text : "(log missing: " + text.status().message() + ")\n";
+    if (!out.empty() && out.back() != '\n') out += '\n';
+  }
+  return out;
 }
-Result<std::vector<BackfillItem>> OrchestratorService::Backfill(const std::string&,
-                                                                const BackfillOptions&) {
-  return NotYet("Backfill");
-}
-void OrchestratorService::Shutdown(bool) {}
 
 }  // namespace strata::orchestrator::service

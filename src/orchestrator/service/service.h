@@ -46,44 +46,47 @@ using Json = nlohmann::json;
 
 struct ServiceOptions {
   std::string project_dir = ".";  // holds strata.yaml; pipelines/ and landing/ are in it
-  std::string catalog;            // "" = the project's (strata.yaml `catalog:`)
+  std::string catalog{};          // "" = the project's (strata.yaml `catalog:`)
   Clock* clock = nullptr;         // not owned; nullptr = Clock::System() (tests: FakeClock)
   int max_concurrent_runs = 4;    // runs executing at once in this process
   int max_threads_per_run = 8;    // Parallel/Map workers of one run
-  std::string worker_id;          // "" = hostname:pid; recorded on the runs this process claims
+  std::string worker_id{};        // "" = hostname:pid; recorded on the runs this process claims
+  // The scheduler starts file triggers only for files unchanged for this long (real time), so
+  // a file still being copied into landing/ is not taken half-written.
+  int64_t file_settle_micros = 2'000'000;
 };
 
 // One pipeline file, loaded and checked.
 struct PipelineInfo {
-  std::string name;  // the file name without extension ("importau_chain")
-  std::string file;  // project-relative ("pipelines/importau_chain.yaml")
-  std::string description;
-  std::string owner;
-  std::vector<std::string> tags;
-  std::vector<std::string> schedules;  // cron expressions (5 fields, UTC)
+  std::string name{};  // the file name without extension ("importau_chain")
+  std::string file{};  // project-relative ("pipelines/importau_chain.yaml")
+  std::string description{};
+  std::string owner{};
+  std::vector<std::string> tags{};
+  std::vector<std::string> schedules{};  // cron expressions (5 fields, UTC)
   struct FileTrigger {
-    std::string source;   // "" = any; else a landing source (sources/*.yaml table name)
-    std::string pattern;  // glob on the landing-relative path ("pedidos*.csv")
+    std::string source{};   // "" = any; else a landing source (sources/*.yaml table name)
+    std::string pattern{};  // glob on the landing-relative path ("pedidos*.csv")
   };
-  std::vector<FileTrigger> file_triggers;
-  Json definition;    // the ASL document (strata keys removed)
-  std::string error;  // non-empty when the file does not load (ListPipelines keeps going)
+  std::vector<FileTrigger> file_triggers{};
+  Json definition{};    // the ASL document (strata keys removed)
+  std::string error{};  // non-empty when the file does not load (ListPipelines keeps going)
 };
 
 // Run statuses as stored: QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED.
 struct RunSummary {
-  std::string run_id;
-  std::string pipeline;
-  std::string status;
-  std::string trigger;       // manual, schedule, file, backfill, resume
-  std::string trigger_info;  // cron expression, landing path, backfill date, resumed run id
-  std::string resumed_from;  // the failed run a resume continues ("" otherwise)
-  std::string partition;     // backfill date (YYYY-MM-DD) or ""
-  std::string worker;        // who ran it
-  Json input;
-  Json output;               // SUCCEEDED
-  std::string error, cause;  // FAILED / ABORTED
-  std::string failed_state;  // FAILED: top-level state to resume from
+  std::string run_id{};
+  std::string pipeline{};
+  std::string status{};
+  std::string trigger{};       // manual, schedule, file, backfill, resume
+  std::string trigger_info{};  // cron expression, landing path, backfill date, resumed run id
+  std::string resumed_from{};  // the failed run a resume continues ("" otherwise)
+  std::string partition{};     // backfill date (YYYY-MM-DD) or ""
+  std::string worker{};        // who ran it
+  Json input{};
+  Json output{};                 // SUCCEEDED
+  std::string error{}, cause{};  // FAILED / ABORTED
+  std::string failed_state{};    // FAILED: top-level state to resume from
   int64_t queued_at_micros = 0, started_at_micros = 0, ended_at_micros = 0;  // 0 = not yet
   bool cancel_requested = false;
   bool finished() const {
@@ -94,69 +97,69 @@ struct RunSummary {
 // One run of one state (a loop re-entering a state makes another). `scope` as in
 // orchestrator/observer.h: "" at top level, "Fanout/2" inside Parallel branch 2 / Map item 2.
 struct StateRun {
-  std::string scope, state, type;
-  int entry = 1;       // 1 for the first time this (scope, state) ran, 2 the second, ...
-  std::string status;  // RUNNING, SUCCEEDED, FAILED, CAUGHT
-  Json input, output;
-  std::string error, cause;
+  std::string scope{}, state{}, type{};
+  int entry = 1;         // 1 for the first time this (scope, state) ran, 2 the second, ...
+  std::string status{};  // RUNNING, SUCCEEDED, FAILED, CAUGHT
+  Json input{}, output{};
+  std::string error{}, cause{};
   int64_t entered_at_micros = 0, exited_at_micros = 0;
 };
 
 struct TaskAttempt {
-  std::string scope, state, resource;
+  std::string scope{}, state{}, resource{};
   int attempt = 1;
-  std::string status;  // RUNNING, SUCCEEDED, FAILED
-  Json input, output;
-  std::string error, cause;
+  std::string status{};  // RUNNING, SUCCEEDED, FAILED
+  Json input{}, output{};
+  std::string error{}, cause{};
   int64_t started_at_micros = 0, ended_at_micros = 0;
-  std::string log;  // log file path ("" if the step keeps none)
+  std::string log{};  // log file path ("" if the step keeps none)
 };
 
 struct RunEvent {
   int64_t seq = 0;
-  std::string type;  // observer.h EventTypeName: ExecutionStarted, TaskFailed, ...
-  std::string scope, state;
+  std::string type{};  // observer.h EventTypeName: ExecutionStarted, TaskFailed, ...
+  std::string scope{}, state{};
   int64_t time_micros = 0;
-  Json detail;  // the event's fields (input, output, error, cause, attempt, index, ...)
+  Json detail{};  // the event's fields (input, output, error, cause, attempt, index, ...)
 };
 
 struct RunDetail {
   RunSummary run;
-  std::vector<StateRun> states;       // in entry order
-  std::vector<TaskAttempt> attempts;  // in start order
-  std::vector<RunEvent> events;       // in order
+  std::vector<StateRun> states{};       // in entry order
+  std::vector<TaskAttempt> attempts{};  // in start order
+  std::vector<RunEvent> events{};       // in order
 };
 
 struct StartOptions {
   std::string trigger = "manual";
-  std::string trigger_info;
-  std::string partition;
+  std::string trigger_info{};
+  std::string partition{};
 };
 
 struct RunFilter {
-  std::string pipeline;  // "" = all
-  std::string status;    // "" = all
-  int limit = 100;       // newest first
+  std::string pipeline{};  // "" = all
+  std::string status{};    // "" = all
+  int limit = 100;         // newest first
 };
 
 // What the SFTP landing zone (or any ingest path) reports when a file is complete.
 struct FileArrival {
-  std::string source;  // landing source name (sources/*.yaml table name), "" if unknown
-  std::string path;    // landing-relative path ("pedidos/2025-01-31.csv")
+  std::string source{};  // landing source name (sources/*.yaml table name), "" if unknown
+  std::string path{};    // landing-relative path ("pedidos/2025-01-31.csv")
   int64_t size_bytes = 0;
-  std::string sha256;  // hex
+  std::string sha256{};  // hex
 };
 
 struct BackfillOptions {
-  std::string from, to;  // inclusive dates, YYYY-MM-DD
+  std::string from{}, to{};  // inclusive dates, YYYY-MM-DD
   int concurrency = 2;
   Json input = Json::object();  // merged with {"date": "YYYY-MM-DD"} per run
 };
 
 struct BackfillItem {
-  std::string date;
-  std::string run_id;  // "" when skipped
-  std::string status;  // SKIPPED (an earlier run succeeded), SUCCEEDED, FAILED, ABORTED
+  std::string date{};
+  std::string run_id{};  // "" when skipped
+  std::string status{};  // SKIPPED (an earlier run succeeded), SUCCEEDED, FAILED, ABORTED
 };
 
 class OrchestratorService {

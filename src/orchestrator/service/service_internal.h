@@ -1,0 +1,67 @@
+// OrchestratorService's state, shared by service.cc (runs) and triggers.cc (schedules, file
+// arrivals, backfill). Not a public header.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "orchestrator/interpreter.h"
+#include "orchestrator/service/pipeline_file.h"
+#include "orchestrator/service/run_store.h"
+#include "orchestrator/service/service.h"
+#include "orchestrator/service/strata_executor.h"
+
+namespace strata::orchestrator::service {
+
+struct OrchestratorService::Impl {
+  ServiceOptions options;
+  std::string root;  // absolute project directory
+  std::string catalog_location;
+  std::string log_dir;
+  std::string worker;
+  Clock* clock = nullptr;
+  std::unique_ptr<RunStore> store;
+  std::unique_ptr<StrataExecutor> executor;
+  std::unique_ptr<Interpreter> interpreter;
+
+  struct Active {
+    CancellationSource cancel;
+  };
+  std::mutex mu;
+  std::condition_variable cv;       // pending work / stop
+  std::condition_variable done_cv;  // a local run finished
+  std::deque<std::string> pending;
+  std::map<std::string, std::shared_ptr<Active>> running;
+  bool stopping = false;
+  bool cancel_all = false;
+  bool stopped = false;
+  std::vector<std::thread> workers;
+  std::thread watchdog;
+
+  std::mutex catalog_mu;
+  std::unique_ptr<catalog::Catalog> catalog;
+
+  // Scheduler state: the clock time of the previous tick (-1 before the first).
+  std::mutex scheduler_mu;
+  int64_t last_tick = -1;
+
+  void WorkerLoop();
+  void WatchdogLoop();
+  void Execute(const std::string& run_id);
+  Result<std::string> Enqueue(NewRun run);
+  Result<LoadedPipeline> Load(const std::string& name);
+  // Starts `pipeline`; `run_id` "" = a new id.
+  Result<std::string> Start(const std::string& pipeline, const Json& input,
+                            const StartOptions& opts, const std::string& run_id);
+  // Registers the pipeline and its states in the catalog (best effort: logged on failure).
+  void SyncCatalog(const PipelineInfo& info);
+};
+
+}  // namespace strata::orchestrator::service
