@@ -7,6 +7,7 @@
 
 namespace strata::cli {
 
+void AddServeCommand(CLI::App& app, CommandContext& context);  // serve_command.cc
 void AddSftpCommand(CLI::App& app, CommandContext& context);   // sftp_command.cc
 
 namespace {
@@ -51,6 +52,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddLineageCommand(app, context);
   AddTableCommand(app, context);
   AddSftpCommand(app, context);
+  AddServeCommand(app, context);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,98 @@
+// strata serve: the HTTP API, web UI and metrics of a project, until SIGINT or SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <thread>
+
+#include "cli/app.h"
+#include "server/server.h"
+
+namespace strata::cli {
+namespace {
+
+struct ServeOptions {
+  std::string project = ".";
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int sql_timeout_ms = 30000;
+  int sql_max_rows = 10000;
+  bool no_refresh = false;
+};
+
+// SIGINT/SIGTERM are blocked in every thread (the server's threads inherit the mask) and taken
+// by one thread with sigwait, which stops the server: a clean shutdown, never work done inside
+// a signal handler. SIGUSR1 wakes that thread when the server stopped for another reason.
+Status RunServe(const ServeOptions& options, CommandContext& context) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{previous};
+
+  server::ServerOptions server_options;
+  server_options.project_dir = options.project;
+  server_options.host = options.host;
+  server_options.port = options.port;
+  server_options.sql_timeout_ms = options.sql_timeout_ms;
+  server_options.sql_max_rows = options.sql_max_rows;
+  server_options.refresh_catalog = !options.no_refresh;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::Server> server,
+                          server::Server::Start(server_options));
+  *context.out << "strata serve: project " << std::filesystem::absolute(options.project).string()
+               << "\nlistening on http://" << server->host() << ":" << server->port()
+               << "/ (Ctrl+C stops)" << std::endl;
+
+  std::thread waiter([&signals, &server, &context] {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received != SIGUSR1) {
+      *context.err << "strata serve: " << (received == SIGINT ? "SIGINT" : "SIGTERM")
+                   << ", shutting down" << std::endl;
+    }
+    server->Stop();
+  });
+  Status status = server->Wait();
+  pthread_kill(waiter.native_handle(), SIGUSR1);  // no-op if it already took a signal
+  waiter.join();
+  server.reset();  // waits for a run started through the API
+  return status;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, CommandContext& context) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* serve =
+      app.add_subcommand("serve", "Serve the project's HTTP API, web UI and Prometheus metrics");
+  serve->add_option("--project", options->project, "Project directory (holds strata.yaml)")
+      ->capture_default_str();
+  serve->add_option("--host", options->host, "Address to listen on")->capture_default_str();
+  serve->add_option("--port", options->port, "Port to listen on (0 = any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve
+      ->add_option("--sql-timeout-ms", options->sql_timeout_ms,
+                   "Time limit of one read-only SQL query")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  serve->add_option("--sql-max-rows", options->sql_max_rows, "Rows one SQL query returns at most")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  serve->add_flag("--no-refresh", options->no_refresh,
+                  "Do not sync the lake and run records into the catalog at start");
+  serve->callback([options, &context] {
+    context.action = [options, &context] { return RunServe(*options, context); };
+  });
+}
+
+}  // namespace strata::cli

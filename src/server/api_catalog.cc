@@ -1,0 +1,317 @@
+// Catalog routes: tables, table detail, search, lineage.
+#include <set>
+
+#include "catalog/catalog.h"
+#include "lake/lake.h"
+#include "server/context.h"
+#include "storage/delta/snapshot.h"
+
+namespace strata::server {
+namespace {
+
+json OptInt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+json AssetJson(const catalog::AssetInfo& a) {
+  return {{"name", a.name},
+          {"kind", a.kind},
+          {"layer", a.layer},
+          {"format", a.format},
+          {"location", a.location},
+          {"description", a.description},
+          {"owner", a.owner},
+          {"tags", a.tags},
+          {"glossary", a.glossary},
+          {"version", OptInt(a.version)},
+          {"row_count", OptInt(a.row_count)},
+          {"size_bytes", OptInt(a.size_bytes)},
+          {"data_updated_at", a.data_updated_at},
+          {"updated_at", a.updated_at}};
+}
+
+json ClassesJson(const std::vector<catalog::ClassificationRecord>& records) {
+  json out = json::array();
+  for (const auto& r : records) {
+    out.push_back({{"class", r.class_name},
+                   {"status", r.status},
+                   {"confidence", r.confidence},
+                   {"method", r.method},
+                   {"origin", r.origin}});
+  }
+  return out;
+}
+
+catalog::LineageDirection Direction(const std::string& text) {
+  if (text == "downstream") return catalog::LineageDirection::kDownstream;
+  if (text == "both") return catalog::LineageDirection::kBoth;
+  return catalog::LineageDirection::kUpstream;
+}
+
+// Merges `graph` into `out` (nodes by name, edges by from/to/level).
+void MergeGraph(const catalog::LineageGraph& graph, json& nodes, json& edges,
+                std::set<std::string>& seen_nodes, std::set<std::string>& seen_edges) {
+  for (const catalog::LineageNode& n : graph.nodes) {
+    if (!seen_nodes.insert(n.name).second) continue;
+    nodes.push_back({{"name", n.name}, {"kind", n.kind}, {"depth", n.depth}});
+  }
+  for (const catalog::LineageEdgeInfo& e : graph.edges) {
+    if (!seen_edges.insert(e.from + "\n" + e.to + "\n" + e.level).second) continue;
+    edges.push_back({{"from", e.from},
+                     {"to", e.to},
+                     {"level", e.level},
+                     {"kind", e.kind},
+                     {"transformation", e.transformation},
+                     {"subtype", e.subtype},
+                     {"job", e.job},
+                     {"run_id", e.run_id},
+                     {"to_version", OptInt(e.to_version)}});
+  }
+}
+
+// Adds layer and owner of table nodes (for colouring and tooltips).
+void Annotate(catalog::Catalog& c, json& nodes) {
+  for (json& node : nodes) {
+    Result<catalog::AssetInfo> asset = c.GetAsset(node["name"].get<std::string>());
+    if (!asset.ok()) continue;
+    node["layer"] = asset->layer;
+    node["owner"] = asset->owner;
+    node["description"] = asset->description;
+    if (asset->kind == "column") node["type"] = asset->data_type;
+  }
+}
+
+Result<json> CatalogDetail(catalog::Catalog& c, const std::string& name) {
+  STRATA_ASSIGN_OR_RETURN(catalog::AssetInfo asset, c.GetAsset(name));
+  if (asset.kind != "table") {
+    return Status::NotFound("'" + name + "' is a " + asset.kind + ", not a table");
+  }
+  json j = AssetJson(asset);
+  json columns = json::array();
+  STRATA_ASSIGN_OR_RETURN(auto infos, c.Columns(name));
+  for (const catalog::ColumnInfo& col : infos) {
+    json pii = json::array();
+    for (const auto& r : col.classifications) {
+      if (r.status != "rejected") pii.push_back({{"class", r.class_name}, {"status", r.status}});
+    }
+    columns.push_back({{"name", col.name},
+                       {"type", col.type},
+                       {"position", col.position},
+                       {"description", col.description},
+                       {"tags", col.tags},
+                       {"pii", pii},
+                       {"classifications", ClassesJson(col.classifications)}});
+  }
+  j["columns"] = columns;
+  json versions = json::array();
+  STRATA_ASSIGN_OR_RETURN(auto history, c.SchemaHistory(name));
+  for (const auto& v : history) {
+    versions.push_back(
+        {{"version", v.version}, {"changes", v.changes}, {"recorded_at", v.recorded_at}});
+  }
+  j["schema_versions"] = versions;
+  json runs = json::array();
+  STRATA_ASSIGN_OR_RETURN(auto run_infos, c.Runs(name, 10));
+  for (const auto& r : run_infos) {
+    runs.push_back({{"run_id", r.run_id},
+                    {"status", r.status},
+                    {"started_at", r.started_at},
+                    {"ended_at", r.ended_at},
+                    {"rows_written", OptInt(r.rows_written)},
+                    {"error", r.error}});
+  }
+  j["runs"] = runs;
+  for (auto [key, direction] : {std::pair{"upstream", catalog::LineageDirection::kUpstream},
+                                std::pair{"downstream", catalog::LineageDirection::kDownstream}}) {
+    STRATA_ASSIGN_OR_RETURN(catalog::LineageGraph g, c.Lineage(name, direction, 1));
+    json names = json::array();
+    for (size_t i = 1; i < g.nodes.size(); ++i) names.push_back(g.nodes[i].name);
+    j[key] = names;
+  }
+  return j;
+}
+
+// Delta facts of a lake table: commit history and statistics (nothing for crawled paths).
+Status AddDeltaFacts(ServerContext& context, const std::string& name, json& j) {
+  j["history"] = json::array();
+  j["statistics"] = json::object();
+  Result<lake::TableName> parsed = lake::ParseTableName(name);
+  if (!parsed.ok()) return Status::OK();
+  STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, context.Lake());
+  if (!lake) return Status::OK();
+  Result<lake::TableLocation> location = lake->ResolveName(*parsed);
+  if (!location.ok()) return Status::OK();  // cataloged, not (or no longer) in the lake
+  STRATA_ASSIGN_OR_RETURN(auto entries,
+                          delta::ReadHistory(*location->store, location->root, std::nullopt, 50));
+  for (const delta::CommitEntry& entry : entries) {
+    const nlohmann::json& info = entry.info.json;
+    auto field = [&info](const char* key) {
+      auto it = info.find(key);
+      return it != info.end() && !it->is_null() ? json(*it) : json::object();
+    };
+    j["history"].push_back(
+        {{"version", entry.version},
+         {"timestamp_millis", entry.timestamp_millis},
+         {"operation", entry.info.operation ? json(*entry.info.operation) : json(nullptr)},
+         {"parameters", field("operationParameters")},
+         {"metrics", field("operationMetrics")}});
+  }
+  STRATA_ASSIGN_OR_RETURN(delta::Snapshot snapshot,
+                          delta::LoadSnapshot(*location->store, location->root));
+  const lake::TableSummary summary = lake::Summarize(snapshot);
+  j["statistics"] = {{"version", snapshot.version},
+                     {"file_count", summary.file_count},
+                     {"size_bytes", summary.total_bytes},
+                     {"row_count", OptInt(summary.row_count)},
+                     {"partition_columns", snapshot.partition_columns()}};
+  return Status::OK();
+}
+
+Result<lake::TableName> LakeTable(const std::string& name) {
+  Result<lake::TableName> parsed = lake::ParseTableName(name);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(
+        "'" + name + "' is not a lake table name (layer.name): " + parsed.status().message());
+  }
+  return parsed;
+}
+
+}  // namespace
+
+void RegisterCatalogRoutes(Router& router, ServerContext& context) {
+  router.Get("/api/tables", "/api/tables",
+             [&context](const httplib::Request& request) -> ApiResult {
+               const std::string layer = StringParam(request, "layer");
+               return context.WithCatalog([&](catalog::Catalog& c) -> ApiResult {
+                 STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, c.List("table"));
+                 json tables = json::array();
+                 for (const std::string& name : names) {
+                   Result<catalog::AssetInfo> asset = c.GetAsset(name);
+                   if (!asset.ok()) continue;
+                   if (!layer.empty() && asset->layer != layer) continue;
+                   tables.push_back(AssetJson(*asset));
+                 }
+                 return Ok({{"tables", tables}, {"count", tables.size()}});
+               });
+             });
+
+  router.Get(R"(/api/tables/([^/]+))", "/api/tables/{name}",
+             [&context](const httplib::Request& request) -> ApiResult {
+               const std::string name = PathParam(request, 1);
+               STRATA_ASSIGN_OR_RETURN(int sample_rows, IntParam(request, "sample", 20, 0, 1000));
+               STRATA_ASSIGN_OR_RETURN(json j, context.WithCatalog([&](catalog::Catalog& c) {
+                 return CatalogDetail(c, name);
+               }));
+               STRATA_RETURN_IF_ERROR(AddDeltaFacts(context, name, j));
+               j["sample"] = nullptr;
+               if (sample_rows > 0 && !j["history"].empty()) {
+                 STRATA_ASSIGN_OR_RETURN(lake::TableName table, LakeTable(name));
+                 STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
+                 STRATA_ASSIGN_OR_RETURN(
+                     j["sample"], queries.RunTrusted("SELECT * FROM " + table.ToString() +
+                                                         " LIMIT " + std::to_string(sample_rows),
+                                                     context.Limits(sample_rows)));
+               }
+               return Ok(j);
+             });
+
+  router.Get(R"(/api/tables/([^/]+)/sample)", "/api/tables/{name}/sample",
+             [&context](const httplib::Request& request) -> ApiResult {
+               STRATA_ASSIGN_OR_RETURN(lake::TableName table, LakeTable(PathParam(request, 1)));
+               STRATA_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 100, 1, 10000));
+               STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
+               STRATA_ASSIGN_OR_RETURN(
+                   json rows, queries.RunTrusted("SELECT * FROM " + table.ToString() + " LIMIT " +
+                                                     std::to_string(limit),
+                                                 context.Limits(limit)));
+               return Ok(rows);
+             });
+
+  router.Get(R"(/api/tables/([^/]+)/profile)", "/api/tables/{name}/profile",
+             [&context](const httplib::Request& request) -> ApiResult {
+               STRATA_ASSIGN_OR_RETURN(lake::TableName table, LakeTable(PathParam(request, 1)));
+               STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
+               STRATA_ASSIGN_OR_RETURN(
+                   json rows, queries.RunTrusted("SUMMARIZE SELECT * FROM " + table.ToString(),
+                                                 context.Limits(10000)));
+               return Ok(rows);
+             });
+
+  router.Get("/api/search", "/api/search",
+             [&context](const httplib::Request& request) -> ApiResult {
+               const std::string q = StringParam(request, "q");
+               if (q.find_first_not_of(" \t") == std::string::npos) {
+                 return Status::InvalidArgument(
+                     "query parameter 'q' is required (the words to search for)");
+               }
+               STRATA_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 20, 1, 200));
+               return context.WithCatalog([&](catalog::Catalog& c) -> ApiResult {
+                 STRATA_ASSIGN_OR_RETURN(auto hits, c.Search(q, limit));
+                 json results = json::array();
+                 for (const catalog::SearchHit& h : hits) {
+                   results.push_back({{"name", h.name},
+                                      {"kind", h.kind},
+                                      {"display_name", h.display_name},
+                                      {"description", h.description},
+                                      {"owner", h.owner},
+                                      {"score", h.score}});
+                 }
+                 return Ok({{"query", q}, {"results", results}});
+               });
+             });
+
+  router.Get(R"(/api/lineage/([^/]+))", "/api/lineage/{name}",
+             [&context](const httplib::Request& request) -> ApiResult {
+               const std::string name = PathParam(request, 1);
+               const std::string direction = StringParam(request, "direction", "upstream");
+               if (direction != "upstream" && direction != "downstream" && direction != "both") {
+                 return Status::InvalidArgument(
+                     "query parameter 'direction' must be upstream, downstream or both, got '" +
+                     direction + "'");
+               }
+               const std::string level = StringParam(request, "level", "table");
+               if (level != "table" && level != "column") {
+                 return Status::InvalidArgument(
+                     "query parameter 'level' must be table or column, got '" + level + "'");
+               }
+               STRATA_ASSIGN_OR_RETURN(int depth, IntParam(request, "depth", 0, 0, 100));
+               return context.WithCatalog([&](catalog::Catalog& c) -> ApiResult {
+                 STRATA_ASSIGN_OR_RETURN(catalog::AssetInfo asset, c.GetAsset(name));
+                 json nodes = json::array(), edges = json::array();
+                 std::set<std::string> seen_nodes, seen_edges;
+                 if (level == "column" && asset.kind != "column") {
+                   // Every column of the table, walked along column edges.
+                   nodes.push_back({{"name", name}, {"kind", asset.kind}, {"depth", 0}});
+                   seen_nodes.insert(name);
+                   STRATA_ASSIGN_OR_RETURN(auto columns, c.Columns(name));
+                   for (const catalog::ColumnInfo& col : columns) {
+                     STRATA_ASSIGN_OR_RETURN(
+                         catalog::LineageGraph g,
+                         c.Lineage(name + "." + col.name, Direction(direction), depth));
+                     MergeGraph(g, nodes, edges, seen_nodes, seen_edges);
+                   }
+                 } else {
+                   STRATA_ASSIGN_OR_RETURN(catalog::LineageGraph g,
+                                           c.Lineage(name, Direction(direction), depth));
+                   MergeGraph(g, nodes, edges, seen_nodes, seen_edges);
+                 }
+                 Annotate(c, nodes);
+                 return Ok({{"root", name},
+                            {"kind", asset.kind},
+                            {"direction", direction},
+                            {"level", level},
+                            {"depth", depth},
+                            {"nodes", nodes},
+                            {"edges", edges}});
+               });
+             });
+
+  router.Post("/api/catalog/refresh", "/api/catalog/refresh",
+              [&context](const httplib::Request&) -> ApiResult {
+                STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
+                return Ok(context.RefreshState());
+              });
+  router.Get(
+      "/api/catalog/refresh", "/api/catalog/refresh",
+      [&context](const httplib::Request&) -> ApiResult { return Ok(context.RefreshState()); });
+}
+
+}  // namespace strata::server

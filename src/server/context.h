@@ -1,0 +1,80 @@
+// What every API handler shares (internal to the server layer): the project, its lake, its
+// catalog (one connection, serialised by a mutex: the Catalog is single-threaded), the runner,
+// dashboards and metrics. Created by Server::Start; lives until the server is destroyed.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/result.h"
+#include "lake/lake.h"
+#include "pipeline/graph.h"
+#include "pipeline/project.h"
+#include "server/http_util.h"
+#include "server/metrics.h"
+#include "server/query.h"
+#include "server/runs.h"
+#include "server/server.h"
+
+namespace strata::server {
+
+class ServerContext {
+ public:
+  ServerOptions options;
+  pipeline::Project project;  // never moves after the graph points into it
+  std::optional<pipeline::ModelGraph> graph;
+  std::string graph_error;  // why the graph could not be built (bad model SQL)
+  std::string lake_dir;     // local lake directory, "" when the storage is remote
+  std::string catalog_location;
+  Metrics metrics;
+  std::unique_ptr<ProjectRunner> runner;
+
+  // The lake as it is now (nullopt before the first run created it).
+  Result<std::optional<lake::Lake>> Lake() const;
+  // A query service over the current lake, with the server's limits.
+  Result<QueryService> Queries() const;
+  QueryLimits Limits(int max_rows) const;
+
+  // Runs `fn` with the catalog, one caller at a time.
+  template <typename F>
+  auto WithCatalog(F&& fn) {
+    std::lock_guard lock(catalog_mutex_);
+    return fn(*catalog_);
+  }
+  void SetCatalog(std::unique_ptr<catalog::Catalog> catalog) { catalog_ = std::move(catalog); }
+
+  // Syncs the lake, project and run records into the catalog (catalog_refresh.h).
+  Status RefreshCatalog();
+  // When the last refresh finished (ISO-8601), its warnings.
+  nlohmann::json RefreshState() const;
+
+ private:
+  std::mutex catalog_mutex_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  mutable std::mutex refresh_mutex_;
+  nlohmann::json refresh_state_ = nlohmann::json::object();
+};
+
+void RegisterCatalogRoutes(Router& router, ServerContext& context);
+void RegisterDataRoutes(Router& router, ServerContext& context);
+void RegisterRunRoutes(Router& router, ServerContext& context);
+
+// The OpenAPI 3.0 document of every route the server registers.
+nlohmann::json OpenApiDocument();
+
+// The web UI, embedded at build time (web_assets.cc is generated from web/ by web/build.mjs).
+struct WebAsset {
+  const char* path;  // "/index.html", "/assets/app.js"
+  const unsigned char* data;
+  size_t size;
+  const char* content_type;
+};
+const std::vector<WebAsset>& WebAssets();
+
+}  // namespace strata::server

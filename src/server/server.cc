@@ -1,0 +1,251 @@
+#include "server/server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "catalog/location.h"
+#include "common/logging.h"
+#include "engine/engine.h"
+#include "server/catalog_refresh.h"
+#include "server/context.h"
+
+namespace strata::server {
+
+Result<std::optional<lake::Lake>> ServerContext::Lake() const {
+  Result<lake::Lake> lake = lake::Lake::Open(project.StoragePath());
+  if (!lake.ok()) {
+    if (lake.status().IsNotFound()) return std::optional<lake::Lake>();  // nothing ran yet
+    return lake.status();
+  }
+  return std::optional<lake::Lake>(std::move(*lake));
+}
+
+Result<QueryService> ServerContext::Queries() const {
+  STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, Lake());
+  return QueryService(std::move(lake), lake_dir, options.engine_threads);
+}
+
+QueryLimits ServerContext::Limits(int max_rows) const {
+  return {std::min(max_rows, options.sql_max_rows), options.sql_timeout_ms};
+}
+
+Status ServerContext::RefreshCatalog() {
+  STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, Lake());
+  std::vector<std::string> warnings;
+  std::vector<json> records = LoadRunRecords(project.RunsPath(), &warnings);
+  RefreshReport report;
+  if (lake) {
+    STRATA_ASSIGN_OR_RETURN(report, WithCatalog([&](catalog::Catalog& c) {
+                              return server::RefreshCatalog(project, *lake, c, records);
+                            }));
+  }
+  for (const std::string& w : warnings) report.warnings.push_back(w);
+  std::lock_guard lock(refresh_mutex_);
+  refresh_state_ = {{"refreshed_at", catalog::NowIso8601()},
+                    {"tables", report.tables},
+                    {"runs", report.runs},
+                    {"warnings", report.warnings}};
+  return Status::OK();
+}
+
+json ServerContext::RefreshState() const {
+  std::lock_guard lock(refresh_mutex_);
+  return refresh_state_;
+}
+
+class ServerImpl {
+ public:
+  std::unique_ptr<ServerContext> context;
+  httplib::Server http;
+  std::thread listener;
+  std::atomic<bool> listen_failed{false};
+  std::string host;
+  int port = 0;
+  std::mutex mutex;
+  bool stopped = false;
+
+  ~ServerImpl() {
+    http.stop();
+    if (listener.joinable()) listener.join();
+    context->runner.reset();  // waits for a run in progress
+  }
+
+  std::vector<GaugeSample> Gauges() {
+    std::vector<GaugeSample> gauges;
+    std::map<std::string, int> by_status = {{"success", 0}, {"failed", 0}, {"running", 0}};
+    for (const json& record : LoadRunRecords(context->project.RunsPath())) {
+      ++by_status[record.value("status", "unknown")];
+    }
+    if (!context->runner->Active().is_null()) ++by_status["running"];
+    for (const auto& [status, count] : by_status) {
+      gauges.push_back({"strata_runs", "Pipeline runs of the project by status.",
+                        "status=\"" + EscapeLabel(status) + "\"", static_cast<double>(count)});
+    }
+    std::map<std::string, int> by_layer = {{"bronze", 0}, {"silver", 0}, {"gold", 0}};
+    Result<std::optional<lake::Lake>> lake = context->Lake();
+    if (lake.ok() && *lake) {
+      Result<std::vector<lake::TableName>> tables = (*lake)->ListTables();
+      if (tables.ok()) {
+        for (const lake::TableName& t : *tables) ++by_layer[t.layer];
+      }
+    }
+    for (const auto& [layer, count] : by_layer) {
+      gauges.push_back({"strata_tables", "Delta tables in the lake by layer.",
+                        "layer=\"" + EscapeLabel(layer) + "\"", static_cast<double>(count)});
+    }
+    return gauges;
+  }
+
+  void RegisterRoutes() {
+    Router router(http, context->metrics);
+    RegisterCatalogRoutes(router, *context);
+    RegisterDataRoutes(router, *context);
+    RegisterRunRoutes(router, *context);
+    router.Get("/api/openapi.json", "/api/openapi.json",
+               [](const httplib::Request&) -> ApiResult { return Ok(OpenApiDocument()); });
+    router.Get("/api/health", "/api/health", [this](const httplib::Request&) -> ApiResult {
+      return Ok({{"status", "ok"},
+                 {"project", context->project.config.name},
+                 {"engine", engine::EngineVersion()},
+                 {"catalog", context->catalog_location},
+                 {"refresh", context->RefreshState()}});
+    });
+    router.GetRaw("/metrics", "/metrics",
+                  [this](const httplib::Request&, httplib::Response& response) {
+                    response.set_content(context->metrics.Exposition(Gauges()),
+                                         "text/plain; version=0.0.4; charset=utf-8");
+                  });
+    // The web UI: embedded files; any other non-API path is a page of the single-page app.
+    router.GetRaw(R"(/(?!api/).*)", "/ (web UI)",
+                  [](const httplib::Request& request, httplib::Response& response) {
+                    static const std::map<std::string, const WebAsset*> by_path = [] {
+                      std::map<std::string, const WebAsset*> m;
+                      for (const WebAsset& a : WebAssets()) m[a.path] = &a;
+                      return m;
+                    }();
+                    auto it = by_path.find(request.path);
+                    // Page paths may hold dots (/table/gold.x); files live under /assets/.
+                    const bool is_file =
+                        request.path.rfind("/assets/", 0) == 0 || request.path == "/favicon.ico";
+                    if (it == by_path.end() && !is_file) it = by_path.find("/index.html");
+                    if (it == by_path.end()) {
+                      SendError(response, 404, "no such file: " + request.path);
+                      return;
+                    }
+                    const WebAsset& asset = *it->second;
+                    response.set_content(reinterpret_cast<const char*>(asset.data), asset.size,
+                                         asset.content_type);
+                    if (request.path.rfind("/assets/", 0) == 0) {
+                      response.set_header("Cache-Control", "public, max-age=3600");
+                    } else {
+                      response.set_header("Cache-Control", "no-cache");
+                    }
+                  });
+    http.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+      if (!response.body.empty()) return;
+      SendError(response, response.status,
+                response.status == 404 ? "no route for " + request.method + " " + request.path
+                                       : std::string("HTTP ") + std::to_string(response.status));
+    });
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
+          std::string message = "internal error";
+          try {
+            if (error) std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            message += std::string(": ") + e.what();
+          } catch (...) {
+          }
+          SendError(response, 500, message);
+        });
+    http.set_payload_max_length(8 * 1024 * 1024);
+  }
+};
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  auto impl = std::make_unique<ServerImpl>();
+  impl->context = std::make_unique<ServerContext>();
+  ServerContext& context = *impl->context;
+  context.options = options;
+  std::error_code error;
+  if (!std::filesystem::exists(std::filesystem::path(options.project_dir) / "strata.yaml", error)) {
+    return Status::NotFound("no strata.yaml in " + options.project_dir +
+                            " (give --project DIR of a strata project)");
+  }
+  STRATA_ASSIGN_OR_RETURN(context.project, pipeline::LoadProject(options.project_dir));
+  const std::string storage = context.project.StoragePath();
+  if (storage.find("://") == std::string::npos || storage.rfind("file://", 0) == 0) {
+    std::string dir = storage.rfind("file://", 0) == 0 ? storage.substr(7) : storage;
+    context.lake_dir = std::filesystem::absolute(dir).lexically_normal().string();
+    while (context.lake_dir.size() > 1 && context.lake_dir.back() == '/')
+      context.lake_dir.pop_back();
+  }
+  STRATA_ASSIGN_OR_RETURN(context.catalog_location,
+                          catalog::ResolveCatalogLocation(context.project.root, ""));
+  if (context.catalog_location.find("://") == std::string::npos) {
+    std::filesystem::create_directories(
+        std::filesystem::path(context.catalog_location).parent_path(), error);
+  }
+  STRATA_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(context.catalog_location));
+  context.SetCatalog(std::move(catalog));
+  context.runner = std::make_unique<ProjectRunner>(context.project);
+  {
+    // The model graph draws the pipeline; a project whose SQL does not parse still serves.
+    STRATA_ASSIGN_OR_RETURN(auto database, engine::Database::Open({}));
+    STRATA_ASSIGN_OR_RETURN(auto connection, database->Connect());
+    std::vector<lake::TableName> lake_tables;
+    STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, context.Lake());
+    if (lake) {
+      STRATA_ASSIGN_OR_RETURN(lake_tables, lake->ListTables());
+    }
+    Result<pipeline::ModelGraph> graph =
+        pipeline::BuildModelGraph(context.project, *connection, lake_tables);
+    if (graph.ok()) {
+      context.graph = std::move(*graph);
+    } else {
+      context.graph_error = graph.status().message();
+    }
+  }
+  if (options.refresh_catalog) STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
+
+  impl->RegisterRoutes();
+  impl->host = options.host;
+  if (options.port == 0) {
+    impl->port = impl->http.bind_to_any_port(options.host.c_str());
+    if (impl->port < 0) impl->port = 0;
+  } else if (impl->http.bind_to_port(options.host.c_str(), options.port)) {
+    impl->port = options.port;
+  }
+  if (impl->port <= 0) {
+    return Status::IOError("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                           " (in use, or not an address of this "
+                           "machine)");
+  }
+  ServerImpl* raw = impl.get();
+  impl->listener = std::thread([raw] {
+    if (!raw->http.listen_after_bind()) raw->listen_failed = true;
+  });
+  while (!impl->http.is_running() && !impl->listen_failed) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+int Server::port() const { return impl_->port; }
+const std::string& Server::host() const { return impl_->host; }
+
+void Server::Stop() { impl_->http.stop(); }
+
+Status Server::Wait() {
+  if (impl_->listener.joinable()) impl_->listener.join();
+  if (impl_->listen_failed) return Status::IOError("the HTTP listener failed");
+  return Status::OK();
+}
+
+}  // namespace strata::server

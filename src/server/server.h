@@ -1,0 +1,65 @@
+// strata serve: one process with the HTTP API, the web UI, Prometheus metrics and dashboards
+// over a project.
+//
+//   ServerOptions options;
+//   options.project_dir = "importau";
+//   options.port = 8080;                         // 0 = any free port (tests)
+//   STRATA_ASSIGN_OR_RETURN(auto server, Server::Start(options));
+//   std::cout << "listening on " << server->port();
+//   server->Wait();                              // until Stop() (e.g. from a signal handler)
+//
+// Contract:
+//  - Start loads the project (InvalidArgument naming the file on a bad project, NotFound when
+//    there is no strata.yaml), opens its catalog (creating it), refreshes the catalog from the
+//    lake and the run records (catalog_refresh.h) unless disabled, and binds the socket
+//    (IOError naming host:port when it cannot). It returns once the server accepts requests.
+//  - Every API error is JSON {"error": {"status": N, "message": "..."}} with a 4xx/5xx status;
+//    a handler's exception becomes a 500 of that form, never a crash.
+//  - Stop may be called from any thread (not from a signal handler: set a flag and call it
+//    from a normal thread); it stops accepting, finishes the requests in flight and returns.
+//    A pipeline run started through the API is waited for by the destructor.
+// Thread safety: Start/Stop/Wait/port from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "common/status.h"
+
+namespace strata::server {
+
+struct ServerOptions {
+  std::string project_dir = ".";
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 = pick a free port
+  // Read-only SQL: rows returned at most (callers may ask for fewer) and the time limit.
+  int sql_max_rows = 10000;
+  int sql_timeout_ms = 30000;
+  // Sync the project's tables, lineage and runs into the catalog at start and after runs.
+  bool refresh_catalog = true;
+  // Engine threads for queries (0 = DuckDB's default).
+  int engine_threads = 0;
+};
+
+class ServerImpl;
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const;
+  const std::string& host() const;
+  void Stop();
+  // Blocks until the server stopped (Stop, or the listener failed: then its error).
+  Status Wait();
+
+ private:
+  explicit Server(std::unique_ptr<ServerImpl> impl);
+  std::unique_ptr<ServerImpl> impl_;
+};
+
+}  // namespace strata::server

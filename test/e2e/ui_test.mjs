@@ -1,0 +1,199 @@
+// Browser tests of the web UI: `strata serve` on a real ImportAu project, driven by Playwright
+// (playwright-core from web/node_modules) in Debian's headless Chromium. Screenshots of every
+// page go to --out. Exits non-zero when any check fails, so ctest fails when the UI breaks.
+//   node test/e2e/ui_test.mjs --strata build/strata --chromium /usr/bin/chromium --out DIR
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../../web/package.json'));
+const { chromium } = require('playwright-core');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : fallback);
+const strata = option('--strata', path.join(here, '../../build/strata'));
+const chromiumPath = option('--chromium', '/usr/bin/chromium');
+const out = option('--out', path.join(os.tmpdir(), 'strata-e2e'));
+const tmpRoot = option('--tmp', os.tmpdir());
+fs.mkdirSync(out, { recursive: true });
+fs.mkdirSync(tmpRoot, { recursive: true });
+const work = fs.mkdtempSync(path.join(tmpRoot, 'strata-e2e-'));
+const project = path.join(work, 'importau');
+
+const failures = [];
+function check(condition, message) {
+  if (!condition) {
+    failures.push(message);
+    console.error(`FAIL: ${message}`);
+  } else {
+    console.log(`ok: ${message}`);
+  }
+}
+
+async function startServer() {
+  const child = spawn(strata, ['serve', '--project', project, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`strata serve did not listen: ${stderr}`)), 180000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = stdout.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`strata serve exited ${code}: ${stderr}`)); });
+  });
+  return { child, port, stderr: () => stderr };
+}
+
+async function main() {
+  execFileSync(strata, ['demo', 'importau', '--dir', project, '--scale', '1'], { stdio: 'ignore' });
+  // A model that fails when it runs, so the UI has a failed run to show.
+  fs.writeFileSync(path.join(project, 'models/gold/quebrado.sql'),
+    "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM gold.agregado_fluxo_de_caixa_mensal\n");
+  const server = await startServer();
+  const base = `http://127.0.0.1:${server.port}`;
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  try {
+    const started = await (await fetch(`${base}/api/pipelines/importau/runs`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ states: ['gold.quebrado'] }),
+    })).json();
+    let failedRun = null;
+    for (let i = 0; i < 600 && !failedRun; i++) {
+      const run = await (await fetch(`${base}/api/runs/${started.run_id}`)).json();
+      if (run.status && run.status !== 'running') failedRun = run;
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    check(failedRun && failedRun.status === 'failed', 'the broken model makes a failed run');
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+    const settled = () => page.waitForSelector('.page:not([data-loading])', { timeout: 60000 });
+
+    // 1. Search finds "Risco Cambial", ranked.
+    await page.goto(`${base}/`);
+    await settled();
+    await page.fill('[data-testid=search-input]', 'Risco Cambial');
+    await page.press('[data-testid=search-input]', 'Enter');
+    await page.waitForSelector('[data-testid=search-result]', { timeout: 30000 });
+    const results = await page.$$eval('[data-testid=search-result] > a', (as) => as.map((a) => a.textContent));
+    await shot('search');
+    check(results[0] === 'gold.features_risco_cambial', `search ranks gold.features_risco_cambial first (got ${results.slice(0, 3)})`);
+    check(results.includes('gold.agregado_fluxo_de_caixa_mensal'), 'search also finds the cash flow aggregate');
+    await page.click('[data-testid=search-result] > a >> nth=0');
+    await page.waitForSelector('[data-testid=table-name]');
+    await settled();
+    check((await page.textContent('[data-testid=table-name]')) === 'gold.features_risco_cambial', 'a result opens its table page');
+
+    // 2. Table page: columns with PII badges, owner, versions, sample.
+    await page.goto(`${base}/#/table/bronze.clientes`);
+    await page.waitForSelector('[data-testid=columns]');
+    await settled();
+    const badges = await page.$$eval('[data-column=cpf_responsavel] [data-testid=pii-badge]', (b) => b.map((x) => x.textContent));
+    check(badges.includes('PII CPF'), `bronze.clientes.cpf_responsavel has a CPF badge (${badges})`);
+    check((await page.$$('[data-testid=versions] tbody tr')).length >= 1, 'the table page lists versions');
+    check((await page.$$('[data-testid=sample] tbody tr')).length > 0, 'the table page shows a sample');
+    await shot('table');
+
+    // 3. Lineage of the gold table: silver fact, bronze tables, landing files; click through.
+    await page.goto(`${base}/#/lineage/gold.agregado_fluxo_de_caixa_mensal?direction=upstream`);
+    await page.waitForSelector('[data-testid=graph-node]');
+    await settled();
+    const nodes = await page.$$eval('[data-testid=graph-node]', (n) => n.map((x) => x.getAttribute('data-node')));
+    await shot('lineage');
+    check(nodes.includes('silver.fato_pedido_correlacionado'), 'lineage shows the silver fact');
+    for (const bronze of ['bronze.pagamentos', 'bronze.cambio', 'bronze.itens_pedido', 'bronze.pedidos']) {
+      check(nodes.includes(bronze), `lineage shows ${bronze}`);
+    }
+    check(nodes.some((n) => n.endsWith('/pagamentos.csv')), 'lineage reaches the landing files');
+    await page.click('[data-node="silver.fato_pedido_correlacionado"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=lineage-root]')?.textContent === 'silver.fato_pedido_correlacionado');
+    await page.waitForSelector('[data-testid=graph-node]');
+    check(true, 'clicking the silver node opens its lineage');
+    await page.goto(`${base}/#/lineage/gold.agregado_fluxo_de_caixa_mensal?direction=upstream`);
+    await page.waitForSelector('[data-testid=level-column]');
+    await page.click('[data-testid=level-column]');
+    await page.waitForSelector('[data-testid=graph-node].kind-column', { timeout: 30000 });
+    await settled();
+    const columnNodes = await page.$$eval('[data-testid=graph-node]', (n) => n.map((x) => x.getAttribute('data-node')));
+    check(columnNodes.includes('silver.fato_pedido_correlacionado.moeda'), 'column-level lineage on demand');
+    await shot('lineage-columns');
+
+    // 4. The pipeline page colours states by the last run; a failed run shows its error.
+    await page.goto(`${base}/#/pipeline/importau`);
+    await page.waitForSelector('[data-testid=pipeline-graph] [data-testid=graph-node]');
+    await settled();
+    const failedClass = await page.getAttribute('[data-node="gold.quebrado"]', 'class');
+    const okClass = await page.getAttribute('[data-node="gold.agregado_fluxo_de_caixa_mensal"]', 'class');
+    check(/state-failed/.test(failedClass || ''), 'the failed state is coloured failed');
+    check(/state-success/.test(okClass || ''), 'a successful state is coloured success');
+    await page.waitForSelector('[data-testid=state-error]');
+    const stateError = await page.textContent('[data-testid=state-error]');
+    check(/Conversion Error/.test(stateError), `the failed state shows its error (${stateError.slice(0, 80)})`);
+    await page.waitForSelector('[data-testid=log] div');
+    await shot('pipeline');
+    await page.goto(`${base}/#/run/${encodeURIComponent(failedRun.run_id)}`);
+    await page.waitForSelector('[data-testid=run-error]');
+    await settled();
+    const runError = await page.textContent('[data-testid=run-error]');
+    check(/gold\.quebrado/.test(runError) && /Conversion Error/.test(runError), 'the run page shows the error');
+    check((await page.textContent('[data-testid=run-status]')) === 'failed', 'the run page says failed');
+    await shot('run-failed');
+
+    // 5. The dashboard renders every chart with data.
+    await page.goto(`${base}/#/dashboard/fluxo_de_caixa`);
+    await page.waitForSelector('[data-testid=chart]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=chart]')]
+      .every((c) => c.getAttribute('data-state') !== 'loading'), null, { timeout: 60000 });
+    await settled();
+    const charts = await page.$$eval('[data-testid=chart]', (cs) => cs.map((c) => ({
+      id: c.getAttribute('data-chart'), type: c.getAttribute('data-type'), state: c.getAttribute('data-state'),
+      rows: Number(c.getAttribute('data-rows') || 0), points: Number(c.getAttribute('data-points') || 0),
+    })));
+    check(charts.length >= 4, `the dashboard has its charts (${charts.length})`);
+    for (const c of charts) {
+      check(c.state === 'ready' && c.rows > 0, `chart ${c.id} (${c.type}) rendered with ${c.rows} rows`);
+      if (c.type === 'line' || c.type === 'bar') check(c.points > 0, `chart ${c.id} plots ${c.points} points`);
+    }
+    // The canvases really have ink on them.
+    const inked = await page.$$eval('[data-testid=chart-canvas]', (canvases) => canvases.map((cv) => {
+      const ctx = cv.getContext('2d');
+      const { data } = ctx.getImageData(0, 0, cv.width, cv.height);
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    }));
+    check(inked.length >= 2 && inked.every((n) => n > 1000), `chart canvases are drawn (${inked})`);
+    const numbers = await page.$$eval('[data-testid=chart-number]', (ns) => ns.map((n) => n.textContent));
+    check(numbers.length >= 1 && numbers.every((t) => /\d/.test(t)), `number charts show numbers (${numbers})`);
+    await shot('dashboard');
+
+    check(pageErrors.length === 0, `no errors in the browser console (${pageErrors.join(' | ')})`);
+  } finally {
+    await browser.close();
+    server.child.kill('SIGTERM');
+    const code = await new Promise((resolve) => server.child.on('exit', (c) => resolve(c)));
+    check(code === 0, `strata serve stops cleanly on SIGTERM (exit ${code})`);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(() => {
+  console.log(`screenshots in ${out}`);
+  if (failures.length) {
+    console.error(`${failures.length} check(s) failed`);
+    process.exit(1);
+  }
+}, (error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,429 @@
+// `strata serve` over a real socket, on a real ImportAu project (strata demo importau): every
+// API route, its errors, read-only SQL, metrics, runs (a failing model makes a failed run), and
+// a graceful shutdown on SIGTERM.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "server/serve_process.h"
+#include "test_util.h"
+
+namespace strata::test {
+namespace {
+
+using nlohmann::json;
+
+struct Reply {
+  int status = 0;
+  json body;
+  std::string text;
+  std::string content_type;
+};
+
+class ServerApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    project_ = dir_->path() + "/importau";
+    CommandResult demo =
+        RunStrata({"demo", "importau", "--dir", project_, "--scale", "1", "--json"});
+    ASSERT_EQ(demo.exit_code, 0) << demo.err;
+    // A model that fails when it runs (a cast error in DuckDB), for failed runs.
+    std::ofstream(project_ + "/models/gold/quebrado.sql")
+        << "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM "
+           "gold.agregado_fluxo_de_caixa_mensal\n";
+    server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
+    client_ = new httplib::Client("127.0.0.1", server_->port());
+    client_->set_read_timeout(120, 0);
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    if (server_) {
+      const int code = server_->Stop(SIGTERM);
+      EXPECT_EQ(code, 0) << server_->Stderr();  // graceful: exit 0 after SIGTERM
+      EXPECT_NE(server_->Stderr().find("SIGTERM, shutting down"), std::string::npos);
+    }
+    delete server_;
+    delete dir_;
+  }
+
+  static Reply Make(const httplib::Result& result) {
+    Reply reply;
+    if (!result) {
+      ADD_FAILURE() << "request failed: " << httplib::to_string(result.error());
+      return reply;
+    }
+    reply.status = result->status;
+    reply.text = result->body;
+    reply.content_type = result->get_header_value("Content-Type");
+    if (reply.content_type.rfind("application/json", 0) == 0) {
+      reply.body = json::parse(result->body, nullptr, false);
+      EXPECT_FALSE(reply.body.is_discarded()) << result->body;
+    }
+    return reply;
+  }
+  static Reply Get(const std::string& path) { return Make(client_->Get(path.c_str())); }
+  static Reply Post(const std::string& path, const std::string& body) {
+    return Make(client_->Post(path.c_str(), body, "application/json"));
+  }
+  // Errors are JSON with the status and a message.
+  static void ExpectError(const Reply& reply, int status, const std::string& part) {
+    EXPECT_EQ(reply.status, status) << reply.text;
+    ASSERT_TRUE(reply.body.contains("error")) << reply.text;
+    EXPECT_EQ(reply.body["error"]["status"], status);
+    EXPECT_NE(reply.body["error"]["message"].get<std::string>().find(part), std::string::npos)
+        << reply.text;
+  }
+  static json WaitRun(const std::string& id) {
+    for (int i = 0; i < 1200; ++i) {
+      Reply run = Get("/api/runs/" + id);
+      if (run.status == 200 && run.body["status"] != "running") return run.body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "run " << id << " did not finish";
+    return json();
+  }
+
+  static TempDir* dir_;
+  static std::string project_;
+  static ServeProcess* server_;
+  static httplib::Client* client_;
+};
+TempDir* ServerApiTest::dir_ = nullptr;
+std::string ServerApiTest::project_;
+ServeProcess* ServerApiTest::server_ = nullptr;
+httplib::Client* ServerApiTest::client_ = nullptr;
+
+TEST_F(ServerApiTest, TablesAndDetail) {
+  Reply tables = Get("/api/tables");
+  ASSERT_EQ(tables.status, 200) << tables.text;
+  std::map<std::string, int> by_layer;
+  for (const json& t : tables.body["tables"]) ++by_layer[t["layer"].get<std::string>()];
+  EXPECT_EQ(by_layer["bronze"], 7);
+  EXPECT_GE(by_layer["silver"], 1);
+  EXPECT_GE(by_layer["gold"], 2);
+  Reply gold = Get("/api/tables?layer=gold");
+  for (const json& t : gold.body["tables"]) EXPECT_EQ(t["layer"], "gold");
+
+  Reply detail = Get("/api/tables/gold.agregado_fluxo_de_caixa_mensal?sample=5");
+  ASSERT_EQ(detail.status, 200) << detail.text;
+  const json& t = detail.body;
+  EXPECT_EQ(t["owner"], "time-financas");
+  EXPECT_NE(t["description"].get<std::string>().find("Risco Cambial"), std::string::npos);
+  std::vector<std::string> columns;
+  for (const json& c : t["columns"]) columns.push_back(c["name"]);
+  EXPECT_EQ(columns, (std::vector<std::string>{"mes", "moeda", "saida_prevista_brl",
+                                               "saida_cambio_vencimento_brl",
+                                               "variacao_cambial_brl", "n_pagamentos"}));
+  EXPECT_FALSE(t["history"].empty());
+  EXPECT_EQ(t["history"][0]["version"], t["statistics"]["version"]);
+  EXPECT_EQ(t["sample"]["row_count"], 5);
+  EXPECT_EQ(t["sample"]["columns"].size(), 6u);
+  // Statistics agree with a count through the SQL endpoint.
+  Reply count = Post("/api/sql",
+                     R"({"sql": "SELECT count(*) AS n FROM gold.agregado_fluxo_de_caixa_mensal"})");
+  ASSERT_EQ(count.status, 200) << count.text;
+  EXPECT_EQ(t["statistics"]["row_count"], count.body["rows"][0][0]);
+  EXPECT_EQ(t["upstream"].size(), 3u) << t["upstream"];  // fato, pagamentos, cambio
+
+  // Declared PII on bronze is confirmed and shown per column.
+  Reply clientes = Get("/api/tables/bronze.clientes?sample=0");
+  ASSERT_EQ(clientes.status, 200);
+  std::map<std::string, std::string> pii;
+  for (const json& c : clientes.body["columns"]) {
+    for (const json& p : c["pii"]) {
+      if (p["status"] == "confirmed") pii[c["name"]] = p["class"];
+    }
+  }
+  EXPECT_EQ(pii["cpf_responsavel"], "CPF");
+  EXPECT_EQ(pii["email"], "EMAIL");
+  EXPECT_EQ(pii.count("uf"), 0u);
+  EXPECT_TRUE(clientes.body["sample"].is_null());
+
+  Reply sample = Get("/api/tables/bronze.cambio/sample?limit=3");
+  EXPECT_EQ(sample.body["row_count"], 3);
+  Reply profile = Get("/api/tables/gold.agregado_fluxo_de_caixa_mensal/profile");
+  ASSERT_EQ(profile.status, 200) << profile.text;
+  EXPECT_EQ(profile.body["row_count"], 6);  // one row per column
+
+  ExpectError(Get("/api/tables/gold.nada"), 404, "gold.nada");
+  ExpectError(Get("/api/tables/gold.agregado_fluxo_de_caixa_mensal?sample=x"), 400, "sample");
+  ExpectError(Get("/api/tables/gold.agregado_fluxo_de_caixa_mensal?sample=-1"), 400, "sample");
+  ExpectError(Get("/api/tables/not%20a%20table/sample"), 400, "not a lake table name");
+}
+
+TEST_F(ServerApiTest, SearchRanksRiscoCambial) {
+  Reply search = Get("/api/search?q=Risco%20Cambial");
+  ASSERT_EQ(search.status, 200) << search.text;
+  ASSERT_FALSE(search.body["results"].empty());
+  EXPECT_EQ(search.body["results"][0]["name"], "gold.features_risco_cambial");
+  double previous = 1e300;
+  for (const json& hit : search.body["results"]) {
+    EXPECT_LE(hit["score"].get<double>(), previous);
+    previous = hit["score"].get<double>();
+  }
+  ExpectError(Get("/api/search"), 400, "'q'");
+  ExpectError(Get("/api/search?q=x&limit=0"), 400, "limit");
+  EXPECT_EQ(Get("/api/search?q=zzzzqqq").body["results"].size(), 0u);
+}
+
+TEST_F(ServerApiTest, LineageTableAndColumnLevel) {
+  Reply up = Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal?direction=upstream");
+  ASSERT_EQ(up.status, 200) << up.text;
+  std::set<std::string> names;
+  bool landing_file = false;
+  for (const json& n : up.body["nodes"]) {
+    names.insert(n["name"].get<std::string>());
+    if (n["kind"] == "file" && n["name"].get<std::string>().find("pagamentos") != std::string::npos)
+      landing_file = true;
+  }
+  EXPECT_TRUE(names.count("silver.fato_pedido_correlacionado"));
+  EXPECT_TRUE(names.count("bronze.pagamentos"));
+  EXPECT_TRUE(names.count("bronze.itens_pedido"));  // through silver
+  EXPECT_TRUE(landing_file) << up.text;
+  EXPECT_FALSE(names.count("gold.features_risco_cambial"));  // downstream of silver only
+
+  Reply shallow = Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal?depth=1");
+  for (const json& n : shallow.body["nodes"]) EXPECT_LE(n["depth"].get<int>(), 1);
+  EXPECT_LT(shallow.body["nodes"].size(), up.body["nodes"].size());
+
+  Reply down = Get("/api/lineage/bronze.cambio?direction=downstream");
+  std::set<std::string> below;
+  for (const json& n : down.body["nodes"]) below.insert(n["name"].get<std::string>());
+  EXPECT_TRUE(below.count("gold.agregado_fluxo_de_caixa_mensal"));
+
+  Reply column = Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal.moeda");
+  ASSERT_EQ(column.status, 200) << column.text;
+  std::set<std::string> sources;
+  for (const json& e : column.body["edges"]) {
+    EXPECT_EQ(e["level"], "column");
+    sources.insert(e["from"].get<std::string>());
+  }
+  EXPECT_TRUE(sources.count("silver.fato_pedido_correlacionado.moeda")) << column.text;
+  Reply all_columns = Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal?level=column&depth=1");
+  ASSERT_EQ(all_columns.status, 200) << all_columns.text;
+  EXPECT_GT(all_columns.body["edges"].size(), 5u);
+
+  ExpectError(Get("/api/lineage/gold.x"), 404, "gold.x");
+  ExpectError(Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal?direction=sideways"), 400,
+              "direction");
+  ExpectError(Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal?depth=1000"), 400, "depth");
+  ExpectError(Get("/api/lineage/gold.agregado_fluxo_de_caixa_mensal?level=row"), 400, "level");
+}
+
+TEST_F(ServerApiTest, ReadOnlySql) {
+  Reply ok = Get("/api/sql?q=SELECT%20*%20FROM%20bronze.cambio&limit=7");
+  ASSERT_EQ(ok.status, 200) << ok.text;
+  EXPECT_EQ(ok.body["row_count"], 7);
+  EXPECT_EQ(ok.body["rows"].size(), 7u);
+  EXPECT_TRUE(ok.body["truncated"].get<bool>());
+  Reply travel =
+      Post("/api/sql", R"j({"sql": "SELECT count(*) FROM bronze.cambio AT (VERSION => 1)"})j");
+  EXPECT_EQ(travel.status, 200) << travel.text;
+
+  // Writes and DDL are refused by DuckDB's parser before anything runs: 403, "read-only".
+  for (const char* sql : {"DELETE FROM bronze.cambio", "CREATE TABLE t AS SELECT 1",
+                          "COPY (SELECT 1) TO '/tmp/strata-x.csv'", "ATTACH 'x.db'",
+                          "INSTALL httpfs", "SET threads = 1", "PRAGMA version"}) {
+    Reply refused = Post("/api/sql", json({{"sql", sql}}).dump());
+    ExpectError(refused, 403, "read-only");
+  }
+  ExpectError(Post("/api/sql", R"({"sql": "SELECT 1; DROP TABLE x"})"), 403, "read-only");
+  ExpectError(Post("/api/sql", R"({"sql": "SELECT 1; SELECT 2"})"), 400, "exactly one");
+  ExpectError(Post("/api/sql", R"({"sql": "SELEC 1"})"), 400, "syntax error");
+  // A SELECT cannot read files outside the lake.
+  Reply file = Post("/api/sql", R"j({"sql": "SELECT * FROM read_csv('/etc/passwd')"})j");
+  ExpectError(file, 403, "read the lake's tables only");
+  Reply slow = Post(
+      "/api/sql",
+      R"({"sql": "SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b", "timeout_ms": 300})");
+  ExpectError(slow, 504, "time limit");
+  ExpectError(Post("/api/sql", "{not json"), 400, "not valid JSON");
+  ExpectError(Post("/api/sql", R"({"sql": 42})"), 400, "sql");
+  ExpectError(Post("/api/sql", R"({"sql": "SELECT 1", "limit": 0})"), 400, "limit");
+  ExpectError(Post("/api/sql", R"({"sql": "SELECT * FROM gold.nada"})"), 404, "gold.nada");
+  ExpectError(Get("/api/sql"), 400, "'q'");
+  // The server is still fine after all of that.
+  EXPECT_EQ(Get("/api/health").status, 200);
+}
+
+TEST_F(ServerApiTest, Dashboards) {
+  Reply list = Get("/api/dashboards");
+  ASSERT_EQ(list.status, 200) << list.text;
+  ASSERT_EQ(list.body["dashboards"].size(), 1u);
+  EXPECT_EQ(list.body["dashboards"][0]["name"], "fluxo_de_caixa");
+  Reply d = Get("/api/dashboards/fluxo_de_caixa");
+  ASSERT_EQ(d.status, 200);
+  std::set<std::string> types;
+  for (const json& chart : d.body["charts"]) {
+    types.insert(chart["type"].get<std::string>());
+    Reply data = Get("/api/dashboards/fluxo_de_caixa/charts/" + chart["id"].get<std::string>());
+    ASSERT_EQ(data.status, 200) << data.text;
+    EXPECT_GT(data.body["data"]["row_count"].get<int>(), 0) << chart["id"];
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"line", "bar", "table", "number"}));
+  ExpectError(Get("/api/dashboards/nada"), 404, "nada");
+  ExpectError(Get("/api/dashboards/fluxo_de_caixa/charts/nada"), 404, "nada");
+}
+
+TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
+  Reply pipelines = Get("/api/pipelines");
+  ASSERT_EQ(pipelines.status, 200) << pipelines.text;
+  Reply p = Get("/api/pipelines/importau");
+  ASSERT_EQ(p.status, 200) << p.text;
+  EXPECT_EQ(p.body["states"].size(), 7u + 4u);  // 7 sources, 3 models + quebrado
+  bool edge = false;
+  for (const json& e : p.body["edges"]) {
+    if (e["from"] == "silver.fato_pedido_correlacionado" &&
+        e["to"] == "gold.agregado_fluxo_de_caixa_mensal")
+      edge = true;
+  }
+  EXPECT_TRUE(edge);
+  EXPECT_EQ(p.body["last_states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
+
+  Reply runs = Get("/api/runs");
+  ASSERT_EQ(runs.status, 200);
+  ASSERT_GE(runs.body["runs"].size(), 1u);
+  const std::string first = runs.body["runs"][0]["run_id"];
+  Reply logs = Get("/api/runs/" + first + "/logs?state=bronze.pagamentos");
+  ASSERT_EQ(logs.status, 200);
+  ASSERT_FALSE(logs.body["lines"].empty());
+  EXPECT_NE(logs.body["lines"][0]["message"].get<std::string>().find("pagamentos"),
+            std::string::npos);
+
+  Reply start = Post("/api/pipelines/importau/runs", R"({"states": ["gold.quebrado"]})");
+  ASSERT_EQ(start.status, 202) << start.text;
+  json run = WaitRun(start.body["run_id"]);
+  EXPECT_EQ(run["status"], "failed") << run;
+  EXPECT_NE(run["error"].get<std::string>().find("gold.quebrado"), std::string::npos) << run;
+  EXPECT_NE(run["error"].get<std::string>().find("Conversion Error"), std::string::npos) << run;
+  const std::string failed_id = run["run_id"];
+  EXPECT_EQ(Get("/api/runs?status=failed").body["runs"][0]["run_id"], failed_id);
+  Reply state = Get("/api/pipelines/importau");
+  EXPECT_EQ(state.body["last_states"]["gold.quebrado"]["status"], "failed");
+  EXPECT_EQ(state.body["last_states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
+
+  ExpectError(Post("/api/runs/" + first + "/resume", ""), 409, "only a failed run");
+  ExpectError(Post("/api/runs/" + first + "/cancel", ""), 409, "not running");
+  Reply resume = Post("/api/runs/" + failed_id + "/resume", "");
+  ASSERT_EQ(resume.status, 202) << resume.text;
+  EXPECT_EQ(resume.body["states"], json({"gold.quebrado"}));
+  EXPECT_EQ(WaitRun(resume.body["run_id"])["status"], "failed");
+
+  ExpectError(Get("/api/runs/nada"), 404, "nada");
+  ExpectError(Get("/api/pipelines/nada"), 404, "nada");
+  ExpectError(Post("/api/pipelines/importau/runs", R"({"states": "x"})"), 400, "states");
+  ExpectError(Get("/api/runs?limit=abc"), 400, "limit");
+}
+
+TEST_F(ServerApiTest, OpenApiDescribesWhatIsServed) {
+  Reply doc = Get("/api/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.body["openapi"], "3.0.3");
+  const std::map<std::string, std::string> samples = {
+      {"{name}", "gold.agregado_fluxo_de_caixa_mensal"},
+      {"{chart}", "saida_total"},
+      {"{id}", "nada"}};
+  int checked = 0;
+  for (const auto& [path, methods] : doc.body["paths"].items()) {
+    std::string concrete = path;
+    for (const auto& [placeholder, value] : samples) {
+      const size_t at = concrete.find(placeholder);
+      if (at != std::string::npos) concrete.replace(at, placeholder.size(), value);
+    }
+    auto rename = [&concrete](const std::string& to) {
+      const std::string from = "gold.agregado_fluxo_de_caixa_mensal";
+      const size_t at = concrete.find(from);
+      if (at != std::string::npos) concrete.replace(at, from.size(), to);
+    };
+    if (path.find("/dashboards/{name}") != std::string::npos) rename("fluxo_de_caixa");
+    if (path.find("/pipelines/{name}") != std::string::npos) rename("importau");
+    for (const auto& [method, op] : methods.items()) {
+      ASSERT_TRUE(op.contains("responses")) << path;
+      if (method != "get") continue;  // POSTs are exercised by the other tests
+      Reply reply = Get(concrete + (path == "/api/search" || path == "/api/sql" ? "?q=x" : ""));
+      // A documented route never answers "no route" (it may answer 404 for an unknown id).
+      EXPECT_EQ(reply.text.find("no route"), std::string::npos) << path << ": " << reply.text;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 17);
+  // Undocumented paths have no route, with a JSON 404.
+  ExpectError(Get("/api/nothing/here"), 404, "no route");
+  ExpectError(Post("/api/tables", "{}"), 404, "no route");
+}
+
+TEST_F(ServerApiTest, MetricsInPrometheusFormat) {
+  Get("/api/search?q=pedidos");
+  Reply metrics = Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
+  const std::string& text = metrics.text;
+  EXPECT_NE(text.find("strata_http_requests_total{method=\"GET\",route=\"/api/search\","
+                      "status=\"200\"} "),
+            std::string::npos);
+  EXPECT_NE(text.find("strata_http_request_duration_seconds_bucket{method=\"GET\",route=\"/"
+                      "api/search\",le=\"+Inf\"}"),
+            std::string::npos);
+  EXPECT_NE(text.find("strata_tables{layer=\"bronze\"} 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("strata_runs{status=\"success\"} "), std::string::npos);
+  // Every line is a comment or `name{labels} value` with a number for the value.
+  auto is_sample = [](const std::string& line) {
+    const size_t space = line.rfind(' ');
+    if (space == std::string::npos || space == 0) return false;
+    const std::string name = line.substr(0, line.find_first_of("{ "));
+    if (name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_:0123456789") != std::string::npos) {
+      return false;
+    }
+    const std::string value = line.substr(space + 1);
+    char* end = nullptr;
+    std::strtod(value.c_str(), &end);
+    return !value.empty() && end == value.c_str() + value.size();
+  };
+  std::istringstream lines(text);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
+    EXPECT_TRUE(is_sample(line)) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 10);
+}
+
+TEST_F(ServerApiTest, ServesTheEmbeddedUi) {
+  Reply index = Get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type.rfind("text/html", 0), 0u);
+  EXPECT_NE(index.text.find("/assets/app.js"), std::string::npos);
+  Reply app = Get("/assets/app.js");
+  EXPECT_EQ(app.status, 200);
+  EXPECT_GT(app.text.size(), 50000u);           // chart.js and dagre are bundled in
+  EXPECT_EQ(Get("/table/gold.x").status, 200);  // pages of the app get index.html
+  ExpectError(Get("/assets/nothing.js"), 404, "no such file");
+}
+
+TEST(ServeCliTest, BadProjectAndPortAreClearErrors) {
+  TempDir dir;
+  CommandResult none = RunStrata({"serve", "--project", dir.path() + "/nothing"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no strata.yaml"), std::string::npos) << none.err;
+  CommandResult port = RunStrata({"serve", "--port", "70000"});
+  EXPECT_EQ(port.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace strata::test
