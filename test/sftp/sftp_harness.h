@@ -1,0 +1,69 @@
+// Test harness for the SFTP integration tests: a project made from examples/importau, a real
+// `strata sftp serve` on a free loopback port, and the real OpenSSH `sftp` client (keys, or
+// passwords through sshpass) driven with batch files.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace strata::test::sftp {
+
+// Runs `argv` (argv[0] found on PATH) to completion; stdin from `stdin_text`.
+CommandResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+
+// Starts `argv` in the background with stdout+stderr to `log_path`; returns its pid.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path);
+
+std::string ReadText(const std::string& path);
+void WriteText(const std::string& path, const std::string& text);
+
+// A project (copy of examples/importau, empty landing/) with a running SFTP server.
+class SftpProject {
+ public:
+  SftpProject();
+  ~SftpProject();  // stops the server (SIGTERM) if still running
+  SftpProject(const SftpProject&) = delete;
+  SftpProject& operator=(const SftpProject&) = delete;
+
+  const std::string& dir() const { return project_; }
+  const std::string& work() const { return work_; }  // scratch space for local files
+  int port() const { return port_; }
+
+  // Adds a key user (key pair generated under work()/keys/NAME) or a password user.
+  void AddKeyUser(const std::string& name, bool read_only = false);
+  void AddPasswordUser(const std::string& name, const std::string& password);
+  std::string KeyPath(const std::string& name) const { return work_ + "/keys/" + name; }
+
+  void StartServer(const std::vector<std::string>& extra_args = {});
+  // SIGTERM and wait; returns the server's exit code.
+  int StopServer();
+  std::string ServerLog() const;
+
+  // One sftp batch session as `user` (key auth), run from work() as the local directory.
+  CommandResult Sftp(const std::string& user, const std::string& batch) const;
+  // The command line of that session (for running it in the background).
+  std::vector<std::string> SftpArgv(const std::string& user, const std::string& batch_file) const;
+  CommandResult SftpWithPassword(const std::string& user, const std::string& password,
+                                 const std::string& batch) const;
+
+  // `strata sftp arrivals --json`, newest first.
+  nlohmann::json Arrivals() const;
+  // Waits (up to `timeout_seconds`) until `count` arrivals exist and none is still "received".
+  nlohmann::json WaitForArrivals(size_t count, int timeout_seconds = 120) const;
+  // `strata sql` on the project's lake; the CSV output.
+  CommandResult Sql(const std::string& query) const;
+
+ private:
+  TempDir temp_;
+  std::string project_, work_;
+  pid_t server_ = -1;
+  int port_ = 0;
+  int batches_ = 0;
+};
+
+}  // namespace strata::test::sftp
