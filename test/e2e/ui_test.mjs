@@ -78,6 +78,16 @@ async function main() {
     page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
     const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
     const settled = () => page.waitForSelector('.page:not([data-loading])', { timeout: 60000 });
+    // Text a page shows outside data tables and logs never reads null/undefined/NaN.
+    const stray = async (where) => {
+      const text = await page.$eval('.page', (el) => {
+        const copy = el.cloneNode(true);
+        copy.querySelectorAll('table, pre, details').forEach((n) => n.remove());
+        return copy.innerText;
+      });
+      const m = text.match(/\b(null|undefined|NaN)\b/);
+      check(!m, `${where} shows no stray '${m ? m[1] : ''}'`);
+    };
 
     // 1. Search finds "Risco Cambial", ranked.
     await page.goto(`${base}/`);
@@ -102,6 +112,7 @@ async function main() {
     check(badges.includes('PII CPF'), `bronze.clientes.cpf_responsavel has a CPF badge (${badges})`);
     check((await page.$$('[data-testid=versions] tbody tr')).length >= 1, 'the table page lists versions');
     check((await page.$$('[data-testid=sample] tbody tr')).length > 0, 'the table page shows a sample');
+    await stray('the table page');
     await shot('table');
 
     // 3. Lineage of the gold table: silver fact, bronze tables, landing files; click through.
@@ -109,6 +120,7 @@ async function main() {
     await page.waitForSelector('[data-testid=graph-node]');
     await settled();
     const nodes = await page.$$eval('[data-testid=graph-node]', (n) => n.map((x) => x.getAttribute('data-node')));
+    await stray('the lineage page');
     await shot('lineage');
     check(nodes.includes('silver.fato_pedido_correlacionado'), 'lineage shows the silver fact');
     for (const bronze of ['bronze.pagamentos', 'bronze.cambio', 'bronze.itens_pedido', 'bronze.pedidos']) {
@@ -140,6 +152,7 @@ async function main() {
     const stateError = await page.textContent('[data-testid=state-error]');
     check(/Conversion Error/.test(stateError), `the failed state shows its error (${stateError.slice(0, 80)})`);
     await page.waitForSelector('[data-testid=log] div');
+    await stray('the pipeline page');
     await shot('pipeline');
     await page.goto(`${base}/#/run/${encodeURIComponent(failedRun.run_id)}`);
     await page.waitForSelector('[data-testid=run-error]');
@@ -175,6 +188,7 @@ async function main() {
     check(inked.length >= 2 && inked.every((n) => n > 1000), `chart canvases are drawn (${inked})`);
     const numbers = await page.$$eval('[data-testid=chart-number]', (ns) => ns.map((n) => n.textContent));
     check(numbers.length >= 1 && numbers.every((t) => /\d/.test(t)), `number charts show numbers (${numbers})`);
+    await stray('the dashboard');
     await shot('dashboard');
 
     check(pageErrors.length === 0, `no errors in the browser console (${pageErrors.join(' | ')})`);
