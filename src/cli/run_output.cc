@@ -123,6 +123,9 @@ void WriteRunSummary(const pipeline::RunRecord& record, std::ostream& out) {
     header = true;
     for (const std::string& note : notes) out << node.table << ": " << note << "\n";
   }
+  if (!record.catalog_error.empty()) {
+    out << "\nwarning: the catalog did not record this run: " << record.catalog_error << "\n";
+  }
   if (!record.path.empty()) out << "\nrun record: " << record.path << "\n";
 }
 

@@ -10,7 +10,6 @@
 #include <random>
 
 namespace strata::pipeline {
-namespace {
 
 std::string IsoTime(int64_t micros) {
   time_t seconds = static_cast<time_t>(micros / 1000000);
@@ -22,6 +21,8 @@ std::string IsoTime(int64_t micros) {
                 static_cast<int>((micros / 1000) % 1000));
   return buffer;
 }
+
+namespace {
 
 template <typename T>
 nlohmann::ordered_json Optional(const std::optional<T>& value) {
@@ -131,6 +132,7 @@ std::string RunRecordJson(const RunRecord& record) {
               {"finished_at", IsoTime(record.finished_at_micros)},
               {"duration_ms", (record.finished_at_micros - record.started_at_micros) / 1000},
               {"status", record.ok() ? "success" : "failed"},
+              {"catalog", {{"synced", record.catalog_synced}, {"error", record.catalog_error}}},
               {"nodes", nodes}};
   return out.dump(2) + "\n";
 }

@@ -9,6 +9,7 @@
 //     "selection": {"names": [...], "layer": ""},
 //     "started_at": "2025-01-31T12:00:00.123Z", "finished_at": "...", "duration_ms": 1234,
 //     "status": "success" | "failed",
+//     "catalog": {"synced": true, "error": ""},   // the catalog recorded the run (or why not)
 //     "nodes": [{
 //       "table": "silver.fato_pedido_correlacionado",
 //       "kind": "source" | "model", "layer": "silver",
@@ -76,10 +77,17 @@ struct RunRecord {
   int64_t started_at_micros = 0;
   int64_t finished_at_micros = 0;
   std::vector<NodeResult> nodes;
+  // Whether the project's catalog recorded the run (catalog_sync.h); the error if it failed.
+  // A catalog failure does not fail the run: the data is committed by then.
+  bool catalog_synced = false;
+  std::string catalog_error;
   std::string path;  // where the record was written ("" if not yet)
 
   bool ok() const;  // no node failed
 };
+
+// `micros` since the epoch as ISO-8601 UTC with milliseconds: "2025-01-31T12:00:00.123Z".
+std::string IsoTime(int64_t micros);
 
 // A new run id for a run starting at `micros` (UTC): "YYYYMMDDTHHMMSSZ-xxxxxx".
 std::string NewRunId(int64_t micros);

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "lake/session.h"
+#include "pipeline/catalog_sync.h"
 #include "pipeline/node_run.h"
 
 namespace strata::pipeline {
@@ -241,6 +242,11 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
     record.nodes.push_back(std::move(task.result));
   }
   record.finished_at_micros = Clock::System().NowMicros();
+  if (options.sync_catalog && !options.test_only) {
+    Status synced = SyncRunToCatalog(project, lake, *database, record);
+    record.catalog_synced = synced.ok();
+    record.catalog_error = synced.ok() ? "" : synced.ToString();
+  }
   if (options.write_record) {
     STRATA_ASSIGN_OR_RETURN(record.path, WriteRunRecord(record, project.RunsPath()));
   }

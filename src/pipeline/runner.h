@@ -22,6 +22,9 @@
 //    its rows (replaced for table models, appended otherwise).
 //  - Independent models run in parallel: `workers` threads, one engine connection each, on one
 //    shared engine database.
+//  - Afterwards every node is recorded in the project's catalog (catalog_sync.h): metadata,
+//    schema, run statistics, lineage, classifications. A catalog failure is reported in the
+//    record (catalog_error), never fails the run.
 //  - The record is written to <project>/.strata/runs/<run_id>.json (run_record.h) whatever
 //    the outcome. Status errors are for failures of the run itself (lake unusable, bad project
 //    SQL); failures of sources, models and tests are reported in the record.
@@ -59,6 +62,8 @@ struct RunOptions {
   // _ingested_at of this run, micros since the epoch; 0 = now.
   int64_t ingested_at_micros = 0;
   bool write_record = true;
+  // Record the run in the project's catalog (catalog_sync.h); `strata run` always does.
+  bool sync_catalog = true;
 };
 
 Result<RunRecord> RunProject(const Project& project, const RunOptions& options);

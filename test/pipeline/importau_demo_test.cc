@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "pipeline/project_test_util.h"
@@ -98,6 +99,61 @@ std::string IndependentCtes(const std::string& landing) {
          "GROUP BY pedido_id)\n";
 }
 
+// What the run left in the project's catalog (SPEC, governance): tables found by the words of
+// their descriptions, declared PII confirmed on bronze columns, and the lineage of the cash
+// flow back to the landing files, column level included.
+void CheckCatalog(const std::string& project) {
+  CommandResult search =
+      RunStrata({"catalog", "search", "Risco Cambial", "--project", project, "--json"});
+  ASSERT_EQ(search.exit_code, 0) << search.err;
+  nlohmann::json hits = nlohmann::json::parse(search.out);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0]["name"], "gold.features_risco_cambial") << search.out;
+  EXPECT_EQ(hits[0]["owner"], "time-ciencia-dados");
+
+  CommandResult show =
+      RunStrata({"catalog", "show", "bronze.clientes", "--project", project, "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  std::map<std::string, std::string> classes;
+  const nlohmann::json table = nlohmann::json::parse(show.out);
+  for (const auto& column : table["columns"]) {
+    for (const auto& c : column["classifications"]) {
+      if (c["status"] == "confirmed") classes[column["name"]] = c["class"];
+    }
+  }
+  EXPECT_EQ(classes["cpf_responsavel"], "CPF");
+  EXPECT_EQ(classes["cnpj"], "CNPJ");
+  EXPECT_EQ(classes["email"], "EMAIL");
+  EXPECT_EQ(classes.count("uf"), 0u);
+
+  CommandResult lineage = RunStrata({"lineage", "gold.agregado_fluxo_de_caixa_mensal", "--upstream",
+                                     "--project", project, "--json"});
+  ASSERT_EQ(lineage.exit_code, 0) << lineage.err;
+  std::set<std::string> sources;
+  const nlohmann::json graph = nlohmann::json::parse(lineage.out);
+  for (const auto& edge : graph["edges"]) sources.insert(edge["from"].get<std::string>());
+  for (const std::string& table : std::vector<std::string>{
+           "silver.fato_pedido_correlacionado", "bronze.pagamentos", "bronze.cambio",
+           "bronze.itens_pedido", "bronze.pedidos", project + "/landing/itens_pedido.csv"}) {
+    EXPECT_EQ(sources.count(table), 1u) << table << "\n" << lineage.out;
+  }
+  // Column level: the planned outflow comes from the items' value and the order's rate.
+  CommandResult column =
+      RunStrata({"lineage", "gold.agregado_fluxo_de_caixa_mensal.saida_prevista_brl", "--upstream",
+                 "--project", project, "--json"});
+  ASSERT_EQ(column.exit_code, 0) << column.err;
+  sources.clear();
+  const nlohmann::json column_graph = nlohmann::json::parse(column.out);
+  for (const auto& edge : column_graph["edges"]) sources.insert(edge["from"].get<std::string>());
+  for (const std::string& from : std::vector<std::string>{
+           "silver.fato_pedido_correlacionado.valor_moeda",
+           "silver.fato_pedido_correlacionado.taxa_brl", "bronze.pagamentos.percentual",
+           "bronze.itens_pedido.quantidade", project + "/landing/itens_pedido.csv.quantidade"}) {
+    EXPECT_EQ(sources.count(from), 1u) << from << "\n" << column.out;
+  }
+  EXPECT_EQ(sources.count("bronze.clientes.uf"), 0u) << column.out;
+}
+
 void CheckDemo(bool dirty) {
   TempDir dir;
   std::string project = dir.path() + "/demo";
@@ -172,6 +228,8 @@ void CheckDemo(bool dirty) {
     EXPECT_FALSE(node["tests"].empty()) << node["table"];
   }
   EXPECT_EQ(record["status"], "success");
+  EXPECT_EQ(record["catalog"]["synced"], true) << record["catalog"].dump();
+  if (!dirty) CheckCatalog(project);
 
   // A second run loads nothing new and gives the same numbers.
   CommandResult again = RunStrata({"run", "--project", project, "--json"});

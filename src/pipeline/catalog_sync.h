@@ -1,0 +1,33 @@
+// After a run: the project's catalog learns what the run did. Every node of the run record is
+// reported through catalog::SyncRun (catalog/sync.h): the table's declared metadata (description,
+// owner, tags, glossary, column docs and declared PII classes from sources/*.yaml and the model
+// YAML), its committed Delta schema and version, the run's statistics, lineage (landing file ->
+// bronze for sources, derived from the model SQL for models, column by column) and the
+// classifier's proposals from a sample of the committed rows. Failed nodes are recorded as FAIL
+// runs and skipped ones as ABORT, leaving the table's metadata as it was.
+//
+// Contract: the catalog is opened at the project's `catalog:` (a SQLite path relative to the
+// project, or a postgresql:// URL). A sync failure never changes the run's outcome (the data is
+// committed by then): it is returned as a Status for the caller to report, and nodes synced
+// before the failure stay recorded. Thread safety: call from one thread; it opens its own
+// engine connection on `database`.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "lake/lake.h"
+#include "pipeline/project.h"
+#include "pipeline/run_record.h"
+
+namespace strata::pipeline {
+
+// Where the project's catalog lives: an absolute SQLite path or a postgresql:// URL.
+std::string CatalogLocation(const Project& project);
+
+// Records every node of `record` in the project's catalog (see the header comment).
+[[nodiscard]] Status SyncRunToCatalog(const Project& project, const lake::Lake& lake,
+                                      engine::Database& database, const RunRecord& record);
+
+}  // namespace strata::pipeline
