@@ -9,6 +9,9 @@ namespace strata::cli {
 
 void AddServeCommand(CLI::App& app, CommandContext& context);  // serve_command.cc
 void AddSftpCommand(CLI::App& app, CommandContext& context);   // sftp_command.cc
+void AddPipelineCommand(CLI::App& app, CommandContext& context);   // pipeline_command.cc
+void AddRunsCommand(CLI::App& app, CommandContext& context);       // runs_command.cc
+void AddSchedulerCommand(CLI::App& app, CommandContext& context);  // scheduler_command.cc
 
 namespace {
 
@@ -52,6 +55,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddLineageCommand(app, context);
   AddTableCommand(app, context);
   AddSftpCommand(app, context);
+  AddPipelineCommand(app, context);
+  AddRunsCommand(app, context);
+  AddSchedulerCommand(app, context);
   AddServeCommand(app, context);
 
   try {

@@ -40,6 +40,8 @@ Result<LoadedPipeline> ParsePipeline(const std::string& name, const std::string&
 Result<LoadedPipeline> LoadPipelineFile(const std::string& project_root, const std::string& file);
 // Project-relative paths of every pipelines/*.yaml|*.yml|*.json, sorted; none if no pipelines/.
 std::vector<std::string> PipelineFiles(const std::string& project_root);
+// The pipeline `name` of the project at `root`; NotFound naming close names.
+Result<LoadedPipeline> LoadNamedPipeline(const std::string& root, const std::string& name);
 // "pipelines/daily.yaml" -> "daily".
 std::string PipelineName(const std::string& file);
 

@@ -240,7 +240,7 @@ void OrchestratorService::Impl::SyncCatalog(const PipelineInfo& info) {
   if (!s.ok()) Log().warn("pipeline {}: catalog not updated: {}", info.name, s.message());
 }
 
-Result<LoadedPipeline> OrchestratorService::Impl::Load(const std::string& name) {
+Result<LoadedPipeline> LoadNamedPipeline(const std::string& root, const std::string& name) {
   std::vector<std::string> files = PipelineFiles(root);
   std::vector<std::string> names;
   for (const std::string& file : files) {
@@ -255,6 +255,10 @@ Result<LoadedPipeline> OrchestratorService::Impl::Load(const std::string& name) 
     message += "?)";
   }
   return Status::NotFound(message);
+}
+
+Result<LoadedPipeline> OrchestratorService::Impl::Load(const std::string& name) {
+  return LoadNamedPipeline(root, name);
 }
 
 Result<std::string> OrchestratorService::Impl::Start(const std::string& pipeline, const Json& input,
@@ -275,10 +279,10 @@ Result<std::string> OrchestratorService::Impl::Start(const std::string& pipeline
 
 // --- public API ---------------------------------------------------------------------------
 
-Result<std::vector<PipelineInfo>> OrchestratorService::ListPipelines() {
+Result<std::vector<PipelineInfo>> ListProjectPipelines(const std::string& project_dir) {
   std::vector<PipelineInfo> out;
-  for (const std::string& file : PipelineFiles(impl_->root)) {
-    auto loaded = LoadPipelineFile(impl_->root, file);
+  for (const std::string& file : PipelineFiles(project_dir)) {
+    auto loaded = LoadPipelineFile(project_dir, file);
     if (loaded.ok()) {
       out.push_back(std::move(loaded->info));
     } else {
@@ -292,9 +296,17 @@ Result<std::vector<PipelineInfo>> OrchestratorService::ListPipelines() {
   return out;
 }
 
-Result<PipelineInfo> OrchestratorService::GetPipeline(const std::string& name) {
-  STRATA_ASSIGN_OR_RETURN(LoadedPipeline loaded, impl_->Load(name));
+Result<PipelineInfo> GetProjectPipeline(const std::string& project_dir, const std::string& name) {
+  STRATA_ASSIGN_OR_RETURN(LoadedPipeline loaded, LoadNamedPipeline(project_dir, name));
   return loaded.info;
+}
+
+Result<std::vector<PipelineInfo>> OrchestratorService::ListPipelines() {
+  return ListProjectPipelines(impl_->root);
+}
+
+Result<PipelineInfo> OrchestratorService::GetPipeline(const std::string& name) {
+  return GetProjectPipeline(impl_->root, name);
 }
 
 Result<std::string> OrchestratorService::StartRun(const std::string& pipeline, const Json& input,

@@ -162,6 +162,11 @@ struct BackfillItem {
   std::string status{};  // SKIPPED (an earlier run succeeded), SUCCEEDED, FAILED, ABORTED
 };
 
+// Pipeline files of the project in `project_dir`, read without opening the catalog (what
+// OrchestratorService::ListPipelines / GetPipeline return).
+Result<std::vector<PipelineInfo>> ListProjectPipelines(const std::string& project_dir);
+Result<PipelineInfo> GetProjectPipeline(const std::string& project_dir, const std::string& name);
+
 class OrchestratorService {
  public:
   // Loads the project's configuration and opens (migrating) its catalog. Pipelines are read

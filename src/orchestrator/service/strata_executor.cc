@@ -31,11 +31,13 @@ std::pair<std::string, std::string> SplitResource(const std::string& resource) {
 
 std::string KnownKinds() { return "ingest, model, test, command"; }
 
-void AppendLog(const std::string& line) {
-  if (current_log.empty()) return;
-  std::ofstream log(current_log, std::ios::app);
+void AppendLogTo(const std::string& path, const std::string& line) {
+  if (path.empty()) return;
+  std::ofstream log(path, std::ios::app);
   log << line << "\n";
 }
+
+void AppendLog(const std::string& line) { AppendLogTo(current_log, line); }
 
 Result<std::vector<std::string>> Strings(const Json& params, const char* key) {
   std::vector<std::string> out;
@@ -154,7 +156,8 @@ TaskResult StrataExecutor::RunProjectStep(const std::string& kind, const Json& p
       return TaskResult::Failure("States.TaskFailed", "the project has no models to build");
     }
   }
-  options.progress = [&ctx](const pipeline::ProgressEvent& e) {
+  // The runner reports from its own worker threads: the log path travels by value.
+  options.progress = [&ctx, log = current_log](const pipeline::ProgressEvent& e) {
     ctx.Heartbeat();
     if (e.kind != pipeline::ProgressEvent::Kind::kFinished || e.result == nullptr) return;
     const pipeline::NodeResult& n = *e.result;
@@ -164,7 +167,7 @@ TaskResult StrataExecutor::RunProjectStep(const std::string& kind, const Json& p
          << " rows_quarantined=" << n.rows_quarantined << " tests_passed=" << n.tests_passed()
          << " tests_failed=" << n.tests_failed() << " " << n.millis << "ms";
     if (!n.error.empty()) line << " error: " << n.error;
-    AppendLog(line.str());
+    AppendLogTo(log, line.str());
   };
   AppendLog("[strata] " + request.resource + " select=" + Json(options.selection.names).dump() +
             (layer.empty() ? "" : " layer=" + layer) + " (attempt " +
