@@ -49,6 +49,20 @@ nlohmann::json FindArrival(const nlohmann::json& arrivals, const std::string& pa
 TEST(SftpArrivalTest, ImportAuPedidosUploadIsQueryableRightAfter) {
   SftpProject p;
   p.AddKeyUser("acme");
+  // A pipeline bound to the pedidos source: the orchestrator starts it once the rows are in.
+  WriteText(p.dir() + "/pipelines/after_pedidos.yaml",
+            "description: Runs when a pedidos file arrived.\n"
+            "triggers:\n"
+            "  - {file: \"*/pedidos*.csv\", source: pedidos}\n"
+            "StartAt: Record\n"
+            "States:\n"
+            "  Record:\n"
+            "    Type: Task\n"
+            "    Resource: strata:command\n"
+            "    Parameters:\n"
+            "      command: cat > triggered.json\n"
+            "      input.$: $\n"
+            "    End: true\n");
   p.StartServer();
   auto counts = demo::GenerateImportAu(p.work() + "/importau", {.scale = 1});
   ASSERT_TRUE(counts.ok()) << counts.status();
@@ -73,6 +87,16 @@ TEST(SftpArrivalTest, ImportAuPedidosUploadIsQueryableRightAfter) {
   EXPECT_TRUE(fs::exists(p.dir() + "/landing/acme/pedidos.csv"));
   // Only the selected source ran: nothing else was built.
   EXPECT_NE(p.Sql("SELECT count(*) FROM bronze.clientes").exit_code, 0);
+  // The pipeline triggered by the arrival got the file as its input.
+  const std::string triggered = p.dir() + "/triggered.json";
+  for (int i = 0; i < 300 && ReadText(triggered).find('}') == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto input = nlohmann::json::parse(ReadText(triggered), nullptr, false);
+  ASSERT_FALSE(input.is_discarded()) << ReadText(triggered) << p.ServerLog();
+  EXPECT_EQ(input["file"]["source"], "pedidos") << input.dump();
+  EXPECT_EQ(input["file"]["path"], "acme/pedidos.csv");
+  EXPECT_EQ(input["file"]["sha256"], a["sha256"]);
 }
 
 TEST(SftpArrivalTest, SameFileLoadsOnceAndNewVersionsLoadAsNewData) {

@@ -220,6 +220,7 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
       }
     }
     Finish(arrival, record);
+    if (record.state == "loaded" && next_ != nullptr) next_->OnArrival(arrival);
   }
 }
 

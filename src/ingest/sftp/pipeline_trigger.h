@@ -12,6 +12,7 @@
 // before), or failed; a file the ingest refuses as a whole (empty, header not matching the
 // contract, unreadable) is moved to rejected/ with the reason. A run that fails for reasons of
 // its own (lake unwritable) marks the arrivals failed and leaves the partner's files in place.
+// After a load that committed new rows, the arrival goes on to the next handler (set_next).
 // Thread safety: OnArrival from any thread; Start/Stop/WaitIdle from the owner; Stop finishes
 // every queued load, then joins.
 #pragma once
@@ -38,6 +39,10 @@ class PipelineTrigger : public ArrivalHandler {
   void Start();
   void Stop();
   void OnArrival(const Arrival& arrival) override;
+  // Where arrivals go once their load committed new rows (state "loaded"), e.g. the
+  // orchestrator's file triggers (orchestrator_notifier.h); nullptr = nowhere. Not owned; set
+  // before Start.
+  void set_next(ArrivalHandler* next) { next_ = next; }
   // Blocks until every queued arrival has been loaded (or has failed).
   void WaitIdle();
 
@@ -48,6 +53,7 @@ class PipelineTrigger : public ArrivalHandler {
 
   LandingZone& zone_;
   std::string project_dir_;
+  ArrivalHandler* next_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;

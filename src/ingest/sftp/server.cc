@@ -18,6 +18,7 @@
 #include "catalog/location.h"
 #include "common/logging.h"
 #include "ingest/sftp/intake.h"
+#include "ingest/sftp/orchestrator_notifier.h"
 #include "ingest/sftp/pipeline_trigger.h"
 #include "ingest/sftp/session.h"
 #include "ingest/sftp/users.h"
@@ -78,12 +79,18 @@ Status EnsureHostKey(const std::string& path) {
 
 class SftpServer::Impl {
  public:
-  Impl(SftpServerOptions options, std::string root, std::string landing, std::string catalog)
+  Impl(SftpServerOptions options, std::string root, std::string landing, std::string catalog,
+       std::unique_ptr<orchestrator::service::OrchestratorService> own_orchestrator)
       : options_(std::move(options)),
+        own_orchestrator_(std::move(own_orchestrator)),
+        notifier_(options_.orchestrator != nullptr ? *options_.orchestrator : *own_orchestrator_),
         zone_(root, std::move(landing), std::move(catalog)),
         users_(zone_.UsersPath()),
         trigger_(zone_, root),
-        intake_(zone_, root, trigger_) {}
+        intake_(zone_, root, trigger_) {
+    // Arrivals are loaded into bronze here, then handed to the orchestrator's file triggers.
+    trigger_.set_next(&notifier_);
+  }
 
   ~Impl() { Stop(); }
 
@@ -337,6 +344,8 @@ class SftpServer::Impl {
   }
 
   SftpServerOptions options_;
+  std::unique_ptr<orchestrator::service::OrchestratorService> own_orchestrator_;
+  OrchestratorNotifier notifier_;
   LandingZone zone_;
   UserStore users_;
   PipelineTrigger trigger_;
@@ -355,7 +364,13 @@ class SftpServer::Impl {
 Result<std::unique_ptr<SftpServer>> SftpServer::Create(const SftpServerOptions& options) {
   STRATA_ASSIGN_OR_RETURN(pipeline::Project project, pipeline::LoadProject(options.project_dir));
   STRATA_ASSIGN_OR_RETURN(std::string catalog, catalog::ResolveCatalogLocation(project.root, ""));
-  auto impl = std::make_unique<Impl>(options, project.root, project.LandingPath(), catalog);
+  std::unique_ptr<orchestrator::service::OrchestratorService> own_orchestrator;
+  if (options.orchestrator == nullptr) {
+    STRATA_ASSIGN_OR_RETURN(own_orchestrator, orchestrator::service::OrchestratorService::Open(
+                                                  {.project_dir = project.root}));
+  }
+  auto impl = std::make_unique<Impl>(options, project.root, project.LandingPath(), catalog,
+                                     std::move(own_orchestrator));
   return std::unique_ptr<SftpServer>(new SftpServer(std::move(impl)));
 }
 

@@ -8,7 +8,8 @@
 // Partners are virtual users (users.h) confined to their landing prefix (vpath.h); an upload
 // that is closed (or renamed from a temporary name) is an arrival: hashed, archived, matched
 // against the project's sources, recorded in the catalog and loaded into bronze (intake.h,
-// pipeline_trigger.h). The host key is generated once, at .strata/sftp/host_key.
+// pipeline_trigger.h); then the orchestrator starts the pipelines triggered by it
+// (orchestrator_notifier.h). The host key is generated once, at .strata/sftp/host_key.
 // Sessions: one thread each, at most `max_sessions` at once (more are refused at connect).
 // Thread safety: Start and Stop may be called from any thread, any number of times; Stop closes
 // the listener and every session (an upload cut off this way is not an arrival), then finishes
@@ -22,6 +23,7 @@
 
 #include "common/result.h"
 #include "ingest/sftp/landing_zone.h"
+#include "orchestrator/service/service.h"
 
 namespace strata::sftp {
 
@@ -30,6 +32,9 @@ struct SftpServerOptions {
   std::string listen_address = "127.0.0.1";
   int port = 2222;  // 0: any free port (see SftpServer::port)
   int max_sessions = 64;
+  // Told of every file whose bronze load committed new rows, to start the pipelines with a file
+  // trigger on it. Not owned; must outlive the server. nullptr = the server opens its own.
+  orchestrator::service::OrchestratorService* orchestrator = nullptr;
 };
 
 class SftpServer {
