@@ -1,15 +1,32 @@
 // Pipeline and run routes, over the project's run records and the runner (runs.h).
+#include <algorithm>
+
 #include "server/context.h"
+#include "server/orchestrator_view.h"
 
 namespace strata::server {
 namespace {
 
-Status CheckPipeline(const ServerContext& context, const std::string& name) {
-  if (name != context.project.config.name) {
-    return Status::NotFound("no pipeline '" + name + "' (this project has '" +
-                            context.project.config.name + "')");
+bool IsProject(const std::string& name) { return name == kProjectPipeline; }
+
+// Project records have ids "YYYYMMDDTHHMMSSZ-xxxxxx" or "active-N"; anything else is asked of
+// the orchestrator.
+bool IsOrchestratorRun(ServerContext& context, const std::string& id) {
+  if (!context.orchestrator || id.rfind("active-", 0) == 0) return false;
+  for (const json& record : LoadRunRecords(context.project.RunsPath())) {
+    if (record["run_id"] == id) return false;
   }
-  return Status::OK();
+  return true;
+}
+
+orch::OrchestratorService& Orchestrator(ServerContext& context) { return *context.orchestrator; }
+
+Status NoPipeline(ServerContext& context, const std::string& name) {
+  return Status::NotFound(
+      "no pipeline '" + name + "' (the project's is '" + kProjectPipeline + "'" +
+      (context.orchestrator ? std::string(", others are pipelines/*.yaml")
+                            : "; the orchestrator is unavailable: " + context.orchestrator_error) +
+      ")");
 }
 
 // The record of `id` (a run id or an "active-N" id), or the active run.
@@ -40,6 +57,8 @@ json PipelineJson(ServerContext& context) {
       last_states[state] = info;
     }
   }
+  p["name"] = kProjectPipeline;
+  p["title"] = context.project.config.name;
   p["last_run"] = records.empty() ? json(nullptr) : RunSummary(records.front(), p["name"]);
   p["last_states"] = last_states;
   p["active_run"] = context.runner->Active();
@@ -58,21 +77,41 @@ ApiResult StartRun(ServerContext& context, const std::vector<std::string>& names
 void RegisterRunRoutes(Router& router, ServerContext& context) {
   router.Get("/api/pipelines", "/api/pipelines", [&context](const httplib::Request&) -> ApiResult {
     json p = PipelineJson(context);
-    return Ok({{"pipelines", json::array({{{"name", p["name"]},
-                                           {"description", p["description"]},
-                                           {"kind", p["kind"]},
-                                           {"states", p["states"].size()},
-                                           {"last_run", p["last_run"]}}})}});
+    json list = json::array({{{"name", p["name"]},
+                              {"title", p["title"]},
+                              {"description", p["description"]},
+                              {"kind", p["kind"]},
+                              {"states", p["states"].size()},
+                              {"last_run", p["last_run"]},
+                              {"error", ""}}});
+    if (context.orchestrator) {
+      STRATA_ASSIGN_OR_RETURN(json more, OrchPipelines(Orchestrator(context)));
+      for (json& item : more) list.push_back(std::move(item));
+    }
+    return Ok({{"pipelines", list}, {"orchestrator_error", context.orchestrator_error}});
   });
   router.Get(R"(/api/pipelines/([^/]+))", "/api/pipelines/{name}",
              [&context](const httplib::Request& request) -> ApiResult {
-               STRATA_RETURN_IF_ERROR(CheckPipeline(context, PathParam(request, 1)));
-               return Ok(PipelineJson(context));
+               const std::string name = PathParam(request, 1);
+               if (IsProject(name)) return Ok(PipelineJson(context));
+               if (!context.orchestrator) return NoPipeline(context, name);
+               STRATA_ASSIGN_OR_RETURN(json p, OrchPipeline(Orchestrator(context), name));
+               return Ok(p);
              });
   router.Post(R"(/api/pipelines/([^/]+)/runs)", "/api/pipelines/{name}/runs",
               [&context](const httplib::Request& request) -> ApiResult {
-                STRATA_RETURN_IF_ERROR(CheckPipeline(context, PathParam(request, 1)));
+                const std::string name = PathParam(request, 1);
                 STRATA_ASSIGN_OR_RETURN(json body, JsonBody(request));
+                if (!IsProject(name)) {
+                  if (!context.orchestrator) return NoPipeline(context, name);
+                  const json input = body.contains("input") ? body["input"] : json::object();
+                  if (!input.is_object()) {
+                    return Status::InvalidArgument("\"input\" must be a JSON object");
+                  }
+                  STRATA_ASSIGN_OR_RETURN(std::string id,
+                                          Orchestrator(context).StartRun(name, input));
+                  return Ok({{"run_id", id}, {"status", "running"}}, 202);
+                }
                 std::vector<std::string> names;
                 if (body.contains("states")) {
                   if (!body["states"].is_array()) {
@@ -92,32 +131,62 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
     STRATA_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 50, 1, 1000));
     const std::string status = StringParam(request, "status");
     const std::string pipeline = StringParam(request, "pipeline");
-    if (!pipeline.empty()) STRATA_RETURN_IF_ERROR(CheckPipeline(context, pipeline));
-    json runs = json::array();
-    json active = context.runner->Active();
-    if (!active.is_null() && (status.empty() || status == "running")) {
-      runs.push_back(RunSummary(active, context.project.config.name));
+    std::vector<json> runs;
+    if (pipeline.empty() || IsProject(pipeline)) {
+      json active = context.runner->Active();
+      if (!active.is_null() && (status.empty() || status == "running")) {
+        runs.push_back(RunSummary(active, kProjectPipeline));
+      }
+      for (const json& record : LoadRunRecords(context.project.RunsPath())) {
+        if (static_cast<int>(runs.size()) >= limit) break;
+        if (!status.empty() && record.value("status", "") != status) continue;
+        runs.push_back(RunSummary(record, kProjectPipeline));
+      }
     }
-    for (const json& record : LoadRunRecords(context.project.RunsPath())) {
-      if (static_cast<int>(runs.size()) >= limit) break;
-      if (!status.empty() && record.value("status", "") != status) continue;
-      runs.push_back(RunSummary(record, context.project.config.name));
+    if (context.orchestrator && !IsProject(pipeline)) {
+      orch::RunFilter filter;
+      filter.pipeline = pipeline;
+      filter.limit = limit;
+      STRATA_ASSIGN_OR_RETURN(auto orchestrated, Orchestrator(context).ListRuns(filter));
+      for (const auto& run : orchestrated) {
+        json summary = OrchRunSummary(run);
+        if (status.empty() || summary["status"] == status) runs.push_back(std::move(summary));
+      }
+    } else if (!pipeline.empty() && !IsProject(pipeline)) {
+      return NoPipeline(context, pipeline);
     }
+    // Newest first across both sources (ISO-8601 UTC strings sort by time; running first).
+    std::stable_sort(runs.begin(), runs.end(), [](const json& a, const json& b) {
+      const bool ra = a["status"] == "running", rb = b["status"] == "running";
+      if (ra != rb) return ra;
+      return a.value("started_at", "") > b.value("started_at", "");
+    });
+    if (static_cast<int>(runs.size()) > limit) runs.resize(limit);
     return Ok({{"runs", runs}});
   });
   router.Get(R"(/api/runs/([^/]+))", "/api/runs/{id}",
              [&context](const httplib::Request& request) -> ApiResult {
-               STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, PathParam(request, 1)));
-               json j = RunSummary(record, context.project.config.name);
+               const std::string id = PathParam(request, 1);
+               if (IsOrchestratorRun(context, id)) {
+                 STRATA_ASSIGN_OR_RETURN(json run, OrchRun(Orchestrator(context), id));
+                 return Ok(run);
+               }
+               STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, id));
+               json j = RunSummary(record, kProjectPipeline);
                j["states"] = RunStates(record);
                j["selection"] = record.value("selection", json::object());
                return Ok(j);
              });
   router.Get(R"(/api/runs/([^/]+)/logs)", "/api/runs/{id}/logs",
              [&context](const httplib::Request& request) -> ApiResult {
-               STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, PathParam(request, 1)));
-               json lines = RunLogs(record);
+               const std::string id = PathParam(request, 1);
                const std::string state = StringParam(request, "state");
+               if (IsOrchestratorRun(context, id)) {
+                 STRATA_ASSIGN_OR_RETURN(json logs, OrchLogs(Orchestrator(context), id, state));
+                 return Ok(logs);
+               }
+               STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, id));
+               json lines = RunLogs(record);
                if (!state.empty()) {
                  json only = json::array();
                  for (const json& line : lines) {
@@ -127,34 +196,51 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
                }
                return Ok({{"run_id", record["run_id"]}, {"lines", lines}});
              });
-  router.Post(R"(/api/runs/([^/]+)/resume)", "/api/runs/{id}/resume",
-              [&context](const httplib::Request& request) -> ApiResult {
-                STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, PathParam(request, 1)));
-                if (record.value("status", "") != "failed") {
-                  return Status::FailedPrecondition("run " + record.value("run_id", "") + " is " +
-                                                    record.value("status", "") +
-                                                    ": only a failed run can be resumed");
-                }
-                // Resume = run again what failed or was skipped (what succeeded stays committed).
-                std::vector<std::string> names;
-                for (const json& node : record["nodes"]) {
-                  const std::string s = node.value("status", "");
-                  if (s == "failed" || s == "skipped") names.push_back(node.value("table", ""));
-                }
-                return StartRun(context, names);
-              });
-  router.Post(R"(/api/runs/([^/]+)/cancel)", "/api/runs/{id}/cancel",
-              [&context](const httplib::Request& request) -> ApiResult {
-                STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, PathParam(request, 1)));
-                if (record.value("status", "") != "running") {
-                  return Status::FailedPrecondition("run " + record.value("run_id", "") +
-                                                    " is not running (it is " +
-                                                    record.value("status", "") + ")");
-                }
-                return Status::Unsupported(
-                    "the project runner commits each table as one transaction and cannot stop "
-                    "between them; cancelling needs the orchestrator service");
-              });
+  router.Post(
+      R"(/api/runs/([^/]+)/resume)", "/api/runs/{id}/resume",
+      [&context](const httplib::Request& request) -> ApiResult {
+        const std::string id = PathParam(request, 1);
+        if (IsOrchestratorRun(context, id)) {
+          STRATA_ASSIGN_OR_RETURN(std::string resumed, Orchestrator(context).Resume(id));
+          return Ok({{"run_id", resumed}, {"status", "running"}, {"resumed_from", id}}, 202);
+        }
+        STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, id));
+        if (record.value("status", "") != "failed") {
+          return Status::FailedPrecondition("run " + record.value("run_id", "") + " is " +
+                                            record.value("status", "") +
+                                            ": only a failed run can be resumed");
+        }
+        // Resume = run again what failed or was skipped (what succeeded stays committed).
+        std::vector<std::string> names;
+        for (const json& node : record["nodes"]) {
+          const std::string s = node.value("status", "");
+          if (s == "failed" || s == "skipped") names.push_back(node.value("table", ""));
+        }
+        return StartRun(context, names);
+      });
+  router.Post(
+      R"(/api/runs/([^/]+)/cancel)", "/api/runs/{id}/cancel",
+      [&context](const httplib::Request& request) -> ApiResult {
+        const std::string id = PathParam(request, 1);
+        if (IsOrchestratorRun(context, id)) {
+          STRATA_ASSIGN_OR_RETURN(json run, OrchRun(Orchestrator(context), id));
+          if (run["status"] != "running") {
+            return Status::FailedPrecondition("run " + id + " is not running (it is " +
+                                              run["status"].get<std::string>() + ")");
+          }
+          STRATA_RETURN_IF_ERROR(Orchestrator(context).Cancel(id, "cancelled from the web UI/API"));
+          return Ok({{"run_id", id}, {"status", "cancelling"}}, 202);
+        }
+        STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, id));
+        if (record.value("status", "") != "running") {
+          return Status::FailedPrecondition("run " + record.value("run_id", "") +
+                                            " is not running (it is " + record.value("status", "") +
+                                            ")");
+        }
+        return Status::Unsupported(
+            "the project runner commits each table as one transaction and cannot stop "
+            "between them; run the project as a pipeline (pipelines/*.yaml) to cancel");
+      });
 }
 
 }  // namespace strata::server

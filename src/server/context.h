@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "common/result.h"
 #include "lake/lake.h"
+#include "orchestrator/service/service.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
 #include "server/http_util.h"
@@ -23,6 +24,10 @@
 #include "server/server.h"
 
 namespace strata::server {
+
+// The pipeline that stands for the whole project as `strata run` runs it (run records in
+// .strata/runs/); the orchestrator's pipelines (pipelines/*.yaml) are served beside it.
+inline constexpr const char* kProjectPipeline = "project";
 
 class ServerContext {
  public:
@@ -34,6 +39,10 @@ class ServerContext {
   std::string catalog_location;
   Metrics metrics;
   std::unique_ptr<ProjectRunner> runner;
+  // Pipelines of pipelines/*.yaml (state machines); null when it could not open (then
+  // `orchestrator_error` says why and only the project pipeline is served).
+  std::unique_ptr<orchestrator::service::OrchestratorService> orchestrator;
+  std::string orchestrator_error;
 
   // The lake as it is now (nullopt before the first run created it).
   Result<std::optional<lake::Lake>> Lake() const;

@@ -114,7 +114,9 @@ json OpenApiDocument() {
          json::array({Param("name", "path", "string", "dashboard"),
                       Param("chart", "path", "string", "chart id")}),
          Responses("{chart, data: {columns, rows, ...}}"), "dashboards");
-  const json pipeline = Param("name", "path", "string", "pipeline name");
+  const json pipeline =
+      Param("name", "path", "string",
+            "pipeline: \"project\" (every source and model) or a pipelines/*.yaml name");
   paths["/api/pipelines"]["get"] =
       Op("Pipelines", json::array(), Responses("{pipelines: [...]}"), "runs");
   paths["/api/pipelines/{name}"]["get"] =
@@ -123,7 +125,13 @@ json OpenApiDocument() {
   json start =
       Op("Start a run", json::array({pipeline}), Responses("{run_id, status}", 202), "runs");
   start["requestBody"] =
-      Body({{"states", {{"type", "array"}, {"items", {{"type", "string"}}}}}}, {});
+      Body({{"states",
+             {{"type", "array"},
+              {"items", {{"type", "string"}}},
+              {"description", "project pipeline: the tables to run (default all)"}}},
+            {"input",
+             {{"type", "object"}, {"description", "state machine pipelines: the run's input"}}}},
+           {});
   start["responses"]["409"] = {{"description", "a run is already in progress"}};
   paths["/api/pipelines/{name}/runs"]["post"] = start;
   const json run = Param("id", "path", "string", "run id");

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "server/catalog_refresh.h"
 #include "server/context.h"
+#include "server/orchestrator_view.h"
 
 namespace strata::server {
 
@@ -72,6 +73,10 @@ class ServerImpl {
     http.stop();
     if (listener.joinable()) listener.join();
     context->runner.reset();  // waits for a run in progress
+    if (context->orchestrator) {
+      context->orchestrator->Shutdown(/*cancel_running=*/true);
+      context->orchestrator.reset();
+    }
   }
 
   std::vector<GaugeSample> Gauges() {
@@ -81,6 +86,14 @@ class ServerImpl {
       ++by_status[record.value("status", "unknown")];
     }
     if (!context->runner->Active().is_null()) ++by_status["running"];
+    if (context->orchestrator) {
+      orchestrator::service::RunFilter filter;
+      filter.limit = 100000;
+      auto runs = context->orchestrator->ListRuns(filter);
+      if (runs.ok()) {
+        for (const auto& run : *runs) ++by_status[OrchRunSummary(run)["status"].get<std::string>()];
+      }
+    }
     for (const auto& [status, count] : by_status) {
       gauges.push_back({"strata_runs", "Pipeline runs of the project by status.",
                         "status=\"" + EscapeLabel(status) + "\"", static_cast<double>(count)});
@@ -112,6 +125,7 @@ class ServerImpl {
                  {"project", context->project.config.name},
                  {"engine", engine::EngineVersion()},
                  {"catalog", context->catalog_location},
+                 {"orchestrator", context->orchestrator ? "ok" : context->orchestrator_error},
                  {"refresh", context->RefreshState()}});
     });
     router.GetRaw("/metrics", "/metrics",
@@ -193,6 +207,18 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   STRATA_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(context.catalog_location));
   context.SetCatalog(std::move(catalog));
   context.runner = std::make_unique<ProjectRunner>(context.project);
+  {
+    orchestrator::service::ServiceOptions orchestrator_options;
+    orchestrator_options.project_dir = context.project.root;
+    orchestrator_options.catalog = context.catalog_location;
+    auto orchestrator = orchestrator::service::OrchestratorService::Open(orchestrator_options);
+    if (orchestrator.ok()) {
+      context.orchestrator = std::move(*orchestrator);
+    } else {
+      context.orchestrator_error = orchestrator.status().message();
+      Log().warn("serving without the orchestrator: {}", context.orchestrator_error);
+    }
+  }
   {
     // The model graph draws the pipeline; a project whose SQL does not parse still serves.
     STRATA_ASSIGN_OR_RETURN(auto database, engine::Database::Open({}));

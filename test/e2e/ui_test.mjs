@@ -56,12 +56,19 @@ async function main() {
   // A model that fails when it runs, so the UI has a failed run to show.
   fs.writeFileSync(path.join(project, 'models/gold/quebrado.sql'),
     "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM gold.agregado_fluxo_de_caixa_mensal\n");
+  // A state machine run by the orchestrator service: its second state fails after one retry.
+  fs.mkdirSync(path.join(project, 'pipelines'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'pipelines/quebra_teste.yaml'), [
+    'description: Falha de teste.', 'StartAt: Prepara', 'States:',
+    '  Prepara: {Type: Pass, Next: Quebra}',
+    '  Quebra:', '    Type: Task', '    Resource: strata:model:gold.quebrado',
+    '    Retry: [{ErrorEquals: [States.ALL], MaxAttempts: 1, IntervalSeconds: 1}]', '    End: true', ''].join('\n'));
   const server = await startServer();
   const base = `http://127.0.0.1:${server.port}`;
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   try {
-    const started = await (await fetch(`${base}/api/pipelines/importau/runs`, {
+    const started = await (await fetch(`${base}/api/pipelines/project/runs`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ states: ['gold.quebrado'] }),
     })).json();
     let failedRun = null;
@@ -141,7 +148,7 @@ async function main() {
     await shot('lineage-columns');
 
     // 4. The pipeline page colours states by the last run; a failed run shows its error.
-    await page.goto(`${base}/#/pipeline/importau`);
+    await page.goto(`${base}/#/pipeline/project`);
     await page.waitForSelector('[data-testid=pipeline-graph] [data-testid=graph-node]');
     await settled();
     const failedClass = await page.getAttribute('[data-node="gold.quebrado"]', 'class');
@@ -161,6 +168,27 @@ async function main() {
     check(/gold\.quebrado/.test(runError) && /Conversion Error/.test(runError), 'the run page shows the error');
     check((await page.textContent('[data-testid=run-status]')) === 'failed', 'the run page says failed');
     await shot('run-failed');
+
+    // 4b. A state machine pipeline: states coloured by its last run, retries shown.
+    const orchestrated = await (await fetch(`${base}/api/pipelines/quebra_teste/runs`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
+    })).json();
+    check(Boolean(orchestrated.run_id), `the orchestrator starts a run (${JSON.stringify(orchestrated)})`);
+    for (let i = 0; i < 600; i++) {
+      const run = await (await fetch(`${base}/api/runs/${orchestrated.run_id}`)).json();
+      if (run.status && run.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.goto(`${base}/#/pipeline/quebra_teste`);
+    await page.waitForSelector('[data-testid=pipeline-graph] [data-node="Quebra"]');
+    await settled();
+    check(/state-failed/.test(await page.getAttribute('[data-node="Quebra"]', 'class') || ''), 'the failed state machine state is red');
+    check(/state-success/.test(await page.getAttribute('[data-node="Prepara"]', 'class') || ''), 'the passed state is green');
+    check(/1 retries/.test(await page.textContent('[data-node="Quebra"]')), 'the state shows its retry');
+    await page.waitForSelector('[data-testid=state-error]');
+    check(/gold\.quebrado/.test(await page.textContent('[data-testid=state-error]')), 'the state shows why it failed');
+    await stray('the state machine page');
+    await shot('pipeline-state-machine');
 
     // 5. The dashboard renders every chart with data.
     await page.goto(`${base}/#/dashboard/fluxo_de_caixa`);

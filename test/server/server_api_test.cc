@@ -44,6 +44,25 @@ class ServerApiTest : public ::testing::Test {
     std::ofstream(project_ + "/models/gold/quebrado.sql")
         << "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM "
            "gold.agregado_fluxo_de_caixa_mensal\n";
+    // A state machine (pipelines/*.yaml, run by the orchestrator service) that fails at its
+    // second state after one retry.
+    std::filesystem::create_directories(project_ + "/pipelines");
+    std::ofstream(project_ + "/pipelines/quebra_teste.yaml") << R"(description: Falha de teste.
+owner: time-teste
+StartAt: Prepara
+States:
+  Prepara:
+    Type: Pass
+    Next: Quebra
+  Quebra:
+    Type: Task
+    Resource: strata:model:gold.quebrado
+    Retry:
+      - ErrorEquals: [States.ALL]
+        MaxAttempts: 1
+        IntervalSeconds: 1
+    End: true
+)";
     server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
     client_ = new httplib::Client("127.0.0.1", server_->port());
     client_->set_read_timeout(120, 0);
@@ -281,7 +300,7 @@ TEST_F(ServerApiTest, Dashboards) {
 TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
   Reply pipelines = Get("/api/pipelines");
   ASSERT_EQ(pipelines.status, 200) << pipelines.text;
-  Reply p = Get("/api/pipelines/importau");
+  Reply p = Get("/api/pipelines/project");
   ASSERT_EQ(p.status, 200) << p.text;
   EXPECT_EQ(p.body["states"].size(), 7u + 4u);  // 7 sources, 3 models + quebrado
   bool edge = false;
@@ -303,15 +322,15 @@ TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
   EXPECT_NE(logs.body["lines"][0]["message"].get<std::string>().find("pagamentos"),
             std::string::npos);
 
-  Reply start = Post("/api/pipelines/importau/runs", R"({"states": ["gold.quebrado"]})");
+  Reply start = Post("/api/pipelines/project/runs", R"({"states": ["gold.quebrado"]})");
   ASSERT_EQ(start.status, 202) << start.text;
   json run = WaitRun(start.body["run_id"]);
   EXPECT_EQ(run["status"], "failed") << run;
   EXPECT_NE(run["error"].get<std::string>().find("gold.quebrado"), std::string::npos) << run;
   EXPECT_NE(run["error"].get<std::string>().find("Conversion Error"), std::string::npos) << run;
   const std::string failed_id = run["run_id"];
-  EXPECT_EQ(Get("/api/runs?status=failed").body["runs"][0]["run_id"], failed_id);
-  Reply state = Get("/api/pipelines/importau");
+  EXPECT_EQ(Get("/api/runs?status=failed&pipeline=project").body["runs"][0]["run_id"], failed_id);
+  Reply state = Get("/api/pipelines/project");
   EXPECT_EQ(state.body["last_states"]["gold.quebrado"]["status"], "failed");
   EXPECT_EQ(state.body["last_states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
 
@@ -324,8 +343,62 @@ TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
 
   ExpectError(Get("/api/runs/nada"), 404, "nada");
   ExpectError(Get("/api/pipelines/nada"), 404, "nada");
-  ExpectError(Post("/api/pipelines/importau/runs", R"({"states": "x"})"), 400, "states");
+  ExpectError(Post("/api/pipelines/project/runs", R"({"states": "x"})"), 400, "states");
   ExpectError(Get("/api/runs?limit=abc"), 400, "limit");
+}
+
+TEST_F(ServerApiTest, OrchestratorPipelineRunsRetriesAndFails) {
+  Reply list = Get("/api/pipelines");
+  ASSERT_EQ(list.status, 200) << list.text;
+  std::map<std::string, std::string> kinds;
+  for (const json& p : list.body["pipelines"]) kinds[p["name"]] = p["kind"];
+  EXPECT_EQ(kinds["project"], "project");
+  EXPECT_EQ(kinds["quebra_teste"], "state_machine") << list.text;
+  Reply p = Get("/api/pipelines/quebra_teste");
+  ASSERT_EQ(p.status, 200) << p.text;
+  EXPECT_EQ(p.body["start_at"], "Prepara");
+  EXPECT_EQ(p.body["states"].size(), 2u);
+  ASSERT_EQ(p.body["edges"].size(), 1u);
+  EXPECT_EQ(p.body["edges"][0]["from"], "Prepara");
+  EXPECT_EQ(p.body["edges"][0]["to"], "Quebra");
+
+  Reply start = Post("/api/pipelines/quebra_teste/runs", R"({"input": {"why": "test"}})");
+  ASSERT_EQ(start.status, 202) << start.text;
+  const std::string id = start.body["run_id"];
+  json run = WaitRun(id);
+  EXPECT_EQ(run["status"], "failed") << run;
+  EXPECT_EQ(run["failed_state"], "Quebra") << run;
+  EXPECT_EQ(run["states"]["Prepara"]["status"], "success") << run;
+  EXPECT_EQ(run["states"]["Quebra"]["status"], "failed") << run;
+  EXPECT_EQ(run["states"]["Quebra"]["retries"], 1) << run;
+  EXPECT_NE(run["error"].get<std::string>().find("gold.quebrado"), std::string::npos) << run;
+  Reply after = Get("/api/pipelines/quebra_teste");
+  EXPECT_EQ(after.body["last_states"]["Quebra"]["status"], "failed");
+  EXPECT_EQ(after.body["last_states"]["Quebra"]["retries"], 1);
+  EXPECT_EQ(after.body["last_run"]["run_id"], id);
+  Reply logs = Get("/api/runs/" + id + "/logs");
+  ASSERT_EQ(logs.status, 200) << logs.text;
+  bool task_failed = false;
+  for (const json& line : logs.body["lines"]) {
+    if (line["message"].get<std::string>().find("TaskFailed") != std::string::npos)
+      task_failed = true;
+  }
+  EXPECT_TRUE(task_failed) << logs.text;
+  bool listed = false;
+  const Reply runs = Get("/api/runs?pipeline=quebra_teste");
+  for (const json& r : runs.body["runs"]) {
+    if (r["run_id"] == id) listed = true;
+  }
+  EXPECT_TRUE(listed);
+  ExpectError(Post("/api/runs/" + id + "/cancel", ""), 409, "not running");
+  Reply resume = Post("/api/runs/" + id + "/resume", "");
+  ASSERT_EQ(resume.status, 202) << resume.text;
+  json resumed = WaitRun(resume.body["run_id"]);
+  EXPECT_EQ(resumed["trigger"], "resume");
+  EXPECT_EQ(resumed["resumed_from"], id);
+  EXPECT_FALSE(resumed["states"].contains("Prepara")) << resumed;  // resumed at Quebra
+  ExpectError(Post("/api/pipelines/quebra_teste/runs", R"({"input": 3})"), 400, "input");
+  ExpectError(Post("/api/pipelines/nada/runs", "{}"), 404, "nada");
 }
 
 TEST_F(ServerApiTest, OpenApiDescribesWhatIsServed) {
@@ -349,7 +422,7 @@ TEST_F(ServerApiTest, OpenApiDescribesWhatIsServed) {
       if (at != std::string::npos) concrete.replace(at, from.size(), to);
     };
     if (path.find("/dashboards/{name}") != std::string::npos) rename("fluxo_de_caixa");
-    if (path.find("/pipelines/{name}") != std::string::npos) rename("importau");
+    if (path.find("/pipelines/{name}") != std::string::npos) rename("project");
     for (const auto& [method, op] : methods.items()) {
       ASSERT_TRUE(op.contains("responses")) << path;
       if (method != "get") continue;  // POSTs are exercised by the other tests

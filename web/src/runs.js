@@ -7,7 +7,9 @@ export async function pipelinesPage(root) {
   const { pipelines } = await api('/api/pipelines');
   append(root, h('h1', {}, 'Pipelines'),
     h('ul', { className: 'plain', 'data-testid': 'pipelines' }, pipelines.map((p) => h('li', {},
-      h('a', { href: `#/pipeline/${enc(p.name)}` }, p.name), ` · ${p.states} states`,
+      h('a', { href: `#/pipeline/${enc(p.name)}`, 'data-testid': 'pipeline-link' }, p.name),
+      p.kind === 'project' ? ` (${p.title}: every source and model, as strata run runs them)` : ` · ${p.file}`,
+      ` · ${p.states} states`,
       p.last_run ? h('span', {}, ' · last run ', h('span', { className: `status status-${p.last_run.status}` }, p.last_run.status)) : null,
       p.error ? h('div', { className: 'error-text' }, p.error) : null,
       p.description ? h('div', { className: 'desc' }, p.description) : null))));
@@ -57,12 +59,14 @@ export async function pipelinePage(root, params, name) {
   };
   const last = p.last_run;
   append(root, 
-    h('div', { className: 'title-row' }, h('h1', {}, p.name),
+    h('div', { className: 'title-row' }, h('h1', {}, p.name), p.title ? h('span', { className: 'muted' }, p.title) : null,
       h('button', { onclick: () => start(`/api/pipelines/${enc(p.name)}/runs`), 'data-testid': 'start-run' }, 'Start run'),
       last && last.status === 'failed'
         ? h('button', { onclick: () => start(`/api/runs/${enc(last.run_id)}/resume`), 'data-testid': 'resume-run' }, 'Resume last run')
         : null),
     p.description ? h('p', { className: 'desc' }, p.description) : null,
+    p.schedules && p.schedules.length ? h('p', { className: 'muted' }, `schedule: ${p.schedules.join(', ')} (UTC)`) : null,
+    p.file_triggers && p.file_triggers.length ? h('p', { className: 'muted' }, `starts when files land: ${p.file_triggers.map((t) => t.pattern).join(', ')}`) : null,
     p.graph_error ? h('div', { className: 'error' }, p.graph_error) : null,
     last ? h('p', {}, 'Last run ', h('a', { href: `#/run/${enc(last.run_id)}` }, last.run_id), ' ',
       h('span', { className: `status status-${last.status}` }, last.status), ` ${formatMs(last.duration_ms)}`) : null,
