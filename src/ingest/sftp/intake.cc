@@ -189,9 +189,16 @@ void ArrivalIntake::Process(const Pending& upload) {
   record.stored_as = fs::relative(object, zone_.project_root()).string();
 
   Result<pipeline::Project> project = pipeline::LoadProject(project_dir_);
-  Result<const pipeline::SourceSpec*> source =
-      project.ok() ? MatchSource(*project, upload.path)
-                   : Result<const pipeline::SourceSpec*>(project.status());
+  if (!project.ok()) {
+    // The project is broken, not the file: keep it where it is, say why it was not loaded.
+    record.state = "failed";
+    record.reason = "the project does not load: " + project.status().message();
+    Result<int64_t> id = zone_.Record(record);
+    if (!id.ok()) Log().error("sftp: cannot record arrival: {}", id.status().message());
+    Log().error("sftp: {}/{} not loaded: {}", upload.partner, upload.path, record.reason);
+    return;
+  }
+  Result<const pipeline::SourceSpec*> source = MatchSource(*project, upload.path);
   if (!source.ok()) {
     record.state = "rejected";
     record.reason = source.status().message();

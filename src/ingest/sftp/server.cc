@@ -136,6 +136,7 @@ class SftpServer::Impl {
     stopping_ = false;
     intake_.Start();
     trigger_.Start();
+    RequeueUnfinished();
     accept_thread_ = std::thread([this] { AcceptLoop(); });
     running_ = true;
     Log().info("sftp: listening on {}:{} (host key {})", options_.listen_address, bound_port_,
@@ -188,6 +189,37 @@ class SftpServer::Impl {
     int fd = -1;  // the session's socket while it runs; -1 once it is closed
     std::atomic<bool> done{false};
   };
+
+  // Arrivals recorded as received whose load never finished (the process stopped first): their
+  // content is in the archive, so they are loaded now. The partner's copy is left alone.
+  void RequeueUnfinished() {
+    Result<std::vector<catalog::ArrivalRecord>> pending =
+        zone_.List({.state = "received", .limit = 100000});
+    if (!pending.ok()) {
+      Log().error("sftp: cannot read unfinished arrivals: {}", pending.status().message());
+      return;
+    }
+    for (auto it = pending->rbegin(); it != pending->rend(); ++it) {  // oldest first
+      Arrival arrival;
+      arrival.id = it->id;
+      arrival.partner = it->partner;
+      arrival.path = it->path;
+      arrival.source = it->source;
+      arrival.sha256 = it->sha256;
+      arrival.size_bytes = it->size_bytes;
+      arrival.content_path = zone_.ObjectPath(it->sha256);
+      arrival.landing_file = zone_.PartnerRoot(it->partner) + "/" + it->path;
+      arrival.received_at = it->received_at;
+      struct stat info;
+      if (::stat(arrival.content_path.c_str(), &info) != 0) {
+        Log().error("sftp: arrival {} ({}/{}): archived content {} is missing", it->id, it->partner,
+                    it->path, arrival.content_path);
+        continue;
+      }
+      Log().info("sftp: loading arrival {} ({}/{}) left unfinished", it->id, it->partner, it->path);
+      trigger_.OnArrival(arrival);
+    }
+  }
 
   void ReapFinished() {
     std::list<SessionSlot> finished;

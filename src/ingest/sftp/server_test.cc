@@ -1,0 +1,84 @@
+#include "ingest/sftp/server.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ingest/sftp/intake.h"
+#include "ingest/sftp/sftp_test_util.h"
+
+namespace strata::sftp {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteProject(const std::string& dir) {
+  fs::create_directories(dir + "/sources");
+  std::ofstream(dir + "/strata.yaml") << "name: sftptest\n";
+  std::ofstream(dir + "/sources/pedidos.yaml")
+      << "sources:\n  - name: pedidos\n    files: \"pedidos*.csv\"\n    columns:\n"
+         "      - {name: pedido_id, type: BIGINT}\n      - {name: status, type: VARCHAR}\n";
+}
+
+TEST(SftpServerTest, StartStopAreIdempotentAndTheHostKeyIsKept) {
+  testing::TempDir dir;
+  WriteProject(dir.path());
+  auto server = SftpServer::Create({.project_dir = dir.path(), .port = 0});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+  ASSERT_TRUE((*server)->Start().ok());  // already running: nothing to do
+  EXPECT_GT((*server)->port(), 0);
+  EXPECT_EQ((*server)->host_key_fingerprint().rfind("SHA256:", 0), 0u);
+  const std::string fingerprint = (*server)->host_key_fingerprint();
+  (*server)->Stop();
+  (*server)->Stop();
+  ASSERT_TRUE((*server)->Start().ok());  // restartable, same key
+  EXPECT_EQ((*server)->host_key_fingerprint(), fingerprint);
+  // A second server cannot take the same port: a clear error naming it.
+  auto other = SftpServer::Create({.project_dir = dir.path(), .port = (*server)->port()});
+  ASSERT_TRUE(other.ok());
+  Status busy = (*other)->Start();
+  EXPECT_TRUE(busy.IsIOError()) << busy;
+  EXPECT_NE(busy.message().find(std::to_string((*server)->port())), std::string::npos) << busy;
+}
+
+TEST(SftpServerTest, BadProjectIsRefusedAtCreate) {
+  testing::TempDir dir;
+  EXPECT_FALSE(SftpServer::Create({.project_dir = dir.path() + "/missing"}).ok());
+}
+
+// An arrival recorded as received whose load never ran (the process stopped first) is loaded
+// when the server starts again.
+TEST(SftpServerTest, UnfinishedArrivalsAreLoadedAtStart) {
+  testing::TempDir dir;
+  WriteProject(dir.path());
+  auto server = SftpServer::Create({.project_dir = dir.path(), .port = 0});
+  ASSERT_TRUE(server.ok()) << server.status();
+  LandingZone& zone = (*server)->landing_zone();
+  const std::string file = dir.path() + "/incoming.csv";
+  std::ofstream(file) << "pedido_id,status\n1,aberto\n2,entregue\n";
+  auto hashed = HashFile(file);
+  ASSERT_TRUE(hashed.ok());
+  ASSERT_TRUE(LinkOrCopy(file, zone.ObjectPath(hashed->first)).ok());
+  catalog::ArrivalRecord record;
+  record.partner = "acme";
+  record.path = "pedidos_1.csv";
+  record.source = "pedidos";
+  record.sha256 = hashed->first;
+  record.size_bytes = hashed->second;
+  record.state = "received";
+  auto id = zone.Record(record);
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  ASSERT_TRUE((*server)->Start().ok());
+  (*server)->WaitIdle();
+  auto arrivals = zone.List({});
+  ASSERT_TRUE(arrivals.ok());
+  ASSERT_EQ(arrivals->size(), 1u);
+  EXPECT_EQ((*arrivals)[0].state, "loaded") << (*arrivals)[0].reason;
+  EXPECT_EQ((*arrivals)[0].rows_loaded, 2);
+}
+
+}  // namespace
+}  // namespace strata::sftp
