@@ -64,6 +64,15 @@ export async function tablesPage(root, params) {
         h('td', { className: 'num' }, t.version ?? ''), h('td', {}, t.description))))));
 }
 
+// Tables open their page; files (landing paths, URIs) open their lineage.
+function assetLink(name) {
+  const isFile = name.startsWith('/') || name.includes('://');
+  return h('a', {
+    className: 'chip link', title: name,
+    href: isFile ? `#/lineage/${enc(name)}?direction=downstream` : `#/table/${enc(name)}`,
+  }, isFile ? name.split('/').pop() : name);
+}
+
 function piiBadges(column) {
   return column.pii.map((p) => h('span', {
     className: `pii pii-${p.status}`, 'data-testid': 'pii-badge',
@@ -87,8 +96,8 @@ export async function tablePage(root, params, name) {
       h('dt', {}, 'files'), h('dd', {}, t.statistics.file_count ?? ''),
       h('dt', {}, 'version'), h('dd', {}, t.statistics.version ?? t.version ?? ''),
       h('dt', {}, 'updated'), h('dd', {}, t.data_updated_at),
-      h('dt', {}, 'upstream'), h('dd', {}, t.upstream.map((u) => h('a', { className: 'chip link', href: `#/table/${enc(u)}` }, u))),
-      h('dt', {}, 'downstream'), h('dd', {}, t.downstream.map((u) => h('a', { className: 'chip link', href: `#/table/${enc(u)}` }, u)))),
+      h('dt', {}, 'upstream'), h('dd', {}, t.upstream.map((u) => assetLink(u))),
+      h('dt', {}, 'downstream'), h('dd', {}, t.downstream.map((u) => assetLink(u)))),
     h('h2', {}, 'Columns'),
     h('table', { className: 'data', 'data-testid': 'columns' },
       h('thead', {}, h('tr', {}, ['column', 'type', 'PII', 'tags', 'description'].map((c) => h('th', {}, c)))),
