@@ -135,6 +135,12 @@ Result<RefreshReport> RefreshCatalog(const pipeline::Project& project, const lak
       warn(bound.status());
       continue;
     }
+    // Already described at this version (the runner syncs each run itself): nothing to do.
+    if (Result<catalog::AssetInfo> known = catalog.GetAsset(table_name);
+        known.ok() && known->version == bound->version && known->row_count) {
+      ++report.tables;
+      continue;
+    }
     catalog::RunSync sync;
     sync.table = Declared(project, name);
     const lake::TableSummary summary = lake::Summarize(*bound->snapshot);

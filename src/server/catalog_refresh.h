@@ -6,6 +6,9 @@
 // node of every run record becomes a catalog run (so failed runs show up too). Columns are
 // classified from a sample of values unless `classify` is off.
 //
+// Tables the catalog already holds at their current Delta version (with a row count) are left
+// as they are: the pipeline runner records each run itself, so after such runs this only adds
+// what it could not know (tables written before the runner synced, records of failed runs).
 // Idempotent: syncing twice records the same state (lineage of a job is replaced, landing edges
 // accumulate without duplicates, runs are keyed by "<run_id>/<table>").
 // Thread safety: like the catalog (the caller serialises access).
