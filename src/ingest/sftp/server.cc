@@ -350,6 +350,8 @@ class SftpServer::Impl {
   }
 
   void RunSession(ssh_session session) {
+    long login_timeout = options_.login_timeout_seconds;  // libssh wants a long
+    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &login_timeout);
     if (ssh_handle_key_exchange(session) != SSH_OK) {
       Log().info("sftp: key exchange failed: {}", ssh_get_error(session));
       return;
@@ -362,6 +364,8 @@ class SftpServer::Impl {
     }
     ssh_channel channel = OpenSftpChannel(session);
     if (channel == nullptr) return;
+    long no_timeout = 0;  // 0: blocking reads wait as long as the client stays connected
+    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &no_timeout);
     sftp_session sftp = sftp_server_new(session, channel);
     if (sftp != nullptr && sftp_server_init(sftp) == 0) {
       Log().info("sftp: {} connected", user->name);

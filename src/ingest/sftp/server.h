@@ -32,6 +32,10 @@ struct SftpServerOptions {
   std::string listen_address = "127.0.0.1";
   int port = 2222;  // 0: any free port (see SftpServer::port)
   int max_sessions = 64;
+  // A client must finish the key exchange, log in and open its SFTP channel within this time,
+  // or it is disconnected (a silent connection cannot hold a session slot). Once the SFTP
+  // session runs there is no idle limit.
+  int login_timeout_seconds = 30;
   // Told of every file whose bronze load committed new rows, to start the pipelines with a file
   // trigger on it. Not owned; must outlive the server. nullptr = the server opens its own.
   orchestrator::service::OrchestratorService* orchestrator = nullptr;

@@ -1,7 +1,13 @@
 #include "ingest/sftp/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -41,6 +47,36 @@ TEST(SftpServerTest, StartStopAreIdempotentAndTheHostKeyIsKept) {
   Status busy = (*other)->Start();
   EXPECT_TRUE(busy.IsIOError()) << busy;
   EXPECT_NE(busy.message().find(std::to_string((*server)->port())), std::string::npos) << busy;
+}
+
+// A client that connects and then says nothing is disconnected after the login timeout.
+TEST(SftpServerTest, SilentClientsAreDisconnected) {
+  testing::TempDir dir;
+  WriteProject(dir.path());
+  auto server =
+      SftpServer::Create({.project_dir = dir.path(), .port = 0, .login_timeout_seconds = 1});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>((*server)->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  // Read the server's banner and whatever follows until it hangs up (or 20 s pass).
+  bool closed = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    pollfd wait{fd, POLLIN, 0};
+    if (::poll(&wait, 1, 200) <= 0) continue;
+    char buffer[512];
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    closed = n <= 0;
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed) << "a silent client kept its session";
+  (*server)->Stop();
 }
 
 TEST(SftpServerTest, BadProjectIsRefusedAtCreate) {
