@@ -62,6 +62,19 @@ json PipelineJson(ServerContext& context) {
   p["last_run"] = records.empty() ? json(nullptr) : RunSummary(records.front(), p["name"]);
   p["last_states"] = last_states;
   p["active_run"] = context.runner->Active();
+  // A run in progress shows on the graph as it goes: its finished nodes and the running ones.
+  if (!p["active_run"].is_null()) {
+    for (const json& node : p["active_run"]["nodes"]) {
+      json info = {{"status", node.value("status", "running")},
+                   {"duration_ms", node.value("duration_ms", json(nullptr))},
+                   {"error", node.value("error", "")},
+                   {"rows_written", node.value("rows_written", json(nullptr))},
+                   {"retries", 0},
+                   {"run_id", p["active_run"]["run_id"]}};
+      last_states[node.value("table", "")] = info;
+    }
+    p["last_states"] = last_states;
+  }
   return p;
 }
 

@@ -90,6 +90,13 @@ export async function pipelinePage(root, params, name) {
   append(root, h('div', { className: 'split' }, graph, detail));
   const failed = p.states.find((s) => p.last_states[s.name] && p.last_states[s.name].status === 'failed');
   if (failed) detail.replaceChildren(stateDetail(p, failed.name));
+  // While a run goes, redraw every second so states change colour as they finish.
+  if (p.active_run) {
+    append(root, h('p', { className: 'muted', 'data-testid': 'run-progress' },
+      `run ${p.active_run.run_id} in progress${p.active_run.total ? `: ${p.active_run.done || 0}/${p.active_run.total} done` : ''}`));
+    const here = location.hash;
+    setTimeout(() => { if (location.hash === here) window.dispatchEvent(new HashChangeEvent('hashchange')); }, 1000);
+  }
 }
 
 export async function runsPage(root, params) {
