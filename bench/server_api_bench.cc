@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
 
   auto lake = strata::lake::Lake::Open(project->StoragePath());
   if (!lake.ok()) return fail(lake.status().message());
-  strata::server::QueryService queries(*lake, "", 0);
+  strata::server::QueryService queries(*lake, project->StoragePath(), 0);
   const std::string sql =
       "SELECT moeda, sum(variacao_cambial_brl) FROM gold.agregado_fluxo_de_caixa_mensal GROUP BY "
       "moeda";
