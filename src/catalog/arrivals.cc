@@ -39,21 +39,18 @@ ArrivalRecord FromRow(const SqlRow& row) {
 Result<int64_t> RecordArrival(Catalog& catalog, const ArrivalRecord& arrival) {
   Store& store = catalog.store();
   const std::string now = NowIso8601();
-  WriteTransaction transaction(store);
-  STRATA_RETURN_IF_ERROR(transaction.Begin());
-  STRATA_RETURN_IF_ERROR(store.Execute(
-      "INSERT INTO file_arrivals (partner, path, source, size_bytes, sha256, received_at, state, "
-      "reason, stored_as, rows_loaded, rows_quarantined, run_id, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {arrival.partner, arrival.path, arrival.source, arrival.size_bytes, arrival.sha256,
-       arrival.received_at.empty() ? now : arrival.received_at,
-       arrival.state.empty() ? std::string("received") : arrival.state, arrival.reason,
-       arrival.stored_as, OptionalInt(arrival.rows_loaded), OptionalInt(arrival.rows_quarantined),
-       arrival.run_id, now}));
-  // Inside the write transaction nobody else inserts, so the newest id is ours (portable
-  // across SQLite and PostgreSQL without RETURNING differences).
-  STRATA_ASSIGN_OR_RETURN(SqlRows rows, store.Query("SELECT max(id) FROM file_arrivals"));
-  STRATA_RETURN_IF_ERROR(transaction.Commit());
+  // RETURNING (SQLite 3.35+, PostgreSQL) gives this row's id even with concurrent writers.
+  STRATA_ASSIGN_OR_RETURN(
+      SqlRows rows,
+      store.Query(
+          "INSERT INTO file_arrivals (partner, path, source, size_bytes, sha256, received_at, "
+          "state, reason, stored_as, rows_loaded, rows_quarantined, run_id, updated_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+          {arrival.partner, arrival.path, arrival.source, arrival.size_bytes, arrival.sha256,
+           arrival.received_at.empty() ? now : arrival.received_at,
+           arrival.state.empty() ? std::string("received") : arrival.state, arrival.reason,
+           arrival.stored_as, OptionalInt(arrival.rows_loaded),
+           OptionalInt(arrival.rows_quarantined), arrival.run_id, now}));
   if (rows.empty() || rows[0].IsNull(0)) return Status::Internal("file_arrivals: no id assigned");
   return rows[0].Int(0);
 }

@@ -7,9 +7,18 @@
 namespace strata::catalog {
 namespace {
 
-TEST(ArrivalsTest, RecordUpdateAndList) {
-  testing::TempDir dir;
-  auto catalog = Catalog::Open(dir.path() + "/catalog.db");
+// Every test runs on SQLite and on a real PostgreSQL (catalog_test_util.h).
+class ArrivalsTest : public ::testing::TestWithParam<Dialect> {
+ protected:
+  std::string Location() {
+    return GetParam() == Dialect::kSqlite ? dir_.path() + "/catalog.db"
+                                          : testing::FreshPostgresUrl();
+  }
+  testing::TempDir dir_;
+};
+
+TEST_P(ArrivalsTest, RecordUpdateAndList) {
+  auto catalog = Catalog::Open(Location());
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   ArrivalRecord first;
   first.partner = "acme";
@@ -56,9 +65,8 @@ TEST(ArrivalsTest, RecordUpdateAndList) {
   EXPECT_EQ(acme->size(), 1u);
 }
 
-TEST(ArrivalsTest, UpdatingAnUnknownArrivalIsNotFound) {
-  testing::TempDir dir;
-  auto catalog = Catalog::Open(dir.path() + "/catalog.db");
+TEST_P(ArrivalsTest, UpdatingAnUnknownArrivalIsNotFound) {
+  auto catalog = Catalog::Open(Location());
   ASSERT_TRUE(catalog.ok());
   ArrivalRecord missing;
   missing.id = 42;
@@ -67,6 +75,12 @@ TEST(ArrivalsTest, UpdatingAnUnknownArrivalIsNotFound) {
   EXPECT_TRUE(status.IsNotFound()) << status;
   EXPECT_NE(status.message().find("42"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ArrivalsTest,
+                         ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
+                         [](const ::testing::TestParamInfo<Dialect>& info) {
+                           return info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
+                         });
 
 }  // namespace
 }  // namespace strata::catalog
