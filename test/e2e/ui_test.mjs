@@ -82,7 +82,10 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    // The browser logs every non-2xx fetch; the refused write below is expected (403).
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 403/.test(m.text())) pageErrors.push(m.text());
+    });
     const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
     const settled = () => page.waitForSelector('.page:not([data-loading])', { timeout: 60000 });
     // Text a page shows outside data tables and logs never reads null/undefined/NaN.
@@ -220,6 +223,20 @@ async function main() {
     check(numbers.length >= 1 && numbers.every((t) => /\d/.test(t)), `number charts show numbers (${numbers})`);
     await stray('the dashboard');
     await shot('dashboard');
+
+    // 6. Read-only SQL: a SELECT shows rows; a write is refused with a clear message.
+    await page.goto(`${base}/#/sql`);
+    await page.waitForSelector('[data-testid=sql-input]');
+    await page.fill('[data-testid=sql-input]', 'SELECT moeda, count(*) AS meses FROM gold.agregado_fluxo_de_caixa_mensal GROUP BY moeda ORDER BY moeda');
+    await page.click('[data-testid=sql-run]');
+    await page.waitForSelector('[data-testid=sql-output] [data-testid=result-table]');
+    const sqlRows = await page.$$eval('[data-testid=result-table] tbody tr', (rows) => rows.map((r) => r.textContent));
+    check(sqlRows.length === 3 && sqlRows[0].startsWith('CNY'), `the SQL page shows the result (${sqlRows})`);
+    await page.fill('[data-testid=sql-input]', 'DELETE FROM gold.agregado_fluxo_de_caixa_mensal');
+    await page.click('[data-testid=sql-run]');
+    await page.waitForSelector('[data-testid=sql-output] [data-testid=error]');
+    check(/read-only/.test(await page.textContent('[data-testid=sql-output] [data-testid=error]')), 'the SQL page refuses a write');
+    await shot('sql-refused');
 
     check(pageErrors.length === 0, `no errors in the browser console (${pageErrors.join(' | ')})`);
   } finally {
