@@ -165,6 +165,32 @@ Status AddDeltaFacts(ServerContext& context, const std::string& name, json& j) {
   return Status::OK();
 }
 
+// A preview should not put personal data on every screen that opens a table page: values of
+// columns classified as PII (confirmed or proposed) keep only their last two characters unless
+// the caller asks for them (?pii=show). SQL is not masked: it is an explicit query.
+void MaskPii(const json& columns, json& sample) {
+  std::set<std::string> pii;
+  for (const json& c : columns) {
+    if (!c["pii"].empty()) pii.insert(c["name"].get<std::string>());
+  }
+  json masked = json::array();
+  std::vector<size_t> indexes;
+  for (size_t i = 0; i < sample["columns"].size(); ++i) {
+    if (pii.count(sample["columns"][i]["name"].get<std::string>())) {
+      indexes.push_back(i);
+      masked.push_back(sample["columns"][i]["name"]);
+    }
+  }
+  for (json& row : sample["rows"]) {
+    for (size_t i : indexes) {
+      if (row[i].is_null()) continue;
+      const std::string text = row[i].is_string() ? row[i].get<std::string>() : row[i].dump();
+      row[i] = "\u2022\u2022\u2022\u2022" + (text.size() > 6 ? text.substr(text.size() - 2) : "");
+    }
+  }
+  sample["masked_columns"] = masked;
+}
+
 Result<lake::TableName> LakeTable(const std::string& name) {
   Result<lake::TableName> parsed = lake::ParseTableName(name);
   if (!parsed.ok()) {
@@ -209,6 +235,7 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
                      j["sample"], queries.RunTrusted("SELECT * FROM " + table.ToString() +
                                                          " LIMIT " + std::to_string(sample_rows),
                                                      context.Limits(sample_rows)));
+                 if (StringParam(request, "pii") != "show") MaskPii(j["columns"], j["sample"]);
                }
                return Ok(j);
              });

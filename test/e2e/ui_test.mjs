@@ -122,6 +122,7 @@ async function main() {
     check(badges.includes('PII CPF'), `bronze.clientes.cpf_responsavel has a CPF badge (${badges})`);
     check((await page.$$('[data-testid=versions] tbody tr')).length >= 1, 'the table page lists versions');
     check((await page.$$('[data-testid=sample] tbody tr')).length > 0, 'the table page shows a sample');
+    check(/cpf_responsavel/.test(await page.textContent('[data-testid=masked-note]')), 'the sample masks PII columns');
     const upstream = await page.$$eval('dl.facts a.chip', (as) => as.map((a) => a.getAttribute('href')));
     check(upstream.some((h) => h.startsWith('#/lineage/') && h.includes('clientes.csv')), `the landing file upstream links to its lineage (${upstream})`);
     await stray('the table page');

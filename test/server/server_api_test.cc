@@ -170,6 +170,22 @@ TEST_F(ServerApiTest, TablesAndDetail) {
   EXPECT_EQ(pii["email"], "EMAIL");
   EXPECT_EQ(pii.count("uf"), 0u);
   EXPECT_TRUE(clientes.body["sample"].is_null());
+  // Previews mask PII columns unless asked; the other columns are as stored.
+  Reply masked = Get("/api/tables/bronze.clientes?sample=3");
+  Reply shown = Get("/api/tables/bronze.clientes?sample=3&pii=show");
+  const json& mcols = masked.body["sample"]["columns"];
+  for (size_t i = 0; i < mcols.size(); ++i) {
+    const std::string column = mcols[i]["name"];
+    const std::string m = masked.body["sample"]["rows"][0][i].dump();
+    const std::string v = shown.body["sample"]["rows"][0][i].dump();
+    if (pii.count(column)) {
+      EXPECT_NE(m.find("\u2022\u2022\u2022\u2022"), std::string::npos) << column << " " << m;
+      EXPECT_NE(m, v) << column;
+    } else if (column != "nome_responsavel" && column != "telefone") {
+      EXPECT_EQ(m, v) << column;
+    }
+  }
+  EXPECT_TRUE(masked.body["sample"]["masked_columns"].size() >= 3u);
 
   Reply sample = Get("/api/tables/bronze.cambio/sample?limit=3");
   EXPECT_EQ(sample.body["row_count"], 3);

@@ -114,6 +114,8 @@ export async function tablePage(root, params, name) {
     t.schema_versions.length ? h('details', {}, h('summary', {}, 'Schema changes'),
       h('ul', {}, t.schema_versions.map((v) => h('li', {}, `v${v.version} ${v.recorded_at}: ${v.changes}`)))) : null,
     h('h2', {}, 'Sample'),
+    t.sample && t.sample.masked_columns && t.sample.masked_columns.length
+      ? h('p', { className: 'muted', 'data-testid': 'masked-note' }, `PII masked in this preview: ${t.sample.masked_columns.join(', ')}`) : null,
     t.sample ? resultTable(t.sample, 'sample') : h('p', { className: 'muted' }, 'not in the lake'),
     h('h2', {}, 'Runs'),
     h('ul', { className: 'plain' }, t.runs.map((r) => h('li', {},
