@@ -59,7 +59,9 @@ json OpenApiDocument() {
   paths["/api/tables/{name}"]["get"] = Op(
       "Table detail: schema, PII classifications, tags, owner, description, schema versions, "
       "Delta history, statistics, runs, sample rows",
-      json::array({name, Param("sample", "query", "integer", "sample rows (0-1000, default 20)")}),
+      json::array({name, Param("sample", "query", "integer", "sample rows (0-1000, default 20)"),
+                   Param("pii", "query", "string",
+                         "show: PII-classified columns unmasked in the sample (default masked)")}),
       Responses("table detail"), "catalog");
   paths["/api/tables/{name}/sample"]["get"] =
       Op("Sample rows", json::array({name, Param("limit", "query", "integer", "1-10000")}),
