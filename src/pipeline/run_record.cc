@@ -15,7 +15,7 @@ std::string IsoTime(int64_t micros) {
   time_t seconds = static_cast<time_t>(micros / 1000000);
   struct tm utc;
   gmtime_r(&seconds, &utc);
-  char buffer[40];
+  char buffer[80];  // the widest ints GCC can imagine; real output is 24 bytes
   std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<int>((micros / 1000) % 1000));
