@@ -322,10 +322,26 @@ Result<std::string> OrchestratorService::Resume(const std::string& run_id) {
   }
   std::string state = old.summary.failed_state;
   Json input = old.failed_state_input;
+  STRATA_ASSIGN_OR_RETURN(RunDetail detail, impl_->store->GetDetail(run_id));
+  // A Catch that routes to a Fail state (record the failure, then fail) makes the Fail state
+  // the failed one; re-running it would only fail again. Resume the state whose error was
+  // caught instead, with the input it had.
+  bool failed_in_fail_state = false;
+  for (const StateRun& s : detail.states) {
+    if (s.scope.empty() && s.state == state && s.type == "Fail") failed_in_fail_state = true;
+  }
+  if (failed_in_fail_state) {
+    for (auto it = detail.states.rbegin(); it != detail.states.rend(); ++it) {
+      if (it->scope.empty() && it->status == "CAUGHT") {
+        state = it->state;
+        input = it->input;
+        break;
+      }
+    }
+  }
   if (state.empty()) {
     // Aborted (or failed before recording a state): the last top-level state that did not
     // finish, with the input it had.
-    STRATA_ASSIGN_OR_RETURN(RunDetail detail, impl_->store->GetDetail(run_id));
     for (auto it = detail.states.rbegin(); it != detail.states.rend(); ++it) {
       if (it->scope.empty() && it->status != "SUCCEEDED" && it->status != "CAUGHT") {
         state = it->state;

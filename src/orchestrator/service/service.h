@@ -188,7 +188,10 @@ class OrchestratorService {
   Result<std::string> StartRun(const std::string& pipeline, const Json& input,
                                const StartOptions& options = {});
   // Re-runs a FAILED (or ABORTED) run from the top-level state that failed, with the input
-  // that state had, as a new run (trigger "resume", resumed_from = run_id). Returns its id.
+  // that state had, as a new run (trigger "resume", resumed_from = run_id) of the definition
+  // the failed run ran. When the run failed in a Fail state reached through a Catch, the
+  // state whose error was caught is re-run; an aborted run resumes at the state it was in.
+  // Returns the new run's id.
   Result<std::string> Resume(const std::string& run_id);
   // Asks the run to stop (any process). OK if it already finished (nothing to do).
   Status Cancel(const std::string& run_id, const std::string& reason = "cancelled by user");

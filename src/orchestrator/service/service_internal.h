@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +52,7 @@ struct OrchestratorService::Impl {
   // Scheduler state: the clock time of the previous tick (-1 before the first).
   std::mutex scheduler_mu;
   int64_t last_tick = -1;
+  std::set<std::string> warned;  // pipeline errors already logged (once each)
 
   void WorkerLoop();
   void WatchdogLoop();

@@ -147,9 +147,18 @@ States:
   ASSERT_FALSE(recorded.is_discarded());
   EXPECT_EQ(recorded["failure"]["Error"], "States.TaskFailed");
 
-  // The failed state is the Fail state; resume re-runs from there (and fails again), while a
-  // fixed world plus resume of a run that failed in Work succeeds.
+  // The failed state is the Fail state reached through the Catch: resume re-runs the caught
+  // state (Work), which now succeeds.
   EXPECT_EQ(run.failed_state, "Failed");
+  project_.Write("ok.flag", "");
+  auto redo = service->Resume(run.run_id);
+  ASSERT_TRUE(redo.ok()) << redo.status();
+  auto redone = service->WaitRun(*redo, 60'000'000);
+  ASSERT_TRUE(redone.ok());
+  EXPECT_EQ(redone->status, "SUCCEEDED") << redone->cause;
+  EXPECT_EQ(redone->output["done"], true);
+  std::filesystem::remove(project_.path() + "/ok.flag");
+
   project_.Write("pipelines/strict.yaml", R"(
 StartAt: Prepare
 States:

@@ -195,7 +195,10 @@ Result<std::vector<std::string>> OrchestratorService::SchedulerTick() {
   // Cron: the latest scheduled minute in (previous, now], once.
   for (const PipelineInfo& p : pipelines) {
     if (!p.error.empty()) {
-      Log().warn("scheduler: pipeline {} skipped: {}", p.name, p.error);
+      std::lock_guard<std::mutex> lock(s.scheduler_mu);
+      if (s.warned.insert(p.error).second) {
+        Log().warn("scheduler: pipeline {} skipped: {}", p.name, p.error);
+      }
       continue;
     }
     for (const std::string& expr : p.schedules) {
