@@ -63,6 +63,8 @@ States:
         IntervalSeconds: 1
     End: true
 )";
+    std::ofstream(project_ + "/pipelines/espera.yaml")
+        << "StartAt: Espera\nStates:\n  Espera: {Type: Wait, Seconds: 600, End: true}\n";
     server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
     client_ = new httplib::Client("127.0.0.1", server_->port());
     client_->set_read_timeout(120, 0);
@@ -415,6 +417,21 @@ TEST_F(ServerApiTest, OrchestratorPipelineRunsRetriesAndFails) {
   EXPECT_FALSE(resumed["states"].contains("Prepara")) << resumed;  // resumed at Quebra
   ExpectError(Post("/api/pipelines/quebra_teste/runs", R"({"input": 3})"), 400, "input");
   ExpectError(Post("/api/pipelines/nada/runs", "{}"), 404, "nada");
+}
+
+TEST_F(ServerApiTest, CancelsARunningStateMachine) {
+  Reply start = Post("/api/pipelines/espera/runs", "{}");
+  ASSERT_EQ(start.status, 202) << start.text;
+  const std::string id = start.body["run_id"];
+  for (int i = 0; i < 100 && Get("/api/runs/" + id).body["orchestrator_status"] != "RUNNING"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Reply running = Get("/api/runs/" + id);
+  EXPECT_EQ(running.body["status"], "running") << running.text;
+  Reply cancel = Post("/api/runs/" + id + "/cancel", "");
+  ASSERT_EQ(cancel.status, 202) << cancel.text;
+  json run = WaitRun(id);  // a 600 s wait ends long before: the cancel stopped it
+  EXPECT_EQ(run["status"], "aborted") << run;
 }
 
 TEST_F(ServerApiTest, OpenApiDescribesWhatIsServed) {
