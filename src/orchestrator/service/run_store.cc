@@ -1,5 +1,6 @@
 #include "orchestrator/service/run_store.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -97,6 +98,9 @@ struct RunStore::Impl {
   std::deque<Op> queue;
   bool busy = false;
   bool stopping = false;
+  int sync_pending = 0;  // ops in `queue` someone waits for
+  static constexpr size_t kGroupMax = 2000;
+  static constexpr int kGroupMillis = 20;
   std::thread writer;
 
   int64_t Now() { return clock->NowMicros(); }
@@ -104,7 +108,7 @@ struct RunStore::Impl {
   void Enqueue(std::function<Status(Store&)> fn) {
     std::lock_guard<std::mutex> lock(mu);
     queue.push_back({std::move(fn), nullptr});
-    cv.notify_one();
+    if (queue.size() == 1 || queue.size() >= kGroupMax) cv.notify_one();
   }
 
   Status Run(std::function<Status(Store&)> fn) {
@@ -113,6 +117,7 @@ struct RunStore::Impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       queue.push_back({std::move(fn), done});
+      ++sync_pending;
       cv.notify_one();
     }
     return result.get();
@@ -149,6 +154,14 @@ struct RunStore::Impl {
         idle_cv.notify_all();
         cv.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty() && stopping) return;
+        // Group commit: events arrive one by one; gathering them for a few milliseconds makes
+        // one transaction (one fsync) of hundreds instead of one each. Waiters (sync ops)
+        // and shutdown cut the wait short.
+        if (!stopping && sync_pending == 0 && queue.size() < kGroupMax) {
+          cv.wait_for(lock, std::chrono::milliseconds(kGroupMillis),
+                      [&] { return stopping || sync_pending > 0 || queue.size() >= kGroupMax; });
+        }
+        sync_pending = 0;
         work.swap(queue);
         busy = true;
       }
@@ -174,6 +187,10 @@ struct RunStore::Impl {
 
   void Flush() {
     std::unique_lock<std::mutex> lock(mu);
+    if (!queue.empty()) {
+      ++sync_pending;  // no group-commit wait: someone is waiting
+      cv.notify_one();
+    }
     idle_cv.wait(lock, [&] { return queue.empty() && !busy; });
   }
 };
