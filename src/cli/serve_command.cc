@@ -1,7 +1,9 @@
-// strata serve: the HTTP API, web UI and metrics of a project, until SIGINT or SIGTERM.
+// strata serve: the HTTP API, web UI and metrics of a project, its SFTP landing zone and its
+// scheduler (cron schedules and file triggers of pipelines/*.yaml), until SIGINT or SIGTERM.
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <ostream>
@@ -9,6 +11,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "ingest/sftp/server.h"
 #include "server/server.h"
 
 namespace strata::cli {
@@ -21,6 +24,8 @@ struct ServeOptions {
   int sql_timeout_ms = 30000;
   int sql_max_rows = 10000;
   bool no_refresh = false;
+  int sftp_port = 2222;  // -1: no SFTP server
+  bool no_scheduler = false;
 };
 
 // SIGINT/SIGTERM are blocked in every thread (the server's threads inherit the mask) and taken
@@ -48,9 +53,37 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   server_options.refresh_catalog = !options.no_refresh;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::Server> server,
                           server::Server::Start(server_options));
+  // The landing zone shares the server's orchestrator, so an upload's file triggers start the
+  // pipelines whose runs the web UI shows.
+  std::unique_ptr<sftp::SftpServer> sftp;
+  if (options.sftp_port >= 0) {
+    sftp::SftpServerOptions sftp_options;
+    sftp_options.project_dir = options.project;
+    sftp_options.listen_address = options.host;
+    sftp_options.port = options.sftp_port;
+    sftp_options.orchestrator = server->orchestrator();
+    STRATA_ASSIGN_OR_RETURN(sftp, sftp::SftpServer::Create(sftp_options));
+    if (Status started = sftp->Start(); !started.ok()) {
+      server->Stop();
+      return Status(started.code(), "SFTP landing zone: " + started.message() +
+                                        " (--sftp-port -1 serves without it)");
+    }
+  }
   *context.out << "strata serve: project " << std::filesystem::absolute(options.project).string()
                << "\nlistening on http://" << server->host() << ":" << server->port()
-               << "/ (Ctrl+C stops)" << std::endl;
+               << "/ (Ctrl+C stops)";
+  if (sftp) *context.out << "\nSFTP landing zone on " << options.host << ":" << sftp->port();
+  *context.out << std::endl;
+  // The scheduler polls once a second, as `strata scheduler` does; runs it starts are the
+  // orchestrator's, so the API and the UI show them like any other.
+  std::atomic<bool> stop_scheduler{false};
+  std::thread scheduler;
+  if (!options.no_scheduler && server->orchestrator() != nullptr) {
+    scheduler = std::thread([&server, &stop_scheduler, &context] {
+      Status status = server->orchestrator()->RunScheduler([&] { return stop_scheduler.load(); });
+      if (!status.ok()) *context.err << "strata serve: scheduler stopped: " << status << std::endl;
+    });
+  }
 
   std::thread waiter([&signals, &server, &context] {
     int received = 0;
@@ -64,7 +97,10 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   Status status = server->Wait();
   pthread_kill(waiter.native_handle(), SIGUSR1);  // no-op if it already took a signal
   waiter.join();
-  server.reset();  // waits for a run started through the API
+  stop_scheduler = true;
+  if (scheduler.joinable()) scheduler.join();
+  if (sftp) sftp->Stop();  // before the server: it uses the server's orchestrator
+  server.reset();          // waits for a run started through the API
   return status;
 }
 
@@ -88,6 +124,13 @@ void AddServeCommand(CLI::App& app, CommandContext& context) {
   serve->add_option("--sql-max-rows", options->sql_max_rows, "Rows one SQL query returns at most")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  serve
+      ->add_option("--sftp-port", options->sftp_port,
+                   "Port of the SFTP landing zone (0 = any free port, -1 = none)")
+      ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
+  serve->add_flag("--no-scheduler", options->no_scheduler,
+                  "Do not start pipelines on their cron schedules and file triggers");
   serve->add_flag("--no-refresh", options->no_refresh,
                   "Do not sync the lake and run records into the catalog at start");
   serve->callback([options, &context] {

@@ -264,6 +264,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
 Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 int Server::port() const { return impl_->port; }
+orchestrator::service::OrchestratorService* Server::orchestrator() const {
+  return impl_->context->orchestrator.get();
+}
 const std::string& Server::host() const { return impl_->host; }
 
 void Server::Stop() { impl_->http.stop(); }

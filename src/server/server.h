@@ -26,6 +26,7 @@
 
 #include "common/result.h"
 #include "common/status.h"
+#include "orchestrator/service/service.h"
 
 namespace strata::server {
 
@@ -53,6 +54,10 @@ class Server {
 
   int port() const;
   const std::string& host() const;
+  // The project's orchestrator service (pipelines/*.yaml), shared with what runs beside the
+  // server in the same process (the SFTP landing zone's file triggers); nullptr if it could not
+  // be opened. Owned by the server; valid until it is destroyed.
+  orchestrator::service::OrchestratorService* orchestrator() const;
   void Stop();
   // Blocks until the server stopped (Stop, or the listener failed: then its error).
   Status Wait();

@@ -35,7 +35,7 @@ function check(condition, message) {
 }
 
 async function startServer() {
-  const child = spawn(strata, ['serve', '--project', project, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(strata, ['serve', '--project', project, '--port', '0', '--sftp-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const port = await new Promise((resolve, reject) => {

@@ -31,7 +31,8 @@ ServeProcess::ServeProcess(const std::string& project, const std::vector<std::st
   std::filesystem::create_directories(std::filesystem::path(pattern).parent_path());
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
-  std::vector<std::string> args = {STRATA_BINARY, "serve", "--project", project, "--port", "0"};
+  std::vector<std::string> args = {STRATA_BINARY, "serve", "--project",   project,
+                                   "--port",      "0",     "--sftp-port", "0"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -80,6 +81,7 @@ int ServeProcess::Stop(int signal) {
 }
 
 std::string ServeProcess::Stderr() const { return ReadAll(dir_ + "/stderr"); }
+std::string ServeProcess::Stdout() const { return ReadAll(dir_ + "/stdout"); }
 
 ServeProcess::~ServeProcess() {
   Stop(SIGKILL);

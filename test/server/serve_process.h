@@ -22,6 +22,7 @@ class ServeProcess {
   // Sends `signal` and waits; returns the exit code (128 + signal if killed by it).
   int Stop(int signal);
   std::string Stderr() const;
+  std::string Stdout() const;
 
  private:
   pid_t pid_ = -1;

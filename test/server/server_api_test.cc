@@ -1,9 +1,13 @@
 // `strata serve` over a real socket, on a real ImportAu project (strata demo importau): every
 // API route, its errors, read-only SQL, metrics, runs (a failing model makes a failed run), and
 // a graceful shutdown on SIGTERM.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -63,6 +67,10 @@ States:
         IntervalSeconds: 1
     End: true
 )";
+    // Started by the scheduler `strata serve` runs when a matching file lands.
+    std::ofstream(project_ + "/pipelines/chegada.yaml")
+        << "triggers:\n  - file: \"chegada*.csv\"\nStartAt: Recebe\n"
+           "States:\n  Recebe: {Type: Pass, End: true}\n";
     std::ofstream(project_ + "/pipelines/espera.yaml")
         << "StartAt: Espera\nStates:\n  Espera: {Type: Wait, Seconds: 600, End: true}\n";
     server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
@@ -520,6 +528,49 @@ TEST_F(ServerApiTest, ServesTheEmbeddedUi) {
   EXPECT_GT(app.text.size(), 50000u);           // chart.js and dagre are bundled in
   EXPECT_EQ(Get("/table/gold.x").status, 200);  // pages of the app get index.html
   ExpectError(Get("/assets/nothing.js"), 404, "no such file");
+}
+
+// `strata serve` runs the scheduler: a file landing that matches a trigger starts its pipeline.
+TEST_F(ServerApiTest, SchedulerStartsAPipelineWhenAFileLands) {
+  std::ofstream(project_ + "/landing/chegada_1.csv") << "a\n1\n";
+  json found;
+  for (int i = 0; i < 300 && found.is_null(); ++i) {
+    const Reply runs = Get("/api/runs?pipeline=chegada");
+    if (runs.status == 200 && !runs.body["runs"].empty()) found = runs.body["runs"][0];
+    if (found.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(found.is_null()) << "no run of pipeline chegada within 30 s";
+  json run = WaitRun(found["run_id"]);
+  EXPECT_EQ(run["status"], "success") << run;
+  EXPECT_NE(run.dump().find("chegada_1.csv"), std::string::npos) << run;
+}
+
+// `strata serve` also runs the project's SFTP landing zone (its behaviour is tested in
+// test/sftp/): here, that it listens and speaks SSH.
+TEST_F(ServerApiTest, ServesTheSftpLandingZone) {
+  const std::string out = server_->Stdout();
+  const std::string marker = "SFTP landing zone on 127.0.0.1:";
+  const size_t at = out.find(marker);
+  ASSERT_NE(at, std::string::npos) << out;
+  const int port = std::stoi(out.substr(at + marker.size()));
+  ASSERT_GT(port, 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  // An SSH server sends its identification string first (RFC 4253, section 4.2).
+  char banner[8] = {};
+  size_t got = 0;
+  while (got < sizeof(banner)) {
+    ssize_t n = recv(fd, banner + got, sizeof(banner) - got, 0);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  EXPECT_EQ(std::string(banner, got), "SSH-2.0-");
 }
 
 TEST(ServeCliTest, BadProjectAndPortAreClearErrors) {
