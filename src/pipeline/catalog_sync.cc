@@ -106,14 +106,15 @@ catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
 }
 
 Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSession& session,
-                engine::Connection& connection, const RunRecord& record, const NodeResult& node) {
+                engine::Connection& connection, const RunRecord& record, const NodeResult& node,
+                catalog::OpenLineageEmitter* emitter) {
   catalog::RunSync sync;
   sync.run = CatalogRun(project, record, node);
   if (node.status == NodeStatus::kSkipped) return catalog.RecordRun(sync.run);
   sync.table = Declared(project, node, TableDirectory(project, node));
   if (node.status == NodeStatus::kFailed || !node.table_version) {
     if (sync.run.status == "FAIL") {
-      STRATA_RETURN_IF_ERROR(catalog::SyncRun(catalog, connection, sync, nullptr).status());
+      STRATA_RETURN_IF_ERROR(catalog::SyncRun(catalog, connection, sync, emitter).status());
       return Status::OK();
     }
     return catalog.RecordRun(sync.run);  // nothing committed yet (an empty source)
@@ -135,9 +136,22 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
       sync.sql = bound_sql.parsed ? model->sql : "";
     }
   }
-  Result<catalog::SyncReport> report = catalog::SyncRun(catalog, connection, sync, nullptr);
+  // The START event goes out first (with the run's start time), then COMPLETE with its facets.
+  catalog::RunRecord started = sync.run;
+  started.status = "RUNNING";
+  started.ended_at.clear();
+  started.outputs.clear();
+  started.rows_written.reset();
+  if (emitter != nullptr) {
+    STRATA_RETURN_IF_ERROR(catalog::StartRun(catalog, started, sync.sql, emitter));
+  }
+  Result<catalog::SyncReport> report = catalog::SyncRun(catalog, connection, sync, emitter);
   if (!report.ok()) {
     return Status(report.status().code(), node.table + ": " + report.status().message());
+  }
+  if (!report->emit_status.ok()) {
+    return Status(report->emit_status.code(),
+                  node.table + ": OpenLineage: " + report->emit_status.message());
   }
   return Status::OK();
 }
@@ -162,13 +176,24 @@ Status SyncRunToCatalog(const Project& project, const lake::Lake& lake, engine::
     return Status(catalog.status().code(),
                   "catalog " + location + ": " + catalog.status().message());
   }
+  std::unique_ptr<catalog::OpenLineageEmitter> emitter;
+  if (!project.config.openlineage.empty()) {
+    catalog::OpenLineageConfig config;
+    config.target = project.config.openlineage;
+    if (config.target.find("://") == std::string::npos) {
+      config.target = (fs::path(project.root) / config.target).lexically_normal().string();
+    }
+    config.namespace_name = project.config.name;
+    STRATA_ASSIGN_OR_RETURN(emitter, catalog::OpenLineageEmitter::Create(config));
+  }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database.Connect());
   Status first_error;
   {
     lake::LakeSession session(lake, *connection);
     for (const NodeResult& node : record.nodes) {
       // One node's failure does not stop the others from being recorded.
-      Status status = SyncNode(project, **catalog, session, *connection, record, node);
+      Status status =
+          SyncNode(project, **catalog, session, *connection, record, node, emitter.get());
       if (!status.ok() && first_error.ok()) first_error = status;
     }
   }

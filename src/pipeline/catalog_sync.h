@@ -4,7 +4,9 @@
 // YAML), its committed Delta schema and version, the run's statistics, lineage (landing file ->
 // bronze for sources, derived from the model SQL for models, column by column) and the
 // classifier's proposals from a sample of the committed rows. Failed nodes are recorded as FAIL
-// runs and skipped ones as ABORT, leaving the table's metadata as it was.
+// runs and skipped ones as ABORT, leaving the table's metadata as it was. With `openlineage:` in
+// strata.yaml, each node's START and COMPLETE/FAIL OpenLineage events (schema, column lineage,
+// SQL and ownership facets) go to that directory or http(s) endpoint.
 //
 // Contract: the catalog is opened at the project's `catalog:` (a SQLite path relative to the
 // project, or a postgresql:// URL). A sync failure never changes the run's outcome (the data is

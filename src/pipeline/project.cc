@@ -24,8 +24,8 @@ std::string Relative(const fs::path& path, const fs::path& root) {
 }
 
 Status ParseConfig(const YamlField& root, ProjectConfig& config) {
-  STRATA_RETURN_IF_ERROR(
-      root.CheckKeys({"name", "description", "owner", "storage", "landing", "catalog", "engine"}));
+  STRATA_RETURN_IF_ERROR(root.CheckKeys(
+      {"name", "description", "owner", "storage", "landing", "catalog", "engine", "openlineage"}));
   std::optional<YamlField> name = root.Get("name");
   if (!name) return root.Error("missing field 'name' (the project's name)");
   STRATA_ASSIGN_OR_RETURN(config.name, name->String());
@@ -34,6 +34,7 @@ Status ParseConfig(const YamlField& root, ProjectConfig& config) {
   STRATA_ASSIGN_OR_RETURN(config.storage, GetString(root, "storage", config.storage));
   STRATA_ASSIGN_OR_RETURN(config.landing, GetString(root, "landing", config.landing));
   STRATA_ASSIGN_OR_RETURN(config.catalog, GetString(root, "catalog", config.catalog));
+  STRATA_ASSIGN_OR_RETURN(config.openlineage, GetString(root, "openlineage"));
   if (auto engine = root.Get("engine")) {
     STRATA_RETURN_IF_ERROR(engine->CheckKeys({"threads", "memory_limit"}));
     if (auto threads = engine->Get("threads")) {

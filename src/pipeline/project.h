@@ -1,6 +1,7 @@
 // A strata project on disk (see ../shared/DESIGN.md, "A project on disk"), loaded and checked.
 //
-//   strata.yaml            name, description, owner, storage, landing, catalog, engine
+//   strata.yaml            name, description, owner, storage, landing, catalog, engine,
+//                          openlineage
 //   sources/*.yaml         `defaults:` + `sources:` -> ingest::FileSourceSpec (bronze tables)
 //   models/<layer>/X.sql   one SELECT per model, table `<layer>.X`; its metadata (description,
 //                          owner, tags, glossary, columns, materialized, key, tests) in X.yaml
@@ -109,6 +110,9 @@ struct ProjectConfig {
   std::string storage = "lake";  // directory relative to the project, or a URI
   std::string landing = "landing";
   std::string catalog = ".strata/catalog.db";
+  // Where each run's OpenLineage events go: a directory (relative to the project) or an
+  // http(s):// endpoint; "" = none.
+  std::string openlineage;
   int engine_threads = 0;
   std::string engine_memory_limit;
 };

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 
+#include "catalog/catalog.h"
 #include "lake/session.h"
 #include "pipeline/pipeline_test_util.h"
 
@@ -159,6 +163,57 @@ TEST_F(RunnerTest, TestCommandJudgesCommittedTables) {
   EXPECT_FALSE(after.ok());
   EXPECT_EQ(Node(after, "silver.a").tests.at(0).failing_rows, 1);
   EXPECT_EQ(after.command, "test");
+}
+
+TEST_F(RunnerTest, RunIsRecordedInTheCatalogAndAsOpenLineageEvents) {
+  p_.Write("strata.yaml", "name: r\nengine: {threads: 2}\nopenlineage: eventos\n");
+  p_.Write("models/silver/a.sql", "SELECT range AS id, range * 2 AS dobro FROM range(3)");
+  p_.Write("models/silver/a.yaml",
+           "description: Tabela a.\nowner: time-a\ncolumns:\n  - {name: dobro, description: "
+           "O dobro.}\n");
+  p_.Write("models/gold/b.sql", "SELECT CAST(sum(dobro) AS BIGINT) AS total FROM silver.a");
+  RunRecord record = Run();
+  ASSERT_TRUE(record.ok()) << RunRecordJson(record);
+  EXPECT_TRUE(record.catalog_synced) << record.catalog_error;
+
+  Result<std::unique_ptr<catalog::Catalog>> catalog =
+      catalog::Catalog::Open(p_.path() + "/.strata/catalog.db");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  Result<std::vector<catalog::SearchHit>> hits = (*catalog)->Search("time-a", 5);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ(hits->front().name, "silver.a");
+
+  // START and COMPLETE per model; gold.b's COMPLETE carries the column lineage from silver.a.
+  std::map<std::string, int> events;
+  bool gold_column_lineage = false;
+  nlohmann::json gold_complete;
+  for (const auto& entry : std::filesystem::directory_iterator(p_.path() + "/eventos")) {
+    std::ifstream in(entry.path());
+    nlohmann::json event = nlohmann::json::parse(in);
+    const std::string job = event["job"]["name"];
+    ++events[job + ":" + event["eventType"].get<std::string>()];
+    if (job == "gold.b" && event["eventType"] == "COMPLETE") {
+      gold_complete = event;
+      gold_column_lineage = event["outputs"][0]["facets"]["columnLineage"]["fields"]["total"]
+                                 ["inputFields"][0]["field"] == "dobro";
+    }
+  }
+  EXPECT_EQ(events["silver.a:START"], 1);
+  EXPECT_EQ(events["silver.a:COMPLETE"], 1);
+  EXPECT_EQ(events["gold.b:START"], 1);
+  EXPECT_EQ(events["gold.b:COMPLETE"], 1);
+  EXPECT_TRUE(gold_column_lineage) << gold_complete.dump(1);
+}
+
+TEST_F(RunnerTest, UnwritableOpenLineageTargetIsReportedNotFatal) {
+  p_.Write("strata.yaml", "name: r\nopenlineage: strata.yaml/eventos\n");
+  p_.Write("models/silver/a.sql", "SELECT 1 AS id");
+  RunRecord record = Run();
+  EXPECT_TRUE(record.ok());  // the data is committed whatever the catalog says
+  EXPECT_FALSE(record.catalog_synced);
+  EXPECT_THAT(record.catalog_error, HasSubstr("eventos"));
+  EXPECT_EQ(Query("SELECT id FROM silver.a"), std::vector<std::string>{"1"});
 }
 
 }  // namespace
