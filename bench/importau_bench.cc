@@ -1,0 +1,193 @@
+// The ImportAu pipeline at scale 40 (about 4M order items): `strata run` of examples/importau
+// (ingest of the 7 CSVs into bronze Delta tables with typing, quarantine, SHA-256 dedup and
+// lineage columns; the silver and gold models with every test of every layer; one Delta commit
+// per table) against the same transformation written directly as DuckDB SQL: read the CSVs with
+// their types plus the same lineage columns, write one Parquet file per bronze table, run the
+// very same model SQL over those files and write silver and gold as Parquet. Each side runs in
+// its own child process (so peak RSS is its own), from the same landing files. Target: strata
+// within 1.25x of the baseline.
+//
+//   build/bench/importau_bench [scale=40] [dir=$TMPDIR] [seed=42]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "demo/importau_generator.h"
+#include "engine/engine.h"
+#include "pipeline/project.h"
+#include "pipeline/runner.h"
+#include "pipeline/scaffold.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using strata::Status;
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int Fail(const std::string& what, const Status& status) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), status.ToString().c_str());
+  return 1;
+}
+
+// A project directory holding the example and (hard links to) the landing files.
+Status PrepareProject(const std::string& project, const std::string& landing) {
+  STRATA_RETURN_IF_ERROR(strata::pipeline::WriteProjectFiles(
+      project, strata::pipeline::ImportAuProjectFiles(), /*require_empty=*/false));
+  fs::create_directories(project + "/landing");
+  for (const auto& entry : fs::directory_iterator(landing)) {
+    fs::create_hard_link(entry.path(), project + "/landing/" + entry.path().filename().string());
+  }
+  return Status::OK();
+}
+
+int RunStrata(const std::string& project) {
+  auto loaded = strata::pipeline::LoadProject(project);
+  if (!loaded.ok()) return Fail("load", loaded.status());
+  auto record = strata::pipeline::RunProject(*loaded, {});
+  if (!record.ok()) return Fail("run", record.status());
+  // Where the time goes: every table, then its slowest tests.
+  for (const auto& node : record->nodes) {
+    std::printf("  strata  %-45s %-8s %10lld rows %7.2fs\n", node.table.c_str(),
+                strata::pipeline::NodeStatusName(node.status),
+                static_cast<long long>(node.rows_written), node.millis / 1000.0);
+    std::vector<const strata::pipeline::TestResult*> tests;
+    for (const auto& test : node.tests) tests.push_back(&test);
+    std::sort(tests.begin(), tests.end(), [](auto* a, auto* b) { return a->millis > b->millis; });
+    for (size_t i = 0; i < tests.size() && i < 3; ++i) {
+      if (tests[i]->millis >= 50) {
+        std::printf("            test %-40s %7.2fs\n", tests[i]->name.c_str(),
+                    tests[i]->millis / 1000.0);
+      }
+    }
+    if (!node.error.empty()) std::printf("            error: %s\n", node.error.c_str());
+  }
+  return record->ok() ? 0 : 1;
+}
+
+// The same transformation with DuckDB alone.
+int RunBaseline(const std::string& project, const std::string& out) {
+  auto loaded = strata::pipeline::LoadProject(project);
+  if (!loaded.ok()) return Fail("load", loaded.status());
+  auto db = strata::engine::Database::Open({});
+  if (!db.ok()) return Fail("open", db.status());
+  auto conn = (*db)->Connect();
+  if (!conn.ok()) return Fail("connect", conn.status());
+  auto exec = [&](const std::string& sql) { return (*conn)->Execute(sql); };
+  using strata::engine::QuoteLiteral;
+  for (const char* layer : {"bronze", "silver", "gold"}) {
+    fs::create_directories(out + "/" + layer);
+    if (Status s = exec(std::string("CREATE SCHEMA ") + layer); !s.ok()) return Fail(layer, s);
+  }
+  auto step = std::chrono::steady_clock::now();
+  for (const auto& source : loaded->sources) {
+    const auto& spec = source.spec;
+    std::string columns;
+    for (const auto& c : spec.columns) {
+      columns += (columns.empty() ? "" : ", ") + QuoteLiteral(c.name) + ": " + QuoteLiteral(c.type);
+    }
+    std::string file = project + "/landing/" + spec.name + ".csv";
+    std::string parquet = out + "/bronze/" + spec.name + ".parquet";
+    Status s = exec("COPY (SELECT *, " + QuoteLiteral(spec.name + ".csv") +
+                    " AS _source_file, CAST(row_number() OVER () AS BIGINT) AS _source_row, "
+                    "CAST(now() AS TIMESTAMPTZ) AS _ingested_at FROM read_csv(" +
+                    QuoteLiteral(file) + ", header = true, columns = {" + columns + "})) TO " +
+                    QuoteLiteral(parquet) + " (FORMAT parquet, COMPRESSION zstd)");
+    if (!s.ok()) return Fail(spec.name, s);
+    s = exec("CREATE VIEW bronze." + spec.name + " AS SELECT * FROM read_parquet(" +
+             QuoteLiteral(parquet) + ")");
+    if (!s.ok()) return Fail(spec.name, s);
+  }
+  std::printf("  duckdb  %-45s %7.2fs\n", "bronze (7 CSVs -> Parquet)", Seconds(step));
+  // Silver first, then gold: the same SQL files the project runs.
+  for (const char* layer : {"silver", "gold"}) {
+    for (const auto& model : loaded->models) {
+      if (model.table.layer != layer) continue;
+      step = std::chrono::steady_clock::now();
+      std::string parquet = out + "/" + layer + "/" + model.table.name + ".parquet";
+      Status s = exec("COPY (" + model.sql + "\n) TO " + QuoteLiteral(parquet) +
+                      " (FORMAT parquet, COMPRESSION zstd)");
+      if (!s.ok()) return Fail(model.table.ToString(), s);
+      s = exec("CREATE VIEW " + model.table.ToString() + " AS SELECT * FROM read_parquet(" +
+               QuoteLiteral(parquet) + ")");
+      if (!s.ok()) return Fail(model.table.ToString(), s);
+      std::printf("  duckdb  %-45s %7.2fs\n", model.table.ToString().c_str(), Seconds(step));
+    }
+  }
+  return 0;
+}
+
+struct Outcome {
+  double seconds = 0;
+  long peak_rss_kb = 0;
+  int exit_code = -1;
+};
+
+template <typename Fn>
+Outcome InChild(Fn fn) {
+  std::fflush(stdout);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int code = fn();
+    std::fflush(stdout);
+    _exit(code);
+  }
+  int status = 0;
+  struct rusage usage {};
+  wait4(pid, &status, 0, &usage);
+  Outcome outcome;
+  outcome.seconds = Seconds(start);
+  outcome.peak_rss_kb = usage.ru_maxrss;
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return outcome;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int scale = argc > 1 ? std::atoi(argv[1]) : 40;
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string base = argc > 2 ? argv[2] : (tmp != nullptr && *tmp ? tmp : "/tmp");
+  const uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 42;
+  const std::string dir = base + "/strata-importau-bench-" + std::to_string(::getpid());
+  fs::create_directories(dir);
+
+  auto start = std::chrono::steady_clock::now();
+  auto counts = strata::demo::GenerateImportAu(dir + "/landing", {scale, seed, false});
+  if (!counts.ok()) return Fail("generate", counts.status());
+  std::printf("importau scale %d: %lld order items, %lld rows in 7 CSVs, generated in %.1fs\n",
+              scale, static_cast<long long>(counts->itens_pedido),
+              static_cast<long long>(counts->total()), Seconds(start));
+  if (Status s = PrepareProject(dir + "/strata", dir + "/landing"); !s.ok()) {
+    return Fail("project", s);
+  }
+  if (Status s = PrepareProject(dir + "/duckdb", dir + "/landing"); !s.ok()) {
+    return Fail("project", s);
+  }
+
+  Outcome baseline = InChild([&] { return RunBaseline(dir + "/duckdb", dir + "/duckdb/out"); });
+  Outcome pipeline = InChild([&] { return RunStrata(dir + "/strata"); });
+  std::printf("duckdb SQL -> Parquet: %7.2fs  peak RSS %6.0f MB  exit %d\n", baseline.seconds,
+              baseline.peak_rss_kb / 1024.0, baseline.exit_code);
+  std::printf("strata run:            %7.2fs  peak RSS %6.0f MB  exit %d\n", pipeline.seconds,
+              pipeline.peak_rss_kb / 1024.0, pipeline.exit_code);
+  if (baseline.exit_code == 0 && pipeline.exit_code == 0) {
+    double ratio = pipeline.seconds / baseline.seconds;
+    std::printf("ratio strata/duckdb: %.2f (target <= 1.25): %s\n", ratio,
+                ratio <= 1.25 ? "met" : "NOT met");
+  }
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+  return baseline.exit_code != 0 || pipeline.exit_code != 0 ? 1 : 0;
+}
