@@ -72,7 +72,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ViewSchema(engine::Conn
 // Where the table's files live: <storage>/<layer>/<name> (lake/README.md's layout).
 std::string TableDirectory(const Project& project, const NodeResult& node) {
   std::string relative = node.table;
-  relative[relative.find('.')] = '/';
+  if (size_t dot = relative.find('.'); dot != std::string::npos) relative[dot] = '/';
   return project.StoragePath() + "/" + relative;
 }
 
