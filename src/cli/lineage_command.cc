@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "catalog/json.h"
 #include "catalog/location.h"
 #include "cli/app.h"
 
@@ -38,19 +39,8 @@ Status RunLineage(const LineageOptions& o, CommandContext& ctx) {
   STRATA_ASSIGN_OR_RETURN(catalog::LineageGraph g, c->Lineage(o.name, direction, o.depth));
   if (o.json) {
     json nodes = json::array(), edges = json::array();
-    for (const auto& n : g.nodes)
-      nodes.push_back({{"name", n.name}, {"kind", n.kind}, {"depth", n.depth}});
-    for (const auto& e : g.edges) {
-      edges.push_back({{"from", e.from},
-                       {"to", e.to},
-                       {"level", e.level},
-                       {"kind", e.kind},
-                       {"transformation", e.transformation},
-                       {"subtype", e.subtype},
-                       {"job", e.job},
-                       {"run_id", e.run_id},
-                       {"to_version", e.to_version ? json(*e.to_version) : json(nullptr)}});
-    }
+    for (const auto& n : g.nodes) nodes.push_back(catalog::LineageNodeJson(n));
+    for (const auto& e : g.edges) edges.push_back(catalog::LineageEdgeJson(e));
     *ctx.out << json({{"root", g.root}, {"nodes", nodes}, {"edges", edges}}).dump(2) << "\n";
     return Status::OK();
   }

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/json.h"
 #include "lake/lake.h"
 #include "server/context.h"
 #include "storage/delta/snapshot.h"
@@ -51,19 +52,11 @@ void MergeGraph(const catalog::LineageGraph& graph, json& nodes, json& edges,
                 std::set<std::string>& seen_nodes, std::set<std::string>& seen_edges) {
   for (const catalog::LineageNode& n : graph.nodes) {
     if (!seen_nodes.insert(n.name).second) continue;
-    nodes.push_back({{"name", n.name}, {"kind", n.kind}, {"depth", n.depth}});
+    nodes.push_back(catalog::LineageNodeJson(n));
   }
   for (const catalog::LineageEdgeInfo& e : graph.edges) {
     if (!seen_edges.insert(e.from + "\n" + e.to + "\n" + e.level).second) continue;
-    edges.push_back({{"from", e.from},
-                     {"to", e.to},
-                     {"level", e.level},
-                     {"kind", e.kind},
-                     {"transformation", e.transformation},
-                     {"subtype", e.subtype},
-                     {"job", e.job},
-                     {"run_id", e.run_id},
-                     {"to_version", OptInt(e.to_version)}});
+    edges.push_back(catalog::LineageEdgeJson(e));
   }
 }
 
