@@ -89,7 +89,7 @@ void OrchestratorService::Shutdown(bool cancel_running) {
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.stopped = true;
-    s.cv.notify_all();
+    s.stopped_cv.notify_all();
   }
   if (s.watchdog.joinable()) s.watchdog.join();
   s.store->Flush();
@@ -172,7 +172,9 @@ void OrchestratorService::Impl::WatchdogLoop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu);
-      if (cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopped; })) return;
+      if (stopped_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopped; })) {
+        return;
+      }
     }
     std::vector<std::string> ids;
     {

@@ -36,7 +36,9 @@ struct OrchestratorService::Impl {
     CancellationSource cancel;
   };
   std::mutex mu;
-  std::condition_variable cv;       // pending work / stop
+  std::condition_variable cv;  // pending work / stopping: workers wait on it
+  // The watchdog waits apart: a notify_one on `cv` that woke it would leave a run queued.
+  std::condition_variable stopped_cv;
   std::condition_variable done_cv;  // a local run finished
   std::deque<std::string> pending;
   std::map<std::string, std::shared_ptr<Active>> running;

@@ -248,7 +248,7 @@ States: {P: {Type: Pass, End: true}}
   clock.Advance(10'000'000);
   EXPECT_TRUE(service->SchedulerTick()->empty());  // same minute: once
   auto run = service->WaitRun((*fired)[0], 30'000'000);
-  ASSERT_TRUE(run.ok());
+  ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->status, "SUCCEEDED");
   EXPECT_EQ(run->trigger, "schedule");
   EXPECT_EQ(run->input["schedule"]["time"], "2025-01-31T06:00Z");
