@@ -69,6 +69,41 @@ std::string CsvExtraOptions(const CsvOptions& csv) {
   return extra;
 }
 
+// Rows DuckDB read whose integer or decimal text does not convert exactly (`typed_rows`, aliased
+// t, has _reason and _source_row): their raw lines, which DuckDB does not keep, are read back
+// from the file into `<prefix>_inexact` (record, raw). Returns how many there are.
+Result<int64_t> QuarantineInexact(engine::Connection& conn, const ReadRequest& request,
+                                  const std::string& typed_rows, int64_t header_lines) {
+  STRATA_ASSIGN_OR_RETURN(auto bad, conn.QueryRows("SELECT t._source_row FROM " + typed_rows +
+                                                   " WHERE t._reason IS NOT NULL"));
+  if (bad.empty()) return 0;
+  std::vector<int64_t> lines;
+  lines.reserve(bad.size());
+  for (const auto& row : bad) {
+    const auto* record = std::get_if<int64_t>(&row[0]);
+    if (!record) return Status::Internal("a record number is not an integer");
+    lines.push_back(*record + header_lines);
+  }
+  const std::string table = request.staging_prefix + "_inexact";
+  STRATA_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP TABLE " + QuoteIdentifier(table) +
+                                      " (record BIGINT, raw VARCHAR)"));
+  STRATA_ASSIGN_OR_RETURN(auto appender, conn.CreateAppender("", table));
+  int64_t found = 0;
+  STRATA_RETURN_IF_ERROR(ReadLines(request.path, ScanOptionsFor(*request.source), lines,
+                                   [&](int64_t line, std::string_view text) -> Status {
+                                     ++found;
+                                     STRATA_RETURN_IF_ERROR(appender->Append(line - header_lines));
+                                     STRATA_RETURN_IF_ERROR(appender->Append(std::string(text)));
+                                     return appender->EndRow();
+                                   }));
+  STRATA_RETURN_IF_ERROR(appender->Close());
+  if (found != static_cast<int64_t>(lines.size())) {
+    return FileProblem("the file changed while it was read: " + std::to_string(lines.size()) +
+                       " rows to quarantine but " + std::to_string(found) + " of their lines");
+  }
+  return found;
+}
+
 }  // namespace
 
 Result<LinesStage> StageLines(engine::Connection& conn, const ReadRequest& request,
@@ -168,24 +203,51 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
     if (!order) return FileProblem(reason);
     for (size_t i = 0; i < order->size(); ++i) file_columns[i] = staged.columns[(*order)[i]];
   }
+  // Integer and decimal columns are read as text and converted below: DuckDB's CSV reader
+  // would round "12.5" into an INTEGER column instead of refusing it.
+  std::vector<TypedColumn> typed;
+  bool any_exact = false;
+  for (ColumnSpec& c : file_columns) {
+    if (NeedsExactCast(c.type)) c.type = "VARCHAR";
+  }
   std::string projection;
   for (const ColumnSpec& c : staged.columns) {
     projection += (projection.empty() ? "" : ", ") + QuoteIdentifier(c.name);
+    std::string value = "r." + QuoteIdentifier(c.name);
+    if (NeedsExactCast(c.type)) {
+      typed.push_back({c, value + " IS NOT NULL", ExactCastSql(value, "VARCHAR", c.type), value});
+      any_exact = true;
+    } else {
+      typed.push_back({c, "false", value, value});
+    }
   }
   STRATA_ASSIGN_OR_RETURN(LinesStage stage, StageLines(conn, request, scan, dialect, file_columns,
                                                        projection, staged.columns.size() == 1));
   const std::string file = QuoteLiteral(request.file);
   const std::string at = IngestedAtSql(request.ingested_at_micros);
   std::string columns;
-  for (const ColumnSpec& c : staged.columns) columns += "r." + QuoteIdentifier(c.name) + ", ";
-  staged.data_sql = "SELECT " + columns + file + " AS _source_file, " + stage.record_sql +
-                    " AS _source_row, " + at + " AS _ingested_at FROM " + stage.rows_table + " r" +
-                    stage.record_join;
+  for (const ColumnSpec& c : staged.columns) columns += "t." + QuoteIdentifier(c.name) + ", ";
+  const std::string typed_rows =
+      "(SELECT " + (any_exact ? TypedProjection(typed) : "r.*, CAST(NULL AS VARCHAR) AS _reason") +
+      ", " + stage.record_sql + " AS _source_row FROM " + stage.rows_table + " r" +
+      stage.record_join + ") t";
+  staged.data_sql = "SELECT " + columns + file + " AS _source_file, t._source_row, " + at +
+                    " AS _ingested_at FROM " + typed_rows + " WHERE t._reason IS NULL";
   staged.quarantine_sql = "SELECT " + file + " AS _source_file, record AS _source_row, raw AS " +
                           "_raw_line, reason AS _reason, " + at + " AS _ingested_at FROM " +
                           stage.rejects_table;
-  staged.rows_loaded = stage.good_rows;
-  staged.rows_quarantined = stage.rejected_rows;
+  int64_t inexact = 0;
+  if (any_exact) {
+    STRATA_ASSIGN_OR_RETURN(inexact,
+                            QuarantineInexact(conn, request, typed_rows, dialect.header ? 1 : 0));
+    if (inexact > 0) {
+      staged.quarantine_sql += " UNION ALL SELECT " + file + ", t._source_row, x.raw, t._reason, " +
+                               at + " FROM " + typed_rows + " JOIN " + Table(request, "inexact") +
+                               " x ON x.record = t._source_row WHERE t._reason IS NOT NULL";
+    }
+  }
+  staged.rows_loaded = stage.good_rows - inexact;
+  staged.rows_quarantined = stage.rejected_rows + inexact;
   staged.rows_read = stage.good_rows + stage.rejected_rows;
   return staged;
 }
@@ -229,7 +291,7 @@ Result<StagedFile> StageJsonLines(engine::Connection& conn, const ReadRequest& r
     std::string typed_sql = IsNestedType(c.type)
                                 ? "TRY_CAST(CASE WHEN j._bad IS NULL THEN json_extract(j.line, " +
                                       path + ") END AS " + c.type + ")"
-                                : "TRY_CAST(" + text + " AS " + c.type + ")";
+                                : ExactCastSql(text, "VARCHAR", c.type);
     typed.push_back({c, text + " IS NOT NULL", typed_sql, text});
   }
   const std::string k_sql = stage.record_sql;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <iterator>
 
 #include "ingest/reader_internal.h"
 
@@ -25,9 +27,78 @@ std::string FirstParagraph(const std::string& message) {
   return cut == std::string::npos ? message : message.substr(0, cut);
 }
 
-bool IsNestedType(std::string_view type) {
-  std::string upper(type);
+namespace {
+
+std::string Upper(std::string_view text) {
+  std::string upper(text);
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
+}
+
+bool IsIntegerType(const std::string& upper) {
+  static const char* const kIntegers[] = {
+      "TINYINT",   "SMALLINT", "INTEGER", "INT",      "BIGINT", "HUGEINT", "UTINYINT",
+      "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "INT1",   "INT2",    "INT4",
+      "INT8",      "INT16",    "INT32",   "INT64",    "SHORT",  "LONG",    "SIGNED"};
+  return std::find(std::begin(kIntegers), std::end(kIntegers), upper) != std::end(kIntegers);
+}
+
+// The scale of DECIMAL(p,s) / NUMERIC(p,s) (DuckDB's default DECIMAL is (18,3)); -1 if `upper`
+// is not a decimal type.
+int DecimalScale(const std::string& upper) {
+  if (upper == "DECIMAL" || upper == "NUMERIC") return 3;
+  int precision = 0, scale = 0;
+  char close = 0;
+  if (std::sscanf(upper.c_str(), "DECIMAL(%d,%d%c", &precision, &scale, &close) == 3 ||
+      std::sscanf(upper.c_str(), "NUMERIC(%d,%d%c", &precision, &scale, &close) == 3) {
+    return close == ')' ? scale : -1;
+  }
+  if (std::sscanf(upper.c_str(), "DECIMAL(%d%c", &precision, &close) == 2 ||
+      std::sscanf(upper.c_str(), "NUMERIC(%d%c", &precision, &close) == 2) {
+    return close == ')' ? 0 : -1;
+  }
+  return -1;
+}
+
+bool IsTextType(const std::string& upper) {
+  return upper == "VARCHAR" || upper == "TEXT" || upper == "STRING" || upper == "JSON";
+}
+
+}  // namespace
+
+// Upper case without spaces: "decimal(12, 2)" -> "DECIMAL(12,2)".
+std::string TypeKey(std::string_view type) {
+  std::string key = Upper(type);
+  key.erase(std::remove(key.begin(), key.end(), ' '), key.end());
+  return key;
+}
+
+bool NeedsExactCast(std::string_view target_type) {
+  std::string key = TypeKey(target_type);
+  return IsIntegerType(key) || DecimalScale(key) >= 0;
+}
+
+std::string ExactCastSql(const std::string& value_sql, std::string_view source_type,
+                         const std::string& target_type) {
+  std::string cast = "TRY_CAST(" + value_sql + " AS " + target_type + ")";
+  if (!NeedsExactCast(target_type)) return cast;
+  if (IsTextType(TypeKey(source_type))) {
+    // Plain decimal notation with at most the column's scale (trailing zeros aside): DuckDB's
+    // cast also takes "1e3", "0x1F" and "1_000", and rounds "12.5" to 13 in an INTEGER column
+    // or "1.005" to 1.01 in DECIMAL(p,2).
+    std::string key = TypeKey(target_type);
+    const std::string scale = std::to_string(std::max(0, DecimalScale(key)));
+    std::string number = "[0-9]+(\\.[0-9]{0," + scale + "}0*)?";
+    if (scale != "0") number = "(" + number + "|\\.[0-9]{1," + scale + "}0*)";
+    return "CASE WHEN regexp_full_match(" + value_sql + ", " +
+           engine::QuoteLiteral("\\s*[+-]?" + number + "\\s*") + ") THEN " + cast + " END";
+  }
+  // A number of another type: it converts only if nothing is lost on the way.
+  return "CASE WHEN " + cast + " = " + value_sql + " THEN " + cast + " END";
+}
+
+bool IsNestedType(std::string_view type) {
+  std::string upper = Upper(type);
   return upper.find('[') != std::string::npos || upper.rfind("STRUCT", 0) == 0 ||
          upper.rfind("MAP", 0) == 0 || upper.rfind("UNION", 0) == 0 || upper.rfind("LIST", 0) == 0;
 }
@@ -37,13 +108,14 @@ std::string TypedProjection(const std::vector<TypedColumn>& columns) {
   std::string reasons;
   for (const TypedColumn& c : columns) {
     select += c.typed_sql + " AS " + engine::QuoteIdentifier(c.column.name) + ", ";
+    if (c.present_sql == "false") continue;  // cannot fail: no reason to compute
     // "column "qty": cannot convert 'abc' to INTEGER"; long values are cut for the message only.
     std::string label = "column \"" + c.column.name + "\": cannot convert ";
     reasons += ", CASE WHEN (" + c.present_sql + ") AND (" + c.typed_sql + ") IS NULL THEN " +
                engine::QuoteLiteral(label) + " || '''' || left(" + c.value_text_sql +
                ", 200) || ''' to ' || " + engine::QuoteLiteral(c.column.type) + " END";
   }
-  if (columns.empty()) return select + "CAST(NULL AS VARCHAR) AS _reason";
+  if (reasons.empty()) return select + "CAST(NULL AS VARCHAR) AS _reason";
   return select + "NULLIF(concat_ws('; '" + reasons + "), '') AS _reason";
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -51,6 +52,15 @@ class RecordCounter {
  public:
   RecordCounter(const RecordScanOptions& options, FileScan* out) : opt_(options), out_(out) {}
 
+  // Also hands the text of these lines (ascending line numbers) to `sink`.
+  void Capture(std::vector<int64_t> lines, const LineSink* sink) {
+    wanted_ = std::move(lines);
+    sink_ = sink;
+    AimCapture();
+  }
+
+  const Status& sink_status() const { return sink_status_; }
+
   void Feed(std::string_view chunk) {
     size_t pos = 0;
     while (pos < chunk.size()) {
@@ -64,6 +74,7 @@ class RecordCounter {
         if (!opt_.quote || std::memchr(base, *opt_.quote, seg) == nullptr) {
           if (seg > 0) {
             if (out_->lines == 0) CaptureHeader(std::string_view(base, seg));
+            if (capturing_) current_.append(base, seg);
             line_bytes_ += static_cast<int64_t>(seg);
             last_was_cr_ = base[seg - 1] == '\r';
             field_start_ = base[seg - 1] == opt_.delimiter;
@@ -95,6 +106,7 @@ class RecordCounter {
 
   void Byte(char c) {
     if (out_->lines == 0) CaptureHeader(std::string_view(&c, 1));
+    if (capturing_) current_ += c;  // EndLine drops the line break that ends the line
     if (in_quote_) {
       if (after_escape_) {
         after_escape_ = false;
@@ -136,13 +148,33 @@ class RecordCounter {
     bool blank = line_bytes_ == 0 || (line_bytes_ == 1 && last_was_cr_);
     bool is_header = opt_.header && out_->lines == 1;
     if (blank && !is_header) out_->blank_lines.push_back(out_->lines);
+    if (capturing_) {
+      if (!current_.empty() && current_.back() == '\n') current_.pop_back();
+      if (!current_.empty() && current_.back() == '\r') current_.pop_back();
+      if (sink_status_.ok()) sink_status_ = (*sink_)(out_->lines, current_);
+      current_.clear();
+    }
+    if (sink_ != nullptr) AimCapture();
     line_bytes_ = 0;
     last_was_cr_ = false;
     field_start_ = true;
   }
 
+  // Whether the line being read (number lines + 1) is one to capture.
+  void AimCapture() {
+    const int64_t line = out_->lines + 1;
+    while (next_wanted_ < wanted_.size() && wanted_[next_wanted_] < line) ++next_wanted_;
+    capturing_ = next_wanted_ < wanted_.size() && wanted_[next_wanted_] == line;
+  }
+
   const RecordScanOptions& opt_;
   FileScan* out_;
+  std::vector<int64_t> wanted_;
+  size_t next_wanted_ = 0;
+  const LineSink* sink_ = nullptr;
+  Status sink_status_;
+  bool capturing_ = false;
+  std::string current_;
   bool in_quote_ = false;
   bool quote_pending_ = false;
   bool after_escape_ = false;
@@ -200,12 +232,18 @@ std::vector<std::string> SplitCsvRecord(std::string_view record, char delimiter,
   return fields;
 }
 
-Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& options) {
+namespace {
+
+// One pass over `path`: SHA-256, and records unless options.count_records is false; the lines in
+// `capture` (ascending) go to `sink`.
+Result<FileScan> Scan(const std::string& path, const RecordScanOptions& options,
+                      std::vector<int64_t> capture, const LineSink* sink) {
   FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
   FileScan scan;
   Sha256 sha;
   RecordCounter counter(options, &scan);
+  if (sink != nullptr) counter.Capture(std::move(capture), sink);
   std::string buffer(kChunkBytes, '\0');
   bool first = true;
   while (true) {
@@ -228,6 +266,7 @@ Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& opti
   }
   if (options.count_records) {
     counter.Finish();
+    STRATA_RETURN_IF_ERROR(counter.sink_status());
     if (options.header && scan.lines > 0) {
       scan.header =
           SplitCsvRecord(counter.header_raw(), options.delimiter, options.quote, options.escape);
@@ -236,6 +275,20 @@ Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& opti
   scan.sha256 = sha.HexDigest();
   if (scan.sha256.empty()) return Status::Internal("OpenSSL SHA-256 failed for " + path);
   return scan;
+}
+
+}  // namespace
+
+Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& options) {
+  return Scan(path, options, {}, nullptr);
+}
+
+Status ReadLines(const std::string& path, const RecordScanOptions& options,
+                 std::vector<int64_t> line_numbers, const LineSink& sink) {
+  std::sort(line_numbers.begin(), line_numbers.end());
+  RecordScanOptions counting = options;
+  counting.count_records = true;
+  return Scan(path, counting, std::move(line_numbers), &sink).status();
 }
 
 }  // namespace strata::ingest

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,16 @@ struct FileScan {
 
 // Reads `path` once. IOError naming the file if it cannot be read.
 Result<FileScan> ScanFile(const std::string& path, const RecordScanOptions& options);
+
+// Receives one line's number and text; a non-OK status stops the delivery and is returned.
+using LineSink = std::function<Status(int64_t line, std::string_view text)>;
+
+// Hands `sink` the text of the given lines, in ascending order (numbered as FileScan::lines, so a
+// record with quoted line breaks is one line), without the line break that ends each; numbers
+// past the end are skipped. For the rows a reader quarantines after DuckDB read them, whose raw
+// text DuckDB does not keep. IOError naming the file if it cannot be read.
+Status ReadLines(const std::string& path, const RecordScanOptions& options,
+                 std::vector<int64_t> line_numbers, const LineSink& sink);
 
 // SHA-256 of `data` as lower-case hex (for tests and small inputs).
 std::string Sha256Hex(std::string_view data);

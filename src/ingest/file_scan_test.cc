@@ -50,6 +50,30 @@ TEST(ScanFile, QuotedLineBreaksDoNotEndRecords) {
   EXPECT_FALSE(scan.unterminated_quote);
 }
 
+TEST(ReadLines, GivesTheRawTextOfTheAskedLinesAcrossChunks) {
+  testing::TempDir dir;
+  std::string padding(1 << 20, 'p');  // line 4 straddles the first read chunk
+  std::string path = dir.Write("f.csv", "a,b\n1,\"x\ny\"\r\n\n2," + padding + "\n3,z\n4,last");
+  std::vector<std::pair<int64_t, std::string>> got;
+  Status read = ReadLines(path, {}, {6, 2, 4, 3, 9}, [&](int64_t line, std::string_view text) {
+    got.emplace_back(line, std::string(text));
+    return Status::OK();
+  });
+  ASSERT_TRUE(read.ok()) << read;
+  ASSERT_EQ(got.size(), 4u);  // line 9 does not exist
+  EXPECT_EQ(got[0], (std::pair<int64_t, std::string>{2, "1,\"x\ny\""}));
+  EXPECT_EQ(got[1], (std::pair<int64_t, std::string>{3, ""}));
+  EXPECT_EQ(got[2], (std::pair<int64_t, std::string>{4, "2," + padding}));
+  EXPECT_EQ(got[3], (std::pair<int64_t, std::string>{6, "4,last"}));
+  // The sink's error stops the read and comes back.
+  Status stopped = ReadLines(
+      path, {}, {2, 5}, [](int64_t, std::string_view) { return Status::Internal("sink full"); });
+  EXPECT_EQ(stopped.message(), "sink full");
+  EXPECT_TRUE(ReadLines(dir.path() + "/missing.csv", {}, {1}, [](int64_t, std::string_view) {
+                return Status::OK();
+              }).IsIOError());
+}
+
 TEST(ScanFile, UnterminatedQuoteRunsToTheEnd) {
   testing::TempDir dir;
   FileScan scan = Scan(dir, "a,b\n1,\"x\n2,y\n3,z\n");

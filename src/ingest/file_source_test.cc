@@ -140,7 +140,7 @@ TEST_F(FileSourceTest, BadSpecIsAnErrorOfTheRun) {
   spec = testing::CsvSource("t", {{"_source_row", "BIGINT"}});
   EXPECT_TRUE(
       IngestFileSource(*lake_, *db_.conn, spec, landing_.path()).status().IsInvalidArgument());
-  spec = testing::CsvSource("t", {{"a", "HUGEINT"}});
+  spec = testing::CsvSource("t", {{"a", "TIMESTAMP_NS"}});
   EXPECT_TRUE(
       IngestFileSource(*lake_, *db_.conn, spec, landing_.path()).status().IsInvalidArgument());
 }

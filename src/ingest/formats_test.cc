@@ -103,6 +103,46 @@ TEST_F(FormatStage, ParquetCastsToTheContractAndQuarantinesFailures) {
   EXPECT_NE(q[1].find("column \"day\": cannot convert 'never' to DATE"), std::string::npos);
 }
 
+// Numbers that an integer or decimal column cannot hold exactly are quarantined, in JSON lines
+// (numbers or text) and in Parquet (a DOUBLE column read into BIGINT or DECIMAL).
+TEST_F(FormatStage, InexactNumbersAreQuarantinedInJsonAndParquet) {
+  spec_ = testing::CsvSource("n", {{"id", "BIGINT"}, {"amount", "DECIMAL(10,2)"}});
+  spec_.format = "jsonl";
+  std::string json = dir_.Write("n.jsonl",
+                                "{\"id\": 1, \"amount\": 2.5}\n"
+                                "{\"id\": 2.5, \"amount\": 1}\n"
+                                "{\"id\": \"3\", \"amount\": \"0.125\"}\n"
+                                "{\"id\": 4.0, \"amount\": \"7\"}\n");
+  auto j = StagePath(json, "n.jsonl");
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(Data(*j, "id, amount"), (std::vector<std::string>{"1|2.50|1", "4|7.00|4"}));
+  std::vector<std::string> jq = Quarantine(*j);
+  ASSERT_EQ(jq.size(), 2u);
+  EXPECT_NE(jq[0].find("column \"id\": cannot convert '2.5' to BIGINT"), std::string::npos)
+      << jq[0];
+  EXPECT_NE(jq[1].find("column \"amount\": cannot convert '0.125' to DECIMAL(10,2)"),
+            std::string::npos)
+      << jq[1];
+
+  spec_.format = "parquet";
+  std::string path = dir_.path() + "/n.parquet";
+  ASSERT_TRUE(db_.conn
+                  ->Execute("COPY (SELECT * FROM (VALUES (1.0::DOUBLE, 2.5::DOUBLE), "
+                            "(2.5, 1.0), (3.0, 0.125), (4.0, 0.1)) t(id, amount)) TO " +
+                            engine::QuoteLiteral(path) + " (FORMAT parquet)")
+                  .ok());
+  auto p = StagePath(path, "n.parquet");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Data(*p, "id, amount"), (std::vector<std::string>{"1|2.50|1", "4|0.10|4"}));
+  std::vector<std::string> pq = Quarantine(*p);
+  ASSERT_EQ(pq.size(), 2u);
+  EXPECT_NE(pq[0].find("column \"id\": cannot convert '2.5' to BIGINT"), std::string::npos)
+      << pq[0];
+  EXPECT_NE(pq[1].find("column \"amount\": cannot convert '0.125' to DECIMAL(10,2)"),
+            std::string::npos)
+      << pq[1];
+}
+
 TEST_F(FormatStage, ParquetMissingColumnOrCorruptFileFails) {
   spec_ = testing::CsvSource("p", {{"id", "BIGINT"}, {"missing_col", "INTEGER"}});
   spec_.format = "parquet";

@@ -59,7 +59,7 @@ Result<StagedFile> StageParquet(engine::Connection& conn, const ReadRequest& req
     std::string value = "src." + QuoteIdentifier(it->name);
     TypedColumn column{c, value + " IS NOT NULL", value, "CAST(" + value + " AS VARCHAR)"};
     if (Normalized(it->type) != Normalized(c.type)) {
-      column.typed_sql = "TRY_CAST(" + value + " AS " + c.type + ")";
+      column.typed_sql = ExactCastSql(value, it->type, c.type);
     } else {
       column.present_sql = "false";  // same type: nothing can fail to convert
     }

@@ -49,7 +49,7 @@ Result<StagedFile> StageParquet(engine::Connection& conn, const ReadRequest& req
 
 // One contract column computed from a source value: `present_sql` is true when the source has a
 // non-null value, `typed_sql` its conversion (NULL when it does not convert), `value_text_sql`
-// its text for the reason.
+// its text for the reason. A column that cannot fail has present_sql "false".
 struct TypedColumn {
   ColumnSpec column;
   std::string present_sql;
@@ -59,6 +59,15 @@ struct TypedColumn {
 // SELECT-list items: each column as `typed_sql AS "name"`, then `<reason> AS _reason` naming
 // every column that did not convert (NULL if all did).
 std::string TypedProjection(const std::vector<TypedColumn>& columns);
+
+// Whether a value converted to `target_type` could lose part of itself in DuckDB's cast
+// (integers and decimals: DuckDB rounds "12.5" to 13).
+bool NeedsExactCast(std::string_view target_type);
+// SQL converting `value_sql` (of SQL type `source_type`) to `target_type`, NULL when the value
+// does not convert or would not convert exactly: text must be a plain integer or decimal with at
+// most the column's scale; a number must compare equal after the cast. Other targets: TRY_CAST.
+std::string ExactCastSql(const std::string& value_sql, std::string_view source_type,
+                         const std::string& target_type);
 
 // Columns (name, SQL type) of a query's result, without running it to completion.
 Result<std::vector<ColumnSpec>> DescribeQuery(engine::Connection& conn, const std::string& sql);

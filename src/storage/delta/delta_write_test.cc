@@ -79,9 +79,11 @@ TEST(DeltaWriteSchemaTest, ParsesDuckTypes) {
             R"(STRUCT("a" INTEGER, "b c" VARCHAR[], "m" MAP(VARCHAR, DECIMAL(10,2))))");
   EXPECT_EQ(DeltaTypeFromSql("TIMESTAMP WITH TIME ZONE")->DeltaName(), "timestamp");
   EXPECT_EQ(DeltaTypeFromSql("UTINYINT")->DeltaName(), "short");
-  auto bad = DeltaTypeFromSql("HUGEINT");
+  EXPECT_EQ(DeltaTypeFromSql("HUGEINT")->DeltaName(), "decimal(38,0)");
+  EXPECT_EQ(DeltaTypeFromSql("UBIGINT")->DeltaName(), "decimal(20,0)");
+  auto bad = DeltaTypeFromSql("TIMESTAMP_NS");
   EXPECT_TRUE(bad.status().IsUnsupported());
-  EXPECT_NE(bad.status().message().find("HUGEINT"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("TIMESTAMP_NS"), std::string::npos);
 }
 
 TEST(DeltaWriteSchemaTest, PartitionDirectoriesUseHiveEscaping) {
@@ -251,6 +253,28 @@ TEST_F(DeltaWriteTest, EnforcesSchemaAndEvolvesOnRequest) {
                  "(5000000000, 'c', 2.5)) AS v(id, name, score)",
                  "evolved");
   EXPECT_TRUE(t.Append("SELECT 7 AS id").ok()) << "writes keep working on the widened table";
+}
+
+// sum() of a BIGINT is a HUGEINT: stored as decimal(38,0), exact past the range of a long; a
+// value of more than 38 digits fails the write and commits nothing.
+TEST_F(DeltaWriteTest, WideIntegersAreStoredAsExactDecimals) {
+  DeltaTable t = Table();
+  auto created = t.Create({.as_select = "SELECT sum(v) AS total, 18446744073709551615::UBIGINT "
+                                        "AS u FROM (VALUES (9223372036854775807), "
+                                        "(9223372036854775807)) t(v)"});
+  ASSERT_TRUE(created.ok()) << created.status();
+  auto snap = t.Load();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->schema.Find("total")->type.DeltaName(), "decimal(38,0)");
+  EXPECT_EQ(snap->schema.Find("u")->type.DeltaName(), "decimal(20,0)");
+  ExpectSameRows(conn(), Scan(),
+                 "SELECT 18446744073709551614::DECIMAL(38,0) AS total, "
+                 "18446744073709551615::DECIMAL(20,0) AS u",
+                 "wide");
+  auto huge = t.Append("SELECT (170141183460469231731687303715884105727::HUGEINT) AS total");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("DECIMAL(38,0)"), std::string::npos) << huge.status();
+  EXPECT_EQ(t.Load()->version, 0);
 }
 
 TEST_F(DeltaWriteTest, CreateRefusesExistingTableUnlessAsked) {

@@ -156,9 +156,10 @@ class TypeParser {
       if (b == duck) return DataType::Primitive(delta);
     }
     if (b == "TIMESTAMP_NS") return Bad("nanoseconds; cast it to TIMESTAMP");
-    if (b == "UBIGINT" || b == "HUGEINT" || b == "UHUGEINT") {
-      return Bad("no Delta integer type holds it; cast it to BIGINT or DECIMAL(38,0)");
-    }
+    // No Delta integer is wider than long: the wide integers (sum() of a BIGINT is a HUGEINT)
+    // are stored exactly as decimals; a value past 38 digits fails the write's cast.
+    if (b == "UBIGINT") return DataType::Decimal(20, 0);
+    if (b == "HUGEINT" || b == "UHUGEINT") return DataType::Decimal(38, 0);
     return Bad("no Delta equivalent");
   }
 
