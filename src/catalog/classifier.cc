@@ -60,23 +60,68 @@ std::string Trim(std::string_view text) {
 // First names common in Brazil and in English-speaking countries, folded (no accents).
 const std::set<std::string>& FirstNames() {
   static const std::set<std::string> kNames = {
-      "ana",      "antonio",   "adriana",   "alessandra", "alexandre", "aline",    "amanda",
-      "andre",    "andrea",    "beatriz",   "bruna",      "bruno",     "camila",   "carla",
-      "carlos",   "cesar",     "claudia",   "daniel",     "daniela",   "diego",    "douglas",
-      "eduarda",  "eduardo",   "elaine",    "fabio",      "felipe",    "fernanda", "fernando",
-      "flavia",   "francisco", "gabriel",   "gabriela",   "guilherme", "gustavo",  "helena",
-      "henrique", "igor",      "isabela",   "isabel",     "jessica",   "joao",     "jorge",
-      "jose",     "julia",     "juliana",   "larissa",    "leonardo",  "leticia",  "lucas",
-      "luiz",     "luis",      "luana",     "marcelo",    "marcos",    "marcia",   "maria",
-      "mariana",  "mateus",    "matheus",   "natalia",    "otavio",    "patricia", "paulo",
-      "pedro",    "priscila",  "rafael",    "rafaela",    "renata",    "ricardo",  "roberto",
-      "rodrigo",  "sandra",    "sergio",    "tatiana",    "thiago",    "tiago",    "vanessa",
-      "vinicius", "vitor",     "victor",    "john",       "james",     "robert",   "michael",
-      "william",  "david",     "richard",   "joseph",     "thomas",    "charles",  "mary",
-      "jennifer", "linda",     "elizabeth", "susan",      "sarah",     "karen",    "nancy",
-      "lisa",     "emma",      "olivia",    "sophia",     "liam",      "noah",     "oliver",
-      "peter",    "paul",      "anna",      "laura",      "marie"};
+      "ana",      "antonio",    "adriana",   "alessandra", "alexandre", "aline",     "amanda",
+      "andre",    "andrea",     "beatriz",   "bruna",      "bruno",     "camila",    "carla",
+      "carlos",   "cesar",      "claudia",   "daniel",     "daniela",   "diego",     "douglas",
+      "eduarda",  "eduardo",    "elaine",    "fabio",      "felipe",    "fernanda",  "fernando",
+      "flavia",   "francisco",  "gabriel",   "gabriela",   "guilherme", "gustavo",   "helena",
+      "henrique", "igor",       "isabela",   "isabel",     "jessica",   "joao",      "jorge",
+      "jose",     "julia",      "juliana",   "larissa",    "leonardo",  "leticia",   "lucas",
+      "luiz",     "luis",       "luana",     "marcelo",    "marcos",    "marcia",    "maria",
+      "mariana",  "mateus",     "matheus",   "natalia",    "otavio",    "patricia",  "paulo",
+      "pedro",    "priscila",   "rafael",    "rafaela",    "renata",    "ricardo",   "roberto",
+      "rodrigo",  "sandra",     "sergio",    "tatiana",    "thiago",    "tiago",     "vanessa",
+      "vinicius", "vitor",      "victor",    "john",       "james",     "robert",    "michael",
+      "william",  "david",      "richard",   "joseph",     "thomas",    "charles",   "mary",
+      "jennifer", "linda",      "elizabeth", "susan",      "sarah",     "karen",     "nancy",
+      "lisa",     "emma",       "olivia",    "sophia",     "liam",      "noah",      "oliver",
+      "peter",    "paul",       "anna",      "laura",      "marie",     "rogerio",   "thais",
+      "claudio",  "marcio",     "simone",    "raquel",     "luciana",   "katia",     "edson",
+      "gilberto", "rosangela",  "valdir",    "denise",     "everton",   "jaqueline", "reginaldo",
+      "tania",    "wellington", "cristiane", "cristina",   "adriano",   "alberto",   "alex",
+      "alice",    "arthur",     "benedito",  "bernardo",   "caio",      "carolina",  "cecilia",
+      "celia",    "cintia",     "debora",    "edilson",    "elisa",     "emerson",   "enzo",
+      "fabiana",  "fatima",     "gabriele",  "geraldo",    "giovana",   "gisele",    "heitor",
+      "helio",    "hugo",       "ivone",     "jefferson",  "joana",     "josefa",    "julio",
+      "karina",   "lais",       "leandro",   "lorena",     "lourdes",   "lucia",     "luciano",
+      "manoel",   "manuel",     "marco",     "mario",      "marta",     "miguel",    "milena",
+      "monica",   "murilo",     "nelson",    "osvaldo",    "paula",     "raimundo",  "regina",
+      "renato",   "rita",       "rosa",      "rubens",     "samuel",    "sebastiao", "silvia",
+      "sonia",    "sueli",      "valeria",   "vera",       "wagner",    "walter",    "yasmin",
+      "george",   "kevin",      "brian",     "jason",      "matthew",   "anthony",   "steven",
+      "andrew",   "emily",      "jessica",   "ashley",     "amanda",    "megan",     "rachel",
+      "hannah",   "grace",      "chloe",     "lucy",       "jack",      "harry"};
   return kNames;
+}
+
+// Surnames common in Brazil and in English-speaking countries, folded. A name whose last word is
+// one of these is a person's even when the first name is not in the list above.
+const std::set<std::string>& Surnames() {
+  static const std::set<std::string> kSurnames = {
+      "silva",    "santos",   "oliveira",   "souza",     "sousa",      "rodrigues", "ferreira",
+      "alves",    "pereira",  "lima",       "gomes",     "costa",      "ribeiro",   "martins",
+      "carvalho", "almeida",  "lopes",      "soares",    "fernandes",  "vieira",    "barbosa",
+      "rocha",    "dias",     "nascimento", "andrade",   "moreira",    "nunes",     "marques",
+      "machado",  "mendes",   "freitas",    "cardoso",   "ramos",      "goncalves", "santana",
+      "teixeira", "araujo",   "pinto",      "correia",   "cavalcanti", "monteiro",  "moura",
+      "barros",   "nogueira", "campos",     "batista",   "castro",     "melo",      "miranda",
+      "cunha",    "farias",   "reis",       "duarte",    "azevedo",    "bezerra",   "borges",
+      "brito",    "cruz",     "fonseca",    "guimaraes", "jesus",      "leite",     "medeiros",
+      "pires",    "prado",    "queiroz",    "rezende",   "sampaio",    "siqueira",  "tavares",
+      "xavier",   "smith",    "johnson",    "williams",  "brown",      "jones",     "miller",
+      "davis",    "garcia",   "wilson",     "anderson",  "taylor",     "thomas",    "moore",
+      "jackson",  "martin",   "lee",        "thompson",  "white",      "harris",    "clark",
+      "lewis",    "walker",   "hall",       "young",     "king",       "wright",    "scott"};
+  return kSurnames;
+}
+
+// Words that start place names, streets and businesses, never a person's name.
+const std::set<std::string>& NonPersonLeads() {
+  static const std::set<std::string> kLeads = {
+      "rua",    "avenida", "av",    "alameda", "travessa", "praca", "rodovia",  "estrada", "largo",
+      "loja",   "banco",   "hotel", "escola",  "colegio",  "posto", "farmacia", "mercado", "street",
+      "avenue", "road",    "the",   "bank",    "store",    "grupo", "instituto"};
+  return kLeads;
 }
 
 const std::set<std::string>& CompanyWords() {
@@ -194,7 +239,9 @@ bool IsPersonName(std::string_view text) {
   }
   std::vector<std::string> words = Words(t);
   if (words.size() < 2 || words.size() > 6) return false;
-  if (!FirstNames().contains(words[0])) return false;
+  // A known first name, or a known surname at the end ("Wellington de Moura").
+  if (!FirstNames().contains(words[0]) && !Surnames().contains(words.back())) return false;
+  if (NonPersonLeads().contains(words[0])) return false;
   for (const std::string& w : words) {
     if (CompanyWords().contains(w)) return false;
   }
@@ -226,19 +273,28 @@ bool IsStreetAddress(std::string_view text) {
   return std::regex_match(t, kLeading) || std::regex_match(t, kTrailing);
 }
 
-bool IsBirthDate(std::string_view text, int today_year) {
+namespace {
+
+// The year of a YYYY-MM-DD or DD/MM/YYYY date (optionally followed by a time); 0 if not a date.
+int DateYear(std::string_view text) {
   std::string t = Trim(text);
   int y = 0, m = 0, d = 0;
   if (t.size() >= 10 && t[4] == '-' && t[7] == '-') {
-    if (std::sscanf(t.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return false;
+    if (std::sscanf(t.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return 0;
   } else if (t.size() >= 10 && t[2] == '/' && t[5] == '/') {
-    if (std::sscanf(t.c_str(), "%2d/%2d/%4d", &d, &m, &y) != 3) return false;
+    if (std::sscanf(t.c_str(), "%2d/%2d/%4d", &d, &m, &y) != 3) return 0;
   } else {
-    return false;
+    return 0;
   }
-  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  return m < 1 || m > 12 || d < 1 || d > 31 ? 0 : y;
+}
+
+}  // namespace
+
+bool IsBirthDate(std::string_view text, int today_year) {
+  int y = DateYear(text);
   int age = today_year - y;
-  return age >= 16 && age <= 110;
+  return y != 0 && age >= 16 && age <= 110;
 }
 
 std::string MaskValue(std::string_view text) {
@@ -326,7 +382,23 @@ Result<std::vector<Classification>> ClassifyColumn(const ColumnSample& column,
     if (ratio < options.min_ratio) continue;  // the values disagree, whatever the name says
     double confidence = 0.5 + 0.4 * (ratio - options.min_ratio) / (1.0 - options.min_ratio + 1e-9);
     if (name_agrees) confidence += 0.1;
-    if (!name_agrees) confidence = std::min(confidence, detector.values_only_cap);
+    double cap = detector.values_only_cap;
+    if (detector.class_name == "DATE_OF_BIRTH") {
+      // Dates of events (orders, contracts) cluster within the years a business has run; the
+      // birth dates of a set of people spread over generations. A spread of 20+ years is the
+      // values' own evidence of birth dates, so they may stand without the column name.
+      int low = 9999, high = 0;
+      for (const std::string& v : values) {
+        if (int y = DateYear(v); y != 0 && detector.matches(v)) {
+          low = std::min(low, y);
+          high = std::max(high, y);
+        }
+      }
+      int span = high >= low ? high - low : 0;
+      evidence["year_span"] = span;
+      if (span >= 20) cap = 0.8;
+    }
+    if (!name_agrees) confidence = std::min(confidence, cap);
     confidence = std::clamp(confidence, 0.0, 1.0);
     evidence["sampled"] = values.size();
     evidence["matched"] = matched;

@@ -2,8 +2,9 @@
 //
 // Detectors: EMAIL, PHONE (Brazilian "+55 11 91234-5678", "(11) 91234-5678" and international
 // E.164 "+4915112345678"), CPF and CNPJ (check digits verified), CREDIT_CARD (Luhn and a known
-// issuer prefix), IP_ADDRESS (v4 and v6), PERSON_NAME (a known first name followed by
-// capitalised words, no company suffix), STREET_ADDRESS (a street type and a number),
+// issuer prefix), IP_ADDRESS (v4 and v6), PERSON_NAME (2-6 capitalised words starting with a
+// known first name or ending with a known surname; no company word, no street or business
+// lead such as "Rua" or "Banco"), STREET_ADDRESS (a street type and a number),
 // DATE_OF_BIRTH (dates giving ages of 16..110 years), plus custom regular expressions from the
 // project.
 //
@@ -13,7 +14,9 @@
 //  - A name alone ("cpf", "email", "telefone") proposes a class only when there are no values to
 //    look at (fewer than `min_values`), and then with low confidence: when values exist and
 //    disagree, the name never makes a match stick. DATE_OF_BIRTH from values alone is weaker
-//    (any old date could be one), so it needs the name to reach full confidence.
+//    (any old date could be one): without the name its confidence stops at 0.5, or at 0.8 when
+//    the matching dates span 20 years or more (people's births spread over generations, event
+//    dates do not); the span is kept in the evidence ("year_span").
 //  - Evidence is JSON: sample size, matches, ratio, whether the name agreed, and up to three
 //    masked examples (never the raw values: the catalog must not become a copy of the PII).
 // Pure functions; thread-safe. Custom patterns use std::regex (ECMAScript), full match.
