@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/crawler.h"
+#include "catalog/json.h"
 #include "catalog/location.h"
 #include "cli/app.h"
 #include "engine/engine.h"
@@ -45,78 +46,9 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const CatalogOptions& o, b
   return catalog::Catalog::Open(location);
 }
 
-json OptInt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-
+// The whole asset (catalog/json.h: the same shape as the HTTP API's table detail).
 Result<json> ShowJson(catalog::Catalog& c, const std::string& name) {
-  STRATA_ASSIGN_OR_RETURN(catalog::AssetInfo a, c.GetAsset(name));
-  json j = {{"name", a.name},
-            {"kind", a.kind},
-            {"layer", a.layer},
-            {"format", a.format},
-            {"location", a.location},
-            {"description", a.description},
-            {"owner", a.owner},
-            {"tags", a.tags},
-            {"glossary", a.glossary},
-            {"version", OptInt(a.version)},
-            {"row_count", OptInt(a.row_count)},
-            {"size_bytes", OptInt(a.size_bytes)},
-            {"data_updated_at", a.data_updated_at},
-            {"state", a.state},
-            {"updated_at", a.updated_at}};
-  if (a.kind == "column") j["type"] = a.data_type;
-  auto classes = [](const std::vector<catalog::ClassificationRecord>& records) {
-    json out = json::array();
-    for (const auto& r : records) {
-      out.push_back({{"class", r.class_name},
-                     {"status", r.status},
-                     {"confidence", r.confidence},
-                     {"method", r.method},
-                     {"evidence", json::parse(r.evidence, nullptr, false)},
-                     {"origin", r.origin}});
-    }
-    return out;
-  };
-  if (a.kind == "column") {
-    STRATA_ASSIGN_OR_RETURN(auto records, c.Classifications(a.name));
-    j["classifications"] = classes(records);
-  } else {
-    json columns = json::array();
-    STRATA_ASSIGN_OR_RETURN(auto infos, c.Columns(a.name));
-    for (const catalog::ColumnInfo& col : infos) {
-      columns.push_back({{"name", col.name},
-                         {"type", col.type},
-                         {"description", col.description},
-                         {"tags", col.tags},
-                         {"classifications", classes(col.classifications)}});
-    }
-    j["columns"] = columns;
-    json versions = json::array();
-    STRATA_ASSIGN_OR_RETURN(auto history, c.SchemaHistory(a.name));
-    for (const auto& v : history) {
-      versions.push_back(
-          {{"version", v.version}, {"changes", v.changes}, {"recorded_at", v.recorded_at}});
-    }
-    j["versions"] = versions;
-    json runs = json::array();
-    STRATA_ASSIGN_OR_RETURN(auto run_infos, c.Runs(a.name, 10));
-    for (const auto& r : run_infos) {
-      runs.push_back({{"run_id", r.run_id},
-                      {"status", r.status},
-                      {"started_at", r.started_at},
-                      {"ended_at", r.ended_at},
-                      {"rows_written", OptInt(r.rows_written)}});
-    }
-    j["runs"] = runs;
-  }
-  for (auto [key, direction] : {std::pair{"upstream", catalog::LineageDirection::kUpstream},
-                                std::pair{"downstream", catalog::LineageDirection::kDownstream}}) {
-    STRATA_ASSIGN_OR_RETURN(catalog::LineageGraph g, c.Lineage(a.name, direction, 1));
-    json names = json::array();
-    for (size_t i = 1; i < g.nodes.size(); ++i) names.push_back(g.nodes[i].name);
-    j[key] = names;
-  }
-  return j;
+  return catalog::AssetDetailJson(c, name);
 }
 
 void PrintShow(const json& j, std::ostream& out) {

@@ -12,35 +12,6 @@ namespace {
 
 json OptInt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
-json AssetJson(const catalog::AssetInfo& a) {
-  return {{"name", a.name},
-          {"kind", a.kind},
-          {"layer", a.layer},
-          {"format", a.format},
-          {"location", a.location},
-          {"description", a.description},
-          {"owner", a.owner},
-          {"tags", a.tags},
-          {"glossary", a.glossary},
-          {"version", OptInt(a.version)},
-          {"row_count", OptInt(a.row_count)},
-          {"size_bytes", OptInt(a.size_bytes)},
-          {"data_updated_at", a.data_updated_at},
-          {"updated_at", a.updated_at}};
-}
-
-json ClassesJson(const std::vector<catalog::ClassificationRecord>& records) {
-  json out = json::array();
-  for (const auto& r : records) {
-    out.push_back({{"class", r.class_name},
-                   {"status", r.status},
-                   {"confidence", r.confidence},
-                   {"method", r.method},
-                   {"origin", r.origin}});
-  }
-  return out;
-}
-
 catalog::LineageDirection Direction(const std::string& text) {
   if (text == "downstream") return catalog::LineageDirection::kDownstream;
   if (text == "both") return catalog::LineageDirection::kBoth;
@@ -72,53 +43,15 @@ void Annotate(catalog::Catalog& c, json& nodes) {
   }
 }
 
+// The table detail: the catalog's whole-asset JSON (catalog/json.h, what `strata catalog show
+// --json` prints) for tables only; `schema_versions` repeats `versions` for the web UI.
 Result<json> CatalogDetail(catalog::Catalog& c, const std::string& name) {
   STRATA_ASSIGN_OR_RETURN(catalog::AssetInfo asset, c.GetAsset(name));
   if (asset.kind != "table") {
     return Status::NotFound("'" + name + "' is a " + asset.kind + ", not a table");
   }
-  json j = AssetJson(asset);
-  json columns = json::array();
-  STRATA_ASSIGN_OR_RETURN(auto infos, c.Columns(name));
-  for (const catalog::ColumnInfo& col : infos) {
-    json pii = json::array();
-    for (const auto& r : col.classifications) {
-      if (r.status != "rejected") pii.push_back({{"class", r.class_name}, {"status", r.status}});
-    }
-    columns.push_back({{"name", col.name},
-                       {"type", col.type},
-                       {"position", col.position},
-                       {"description", col.description},
-                       {"tags", col.tags},
-                       {"pii", pii},
-                       {"classifications", ClassesJson(col.classifications)}});
-  }
-  j["columns"] = columns;
-  json versions = json::array();
-  STRATA_ASSIGN_OR_RETURN(auto history, c.SchemaHistory(name));
-  for (const auto& v : history) {
-    versions.push_back(
-        {{"version", v.version}, {"changes", v.changes}, {"recorded_at", v.recorded_at}});
-  }
-  j["schema_versions"] = versions;
-  json runs = json::array();
-  STRATA_ASSIGN_OR_RETURN(auto run_infos, c.Runs(name, 10));
-  for (const auto& r : run_infos) {
-    runs.push_back({{"run_id", r.run_id},
-                    {"status", r.status},
-                    {"started_at", r.started_at},
-                    {"ended_at", r.ended_at},
-                    {"rows_written", OptInt(r.rows_written)},
-                    {"error", r.error}});
-  }
-  j["runs"] = runs;
-  for (auto [key, direction] : {std::pair{"upstream", catalog::LineageDirection::kUpstream},
-                                std::pair{"downstream", catalog::LineageDirection::kDownstream}}) {
-    STRATA_ASSIGN_OR_RETURN(catalog::LineageGraph g, c.Lineage(name, direction, 1));
-    json names = json::array();
-    for (size_t i = 1; i < g.nodes.size(); ++i) names.push_back(g.nodes[i].name);
-    j[key] = names;
-  }
+  STRATA_ASSIGN_OR_RETURN(json j, catalog::AssetDetailJson(c, name));
+  j["schema_versions"] = j["versions"];
   return j;
 }
 
@@ -206,7 +139,7 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
                    Result<catalog::AssetInfo> asset = c.GetAsset(name);
                    if (!asset.ok()) continue;
                    if (!layer.empty() && asset->layer != layer) continue;
-                   tables.push_back(AssetJson(*asset));
+                   tables.push_back(catalog::AssetJson(*asset));
                  }
                  return Ok({{"tables", tables}, {"count", tables.size()}});
                });
