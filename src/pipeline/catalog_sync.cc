@@ -1,7 +1,13 @@
 #include "pipeline/catalog_sync.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -76,6 +82,29 @@ std::string TableDirectory(const Project& project, const NodeResult& node) {
   return project.StoragePath() + "/" + relative;
 }
 
+// Rows and bytes of a committed snapshot, from the Delta log alone (no data read): numRecords
+// of each file's stats minus its deletion vector. Rows stay unknown if a file has no stats.
+void SnapshotStatistics(const delta::Snapshot& snapshot, std::optional<int64_t>& rows,
+                        std::optional<int64_t>& bytes) {
+  int64_t total_bytes = 0, total_rows = 0;
+  bool rows_known = true;
+  for (const delta::AddFile& file : snapshot.files) {
+    total_bytes += file.size;
+    if (!rows_known) continue;
+    nlohmann::json stats =
+        file.stats ? nlohmann::json::parse(*file.stats, nullptr, false) : nlohmann::json();
+    if (!stats.is_object() || !stats.contains("numRecords") ||
+        !stats["numRecords"].is_number_integer()) {
+      rows_known = false;
+      continue;
+    }
+    total_rows += stats["numRecords"].get<int64_t>();
+    if (file.deletion_vector) total_rows -= file.deletion_vector->cardinality;
+  }
+  bytes = total_bytes;
+  if (rows_known) rows = std::max<int64_t>(total_rows, 0);
+}
+
 catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
                               const NodeResult& node) {
   catalog::RunRecord run;
@@ -122,6 +151,12 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   STRATA_ASSIGN_OR_RETURN(lake::BoundTable bound, session.BindTable(node.table));
   STRATA_ASSIGN_OR_RETURN(sync.schema, ViewSchema(connection, bound.view));
   sync.table.version = bound.version;
+  if (bound.snapshot) {
+    std::optional<int64_t> rows;
+    SnapshotStatistics(*bound.snapshot, rows, sync.table.size_bytes);
+    sync.table.row_count = rows;
+    if (!sync.run.outputs.empty()) sync.run.outputs.front().row_count = rows;
+  }
   sync.relation_sql = bound.view;
   if (node.is_source) {
     for (const ingest::FileOutcome& file : node.files) {
@@ -156,7 +191,95 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   return Status::OK();
 }
 
+// A YAML scalar or sequence of scalars as strings ("tags: bronze" or "tags: [a, b]").
+std::vector<std::string> ScalarList(const YAML::Node& node) {
+  std::vector<std::string> out;
+  if (node.IsScalar()) out.push_back(node.as<std::string>());
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) {
+      if (item.IsScalar()) out.push_back(item.as<std::string>());
+    }
+  }
+  return out;
+}
+
+std::string ScalarOr(const YAML::Node& map, const char* key) {
+  const YAML::Node value = map[key];
+  return value && value.IsScalar() ? value.as<std::string>() : std::string();
+}
+
+// What the catalog shows of one pipeline file: the strata keys (description, defaulting to the
+// ASL Comment; owner; tags) and each top-level state's Type, Comment and Resource, as the
+// orchestrator service records them when it starts a run. yaml-cpp reads the JSON files too.
+Result<catalog::PipelineMetadata> ReadPipelineMetadata(const fs::path& file) {
+  catalog::PipelineMetadata meta;
+  meta.name = file.stem().string();
+  try {
+    YAML::Node root = YAML::LoadFile(file.string());
+    if (!root.IsMap()) return Status::InvalidArgument(file.string() + ": not a mapping");
+    meta.description = ScalarOr(root, "description");
+    if (meta.description.empty()) meta.description = ScalarOr(root, "Comment");
+    meta.owner = ScalarOr(root, "owner");
+    if (root["tags"]) meta.tags = ScalarList(root["tags"]);
+    const YAML::Node states = root["States"];
+    if (!states || !states.IsMap()) {
+      return Status::InvalidArgument(file.string() + ": no States mapping");
+    }
+    for (const auto& entry : states) {
+      if (!entry.second.IsMap()) continue;
+      catalog::PipelineState state;
+      state.name = entry.first.as<std::string>();
+      state.type = ScalarOr(entry.second, "Type");
+      state.description = ScalarOr(entry.second, "Comment");
+      state.resource = ScalarOr(entry.second, "Resource");
+      meta.states.push_back(std::move(state));
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(file.string() + ": " + e.what());
+  }
+  // Trailing newlines of folded YAML scalars ("description: >") are not part of the text.
+  while (!meta.description.empty() && meta.description.back() == '\n') meta.description.pop_back();
+  return meta;
+}
+
 }  // namespace
+
+Status SyncPipelinesToCatalog(const Project& project, catalog::Catalog& catalog) {
+  fs::path dir = fs::path(project.root) / "pipelines";
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) return Status::OK();
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    std::string ext = entry.path().extension().string();
+    if (entry.is_regular_file(error) && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    // A file that does not load is the orchestrator's to report (strata pipeline list names
+    // the line); the catalog keeps what it knew of that pipeline.
+    Result<catalog::PipelineMetadata> meta = ReadPipelineMetadata(file);
+    if (!meta.ok()) continue;
+    STRATA_RETURN_IF_ERROR(catalog.UpsertPipeline(*meta));
+  }
+  return Status::OK();
+}
+
+Status SyncLayersToCatalog(const Project& project, catalog::Catalog& catalog) {
+  // layer -> the owners of the tables the project declares in it.
+  std::map<std::string, std::set<std::string>> owners;
+  for (const SourceSpec& source : project.sources) {
+    owners[source.spec.table.layer].insert(source.spec.owner);
+  }
+  for (const ModelSpec& model : project.models) owners[model.table.layer].insert(model.owner);
+  for (const auto& [layer, names] : owners) {
+    // One owner for the whole layer is the layer's owner; a layer shared by teams has none.
+    std::string owner = names.size() == 1 ? *names.begin() : std::string();
+    STRATA_RETURN_IF_ERROR(catalog.UpsertLayer(layer, "", owner));
+  }
+  return Status::OK();
+}
 
 std::string CatalogLocation(const Project& project) {
   const std::string& location = project.config.catalog;
@@ -187,7 +310,10 @@ Status SyncRunToCatalog(const Project& project, const lake::Lake& lake, engine::
     STRATA_ASSIGN_OR_RETURN(emitter, catalog::OpenLineageEmitter::Create(config));
   }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database.Connect());
-  Status first_error;
+  Status first_error = SyncPipelinesToCatalog(project, **catalog);
+  if (Status layers = SyncLayersToCatalog(project, **catalog); first_error.ok()) {
+    first_error = layers;
+  }
   {
     lake::LakeSession session(lake, *connection);
     for (const NodeResult& node : record.nodes) {
