@@ -110,7 +110,7 @@ TEST(IngestBench, ItensPedidoAgainstDuckDbCopy) {
       ASSERT_TRUE(db.conn
                       ->Execute("COPY (" + staged->data_sql + ") TO '" + dir.path() +
                                 "/staged2.parquet' (FORMAT parquet, COMPRESSION zstd, "
-                                "ROW_GROUP_SIZE 1000000, RETURN_STATS)")
+                                "ROW_GROUP_SIZE 122880, RETURN_STATS)")
                       .ok());
       std::printf("round %d:   parts: same COPY with the Delta writer's options: %s\n", round,
                   w.Text().c_str());

@@ -69,13 +69,12 @@ std::string CsvExtraOptions(const CsvOptions& csv) {
   return extra;
 }
 
-// Rows DuckDB read whose integer or decimal text does not convert exactly (`typed_rows`, aliased
-// t, has _reason and _source_row): their raw lines, which DuckDB does not keep, are read back
-// from the file into `<prefix>_inexact` (record, raw). Returns how many there are.
+// Rows DuckDB read whose integer or decimal text does not convert exactly (`inexact_rows`,
+// aliased t, with _source_row): their raw lines, which DuckDB does not keep, are read back from
+// the file into `<prefix>_inexact` (record, raw). Returns how many there are.
 Result<int64_t> QuarantineInexact(engine::Connection& conn, const ReadRequest& request,
-                                  const std::string& typed_rows, int64_t header_lines) {
-  STRATA_ASSIGN_OR_RETURN(auto bad, conn.QueryRows("SELECT t._source_row FROM " + typed_rows +
-                                                   " WHERE t._reason IS NOT NULL"));
+                                  const std::string& inexact_rows, int64_t header_lines) {
+  STRATA_ASSIGN_OR_RETURN(auto bad, conn.QueryRows("SELECT t._source_row FROM " + inexact_rows));
   if (bad.empty()) return 0;
   std::vector<int64_t> lines;
   lines.reserve(bad.size());
@@ -204,46 +203,52 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
     for (size_t i = 0; i < order->size(); ++i) file_columns[i] = staged.columns[(*order)[i]];
   }
   // Integer and decimal columns are read as text and converted below: DuckDB's CSV reader
-  // would round "12.5" into an INTEGER column instead of refusing it.
+  // would round "12.5" into an INTEGER column instead of refusing it. Whether a row's values
+  // all convert exactly is worked out once, by the parallel read (`_exact`).
   std::vector<TypedColumn> typed;
-  bool any_exact = false;
+  std::string exact;
   for (ColumnSpec& c : file_columns) {
     if (NeedsExactCast(c.type)) c.type = "VARCHAR";
   }
   std::string projection;
+  std::string columns;  // the data columns over rows_table aliased r
   for (const ColumnSpec& c : staged.columns) {
-    projection += (projection.empty() ? "" : ", ") + QuoteIdentifier(c.name);
-    std::string value = "r." + QuoteIdentifier(c.name);
+    const std::string name = QuoteIdentifier(c.name);
+    projection += (projection.empty() ? "" : ", ") + name;
+    std::string value = "r." + name;
     if (NeedsExactCast(c.type)) {
+      std::string cast = ExactCastSql(name, "VARCHAR", c.type);
+      exact +=
+          (exact.empty() ? "" : " AND ") + ("(" + name + " IS NULL OR " + cast + " IS NOT NULL)");
       typed.push_back({c, value + " IS NOT NULL", ExactCastSql(value, "VARCHAR", c.type), value});
-      any_exact = true;
+      columns += "TRY_CAST(" + value + " AS " + c.type + ") AS " + name + ", ";
     } else {
       typed.push_back({c, "false", value, value});
+      columns += value + ", ";
     }
   }
+  if (!exact.empty()) projection += ", " + exact + " AS _exact";
   STRATA_ASSIGN_OR_RETURN(LinesStage stage, StageLines(conn, request, scan, dialect, file_columns,
                                                        projection, staged.columns.size() == 1));
   const std::string file = QuoteLiteral(request.file);
   const std::string at = IngestedAtSql(request.ingested_at_micros);
-  std::string columns;
-  for (const ColumnSpec& c : staged.columns) columns += "t." + QuoteIdentifier(c.name) + ", ";
-  const std::string typed_rows =
-      "(SELECT " + (any_exact ? TypedProjection(typed) : "r.*, CAST(NULL AS VARCHAR) AS _reason") +
-      ", " + stage.record_sql + " AS _source_row FROM " + stage.rows_table + " r" +
-      stage.record_join + ") t";
-  staged.data_sql = "SELECT " + columns + file + " AS _source_file, t._source_row, " + at +
-                    " AS _ingested_at FROM " + typed_rows + " WHERE t._reason IS NULL";
+  const std::string rows = " FROM " + stage.rows_table + " r" + stage.record_join;
+  staged.data_sql = "SELECT " + columns + file + " AS _source_file, " + stage.record_sql +
+                    " AS _source_row, " + at + " AS _ingested_at" + rows +
+                    (exact.empty() ? "" : " WHERE r._exact");
   staged.quarantine_sql = "SELECT " + file + " AS _source_file, record AS _source_row, raw AS " +
                           "_raw_line, reason AS _reason, " + at + " AS _ingested_at FROM " +
                           stage.rejects_table;
   int64_t inexact = 0;
-  if (any_exact) {
+  if (!exact.empty()) {
+    const std::string inexact_rows = "(SELECT " + TypedProjection(typed) + ", " + stage.record_sql +
+                                     " AS _source_row" + rows + " WHERE NOT r._exact) t";
     STRATA_ASSIGN_OR_RETURN(inexact,
-                            QuarantineInexact(conn, request, typed_rows, dialect.header ? 1 : 0));
+                            QuarantineInexact(conn, request, inexact_rows, dialect.header ? 1 : 0));
     if (inexact > 0) {
       staged.quarantine_sql += " UNION ALL SELECT " + file + ", t._source_row, x.raw, t._reason, " +
-                               at + " FROM " + typed_rows + " JOIN " + Table(request, "inexact") +
-                               " x ON x.record = t._source_row WHERE t._reason IS NOT NULL";
+                               at + " FROM " + inexact_rows + " JOIN " + Table(request, "inexact") +
+                               " x ON x.record = t._source_row";
     }
   }
   staged.rows_loaded = stage.good_rows - inexact;

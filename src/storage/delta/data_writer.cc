@@ -20,7 +20,7 @@ using engine::QuoteIdentifier;
 using engine::QuoteLiteral;
 
 constexpr const char* kCopyOptions =
-    "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000, RETURN_STATS";
+    "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, RETURN_STATS";
 
 std::string TempBase(const std::string& dir) {
   if (!dir.empty()) return dir;

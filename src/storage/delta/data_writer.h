@@ -6,7 +6,8 @@
 //
 // Contract:
 //  - `select_sql` returns exactly the columns of `schema`, in order, with ToSqlType types.
-//  - Files are Parquet, zstd, row groups of up to 1M rows, named
+//  - Files are Parquet, zstd, row groups of 122,880 rows (DuckDB's default: each row group is
+//    encoded by its own thread; 1M-row groups left a 1M-row file to one core), named
 //    "<partition dirs>/part-<write uuid>-<n>.zstd.parquet". Partition columns are not stored in
 //    the files; their values go to partitionValues in Delta's spelling, and the directories use
 //    Hive/Spark escaping ("a/b" -> "a%2Fb", null -> __HIVE_DEFAULT_PARTITION__, "" -> null). The
