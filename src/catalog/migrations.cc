@@ -230,6 +230,18 @@ CREATE INDEX file_arrivals_partner ON file_arrivals (partner, id);
 CREATE INDEX file_arrivals_sha256 ON file_arrivals (sha256);
 )sql",
        nullptr, nullptr},
+      // The orchestrator's trigger cursors (src/orchestrator/service/run_store.h): how far a
+      // trigger has looked, e.g. the last Delta version of a table a pipeline's table trigger
+      // has fired for, so versions committed while no scheduler ran still fire once.
+      {5, "orchestrator trigger cursors",
+       R"sql(
+CREATE TABLE orch_cursors (
+  cursor_key TEXT PRIMARY KEY,
+  position BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql",
+       nullptr, nullptr},
   };
   return kMigrations;
 }

@@ -12,6 +12,7 @@ void AddSftpCommand(CLI::App& app, CommandContext& context);   // sftp_command.c
 void AddPipelineCommand(CLI::App& app, CommandContext& context);   // pipeline_command.cc
 void AddRunsCommand(CLI::App& app, CommandContext& context);       // runs_command.cc
 void AddSchedulerCommand(CLI::App& app, CommandContext& context);  // scheduler_command.cc
+void AddWorkerCommand(CLI::App& app, CommandContext& context);     // worker_command.cc
 
 namespace {
 
@@ -58,6 +59,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddPipelineCommand(app, context);
   AddRunsCommand(app, context);
   AddSchedulerCommand(app, context);
+  AddWorkerCommand(app, context);
   AddServeCommand(app, context);
 
   try {

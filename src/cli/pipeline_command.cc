@@ -19,6 +19,8 @@ struct PipelineOptions : PipelineCliOptions {
   std::string input = "{}";
   std::string from, to;
   int concurrency = 2;
+  bool queue = false;  // record the run QUEUED for `strata worker`, do not run it here
+  bool wait = false;   // with --queue: wait for a worker to finish it
 };
 
 Result<Json> ParseInput(const std::string& text) {
@@ -60,6 +62,7 @@ Status List(const PipelineOptions& o, CommandContext& c) {
         *c.out << "  on file " << (t.pattern.empty() ? "*" : t.pattern)
                << (t.source.empty() ? "" : " of " + t.source);
       }
+      for (const auto& t : p.table_triggers) *c.out << "  on commit to " << t.table;
       *c.out << "\n";
       if (!p.description.empty()) *c.out << "    " << p.description << "\n";
       if (!p.error.empty()) {
@@ -88,6 +91,9 @@ Status Show(const PipelineOptions& o, CommandContext& c) {
     *c.out << "on file: " << (t.pattern.empty() ? "*" : t.pattern)
            << (t.source.empty() ? "" : " (source " + t.source + ")") << "\n";
   }
+  for (const auto& t : p.table_triggers) {
+    *c.out << "on commit: each new Delta version of " << t.table << "\n";
+  }
   *c.out << "starts at: " << p.definition.value("StartAt", "") << "\nstates:\n";
   for (const Json& s : j["states"]) {
     *c.out << "  " << s["name"].get<std::string>() << "  " << s["type"].get<std::string>();
@@ -103,16 +109,30 @@ Status Show(const PipelineOptions& o, CommandContext& c) {
 }
 
 Status RunOrResume(const PipelineOptions& o, CommandContext& c, bool resume) {
+  if (o.wait && !o.queue) return Status::InvalidArgument("--wait goes with --queue");
   InterruptGuard guard;
   STRATA_ASSIGN_OR_RETURN(auto service, OpenService(o, 1));
   std::string run_id;
   if (resume) {
-    STRATA_ASSIGN_OR_RETURN(run_id, service->Resume(o.name));
+    STRATA_ASSIGN_OR_RETURN(run_id, service->Resume(o.name, o.queue));
   } else {
     STRATA_ASSIGN_OR_RETURN(Json input, ParseInput(o.input));
-    STRATA_ASSIGN_OR_RETURN(run_id, service->StartRun(o.name, input));
+    svc::StartOptions start;
+    start.queue_only = o.queue;
+    STRATA_ASSIGN_OR_RETURN(run_id, service->StartRun(o.name, input, start));
   }
-  if (!o.json) *c.err << "run " << run_id << " started\n";
+  if (o.queue && !o.wait) {
+    // The id on stdout (for scripts); a worker (`strata worker`) executes it.
+    if (o.json) {
+      *c.out << Json{{"run_id", run_id}, {"status", "QUEUED"}}.dump(2) << "\n";
+    } else {
+      *c.out << run_id << "\n";
+      *c.err << "run " << run_id << " queued for a worker (strata worker; strata runs show "
+             << run_id << ")\n";
+    }
+    return Status::OK();
+  }
+  if (!o.json) *c.err << "run " << run_id << (o.queue ? " queued" : " started") << "\n";
   STRATA_ASSIGN_OR_RETURN(svc::RunSummary run, WaitWithProgress(*service, run_id, !o.json, *c.err));
   return ReportRun(*service, run, o.json, *c.out);
 }
@@ -180,12 +200,17 @@ void AddPipelineCommand(CLI::App& app, CommandContext& context) {
       [](CLI::App* sub, PipelineOptions& o) {
         sub->add_option("name", o.name, "Pipeline name")->required();
         sub->add_option("--input", o.input, "The execution input (JSON)")->capture_default_str();
+        sub->add_flag("--queue", o.queue,
+                      "Only queue the run (prints its id): a `strata worker` executes it");
+        sub->add_flag("--wait", o.wait, "With --queue: wait until a worker has run it");
       },
       [](const PipelineOptions& o, CommandContext& c) { return RunOrResume(o, c, false); });
   add(
       "resume", "Re-run a failed run from the state that failed, with the input it had",
       [](CLI::App* sub, PipelineOptions& o) {
         sub->add_option("run_id", o.name, "The failed run")->required();
+        sub->add_flag("--queue", o.queue, "Only queue the new run: a `strata worker` runs it");
+        sub->add_flag("--wait", o.wait, "With --queue: wait until a worker has run it");
       },
       [](const PipelineOptions& o, CommandContext& c) { return RunOrResume(o, c, true); });
   add(

@@ -49,11 +49,16 @@ Result<std::unique_ptr<svc::OrchestratorService>> OpenService(const PipelineCliO
                               " (run a pipeline first, or pass --catalog)");
     }
   }
-  svc::ServiceOptions so;
-  so.project_dir = options.project;
-  so.catalog = options.catalog;
-  so.max_concurrent_runs = max_concurrent_runs;
-  return svc::OrchestratorService::Open(so);
+  return OpenService(options, max_concurrent_runs, svc::ServiceOptions{});
+}
+
+Result<std::unique_ptr<svc::OrchestratorService>> OpenService(const PipelineCliOptions& options,
+                                                              int max_concurrent_runs,
+                                                              svc::ServiceOptions base) {
+  base.project_dir = options.project;
+  base.catalog = options.catalog;
+  base.max_concurrent_runs = max_concurrent_runs;
+  return svc::OrchestratorService::Open(base);
 }
 
 InterruptGuard::InterruptGuard() {

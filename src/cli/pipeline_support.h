@@ -25,6 +25,11 @@ void AddPipelineCliOptions(CLI::App* command, PipelineCliOptions& options);
 // empty database.
 Result<std::unique_ptr<orchestrator::service::OrchestratorService>> OpenService(
     const PipelineCliOptions& options, int max_concurrent_runs = 4, bool create = true);
+// The same with the rest of `base` (worker and scheduler settings); project, catalog and
+// max_concurrent_runs come from `options` / `max_concurrent_runs`.
+Result<std::unique_ptr<orchestrator::service::OrchestratorService>> OpenService(
+    const PipelineCliOptions& options, int max_concurrent_runs,
+    orchestrator::service::ServiceOptions base);
 
 // SIGINT/SIGTERM set a flag instead of killing the process while the guard lives (so runs are
 // cancelled and recorded, not left RUNNING).

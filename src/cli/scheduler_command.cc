@@ -1,5 +1,7 @@
 // strata scheduler: starts pipelines on their cron schedules and when files land in landing/
-// matching a file trigger; runs until SIGINT/SIGTERM (then lets running runs finish).
+// matching a file trigger; runs until SIGINT/SIGTERM (then lets running runs finish). With
+// --queue it only queues them for `strata worker` processes. It also resumes runs whose worker
+// died (no heartbeat for --lost-after seconds).
 #include <memory>
 #include <string>
 
@@ -15,21 +17,30 @@ struct SchedulerOptions : PipelineCliOptions {
   double poll_seconds = 5;
   int concurrency = 4;
   bool cancel_on_stop = false;
+  bool queue = false;  // only queue the runs it starts; `strata worker`s execute them
+  double lost_after_seconds = 30;
 };
 
 Status RunScheduler(const SchedulerOptions& o, CommandContext& c) {
   InterruptGuard guard;
-  STRATA_ASSIGN_OR_RETURN(auto service, OpenService(o, o.concurrency));
+  svc::ServiceOptions so;
+  so.queue_only = o.queue;
+  // Schedulers also look after runs whose worker died (see strata worker).
+  so.recover_lost_runs = true;
+  so.lost_after_micros = static_cast<int64_t>(o.lost_after_seconds * 1e6);
+  STRATA_ASSIGN_OR_RETURN(auto service, OpenService(o, o.concurrency, so));
   STRATA_ASSIGN_OR_RETURN(std::vector<svc::PipelineInfo> pipelines, service->ListPipelines());
-  int schedules = 0, triggers = 0;
+  int schedules = 0, triggers = 0, table_triggers = 0;
   for (const svc::PipelineInfo& p : pipelines) {
     if (!p.error.empty()) *c.err << "strata: warning: " << p.error << "\n";
     schedules += static_cast<int>(p.schedules.size());
     triggers += static_cast<int>(p.file_triggers.size());
+    table_triggers += static_cast<int>(p.table_triggers.size());
   }
   *c.err << "scheduler: " << pipelines.size() << " pipelines, " << schedules
-         << " cron schedules (UTC), " << triggers << " file triggers; polling every "
-         << o.poll_seconds << "s; Ctrl-C stops\n";
+         << " cron schedules (UTC), " << triggers << " file triggers, " << table_triggers
+         << " table triggers; " << (o.queue ? "queueing runs for workers; " : "")
+         << "polling every " << o.poll_seconds << "s; Ctrl-C stops\n";
   std::vector<std::string> started;
   int64_t poll = static_cast<int64_t>(o.poll_seconds * 1e6);
   // Each tick's runs are reported as they start.
@@ -79,6 +90,13 @@ void AddSchedulerCommand(CLI::App& app, CommandContext& context) {
       ->capture_default_str();
   sub->add_option("--concurrency", options->concurrency, "Runs at once")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sub->add_flag("--queue", options->queue,
+                "Only queue the runs it starts, for `strata worker` processes to execute");
+  sub->add_option("--lost-after", options->lost_after_seconds,
+                  "Seconds without a heartbeat after which a run's worker counts as dead (its "
+                  "runs are resumed)")
+      ->check(CLI::Range(3.0, 86400.0))
       ->capture_default_str();
   sub->add_flag("--cancel-on-stop", options->cancel_on_stop,
                 "On SIGINT/SIGTERM cancel running runs instead of letting them finish");

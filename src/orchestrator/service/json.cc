@@ -101,6 +101,9 @@ Json PipelineJson(const PipelineInfo& p) {
   for (const PipelineInfo::FileTrigger& t : p.file_triggers) {
     triggers.push_back({{"file", t.pattern}, {"source", t.source}});
   }
+  for (const PipelineInfo::TableTrigger& t : p.table_triggers) {
+    triggers.push_back({{"table", t.table}});
+  }
   Json states = Json::array();
   if (p.definition.is_object() && p.definition.contains("States")) {
     for (auto it = p.definition["States"].begin(); it != p.definition["States"].end(); ++it) {

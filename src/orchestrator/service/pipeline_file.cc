@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "lake/lake.h"
 #include "orchestrator/loader.h"
 #include "orchestrator/service/cron.h"
 #include "orchestrator/service/strata_executor.h"
@@ -70,6 +71,50 @@ Result<std::vector<std::string>> StringList(const Json& value, const std::string
   return out;
 }
 
+// One item of `triggers:`: {file: PATTERN, source: NAME} or {table: LAYER.NAME}.
+Status ReadTrigger(const Json& t, const std::string& at, const std::string& field,
+                   PipelineInfo& info) {
+  constexpr const char* kForms =
+      "a trigger is {file: PATTERN, source: NAME} (a file landed) or {table: LAYER.NAME} (a new "
+      "Delta version committed)";
+  if (!t.is_object() || (!t.contains("file") && !t.contains("table"))) {
+    return Status::InvalidArgument(at + ": field '" + field + "': " + kForms);
+  }
+  for (auto kv = t.begin(); kv != t.end(); ++kv) {
+    const bool table_form = t.contains("table");
+    const bool known =
+        table_form ? kv.key() == "table" : (kv.key() == "file" || kv.key() == "source");
+    if (!known) {
+      return Status::InvalidArgument(at + ": field '" + field + "." + kv.key() +
+                                     "': not allowed here; " + kForms);
+    }
+    if (!kv.value().is_string()) {
+      return Status::InvalidArgument(at + ": field '" + field + "." + kv.key() +
+                                     "': expected a string");
+    }
+  }
+  if (t.contains("table")) {
+    PipelineInfo::TableTrigger trigger;
+    trigger.table = t["table"].get<std::string>();
+    Status valid = trigger.table.find('.') == std::string::npos
+                       ? lake::ValidateNamePart("table name", trigger.table)
+                       : lake::ParseTableName(trigger.table).status();
+    if (!valid.ok()) {
+      return Status::InvalidArgument(at + ": field '" + field + ".table': " + valid.message());
+    }
+    info.table_triggers.push_back(std::move(trigger));
+    return Status::OK();
+  }
+  PipelineInfo::FileTrigger trigger;
+  trigger.pattern = t["file"].get<std::string>();
+  if (t.contains("source")) trigger.source = t["source"].get<std::string>();
+  if (trigger.pattern.empty() && trigger.source.empty()) {
+    return Status::InvalidArgument(at + ": field '" + field + ".file': give a pattern or a source");
+  }
+  info.file_triggers.push_back(std::move(trigger));
+  return Status::OK();
+}
+
 Status ReadStrataKeys(const Json& doc, const LineMap& lines, const std::string& file,
                       PipelineInfo& info) {
   for (auto it = doc.begin(); it != doc.end(); ++it) {
@@ -103,27 +148,8 @@ Status ReadStrataKeys(const Json& doc, const LineMap& lines, const std::string& 
         return Status::InvalidArgument(where + ": field 'triggers': expected a list");
       }
       for (size_t i = 0; i < v.size(); ++i) {
-        const Json& t = v[i];
         std::string at = Where(file, lines, "/triggers/" + std::to_string(i));
-        std::string field = "triggers[" + std::to_string(i) + "]";
-        if (!t.is_object() || !t.contains("file")) {
-          return Status::InvalidArgument(at + ": field '" + field +
-                                         "': expected {file: PATTERN, source: NAME}");
-        }
-        PipelineInfo::FileTrigger trigger;
-        for (auto kv = t.begin(); kv != t.end(); ++kv) {
-          if ((kv.key() != "file" && kv.key() != "source") || !kv.value().is_string()) {
-            return Status::InvalidArgument(at + ": field '" + field + "." + kv.key() +
-                                           "': expected file: PATTERN and source: NAME (strings)");
-          }
-        }
-        trigger.pattern = t["file"].get<std::string>();
-        if (t.contains("source")) trigger.source = t["source"].get<std::string>();
-        if (trigger.pattern.empty() && trigger.source.empty()) {
-          return Status::InvalidArgument(at + ": field '" + field +
-                                         ".file': give a pattern or a source");
-        }
-        info.file_triggers.push_back(std::move(trigger));
+        STRATA_RETURN_IF_ERROR(ReadTrigger(v[i], at, "triggers[" + std::to_string(i) + "]", info));
       }
     }
   }

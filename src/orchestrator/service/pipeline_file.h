@@ -9,6 +9,8 @@
 //   triggers:                       # a file landed: start a run with input {"file": {...}}
 //     - file: "pedidos*.csv"        # glob on the landing-relative path (or its base name)
 //       source: pedidos             # optional: only files of this landing source
+//     - table: bronze.pedidos       # each new committed Delta version of the table starts a
+//                                   # run with input {"table", "version", "operation"}
 //   StartAt: Load
 //   States: {...}
 //

@@ -30,6 +30,14 @@ std::string StoredJson(const Json& value) {
   return Json{{"truncated", true}, {"bytes", text.size()}, {"head", text.substr(0, 4096)}}.dump();
 }
 
+// What an event row keeps of a stored document: itself up to kMaxEventJson bytes, else
+// {"truncated": true, "bytes": N, "head": "..."}.
+std::string EventCopy(const std::string& text) {
+  if (text.size() <= kMaxEventJson) return text;
+  return Json{{"truncated", true}, {"bytes", text.size()}, {"head", text.substr(0, 1024)}}.dump(
+      -1, ' ', false, Json::error_handler_t::replace);
+}
+
 Json ParseStored(const SqlRow& row, size_t i) {
   if (row.IsNull(i) || row.Text(i).empty()) return nullptr;
   Json v = Json::parse(row.Text(i), nullptr, false);
@@ -91,23 +99,38 @@ struct RunStore::Impl {
   struct Op {
     std::function<Status(Store&)> fn;
     std::shared_ptr<std::promise<Status>> done;  // null = async (batched)
+    size_t bytes = 0;                            // what it holds (back-pressure)
   };
   std::mutex mu;
   std::condition_variable cv;
   std::condition_variable idle_cv;
+  std::condition_variable space_cv;  // the queue has room again
   std::deque<Op> queue;
+  size_t queued_bytes = 0;
   bool busy = false;
   bool stopping = false;
   int sync_pending = 0;  // ops in `queue` someone waits for
   static constexpr size_t kGroupMax = 2000;
   static constexpr int kGroupMillis = 20;
+  // Back-pressure: a run producing events faster than the database takes them (a 10,000-item
+  // Map of instant tasks) waits here instead of growing the queue without bound.
+  static constexpr size_t kQueueMaxOps = 20000;
+  static constexpr size_t kQueueMaxBytes = 64u << 20;
   std::thread writer;
 
   int64_t Now() { return clock->NowMicros(); }
 
-  void Enqueue(std::function<Status(Store&)> fn) {
-    std::lock_guard<std::mutex> lock(mu);
-    queue.push_back({std::move(fn), nullptr});
+  void Enqueue(std::function<Status(Store&)> fn, size_t bytes = 0) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!stopping && (queue.size() >= kQueueMaxOps || queued_bytes >= kQueueMaxBytes)) {
+      cv.notify_one();
+      space_cv.wait(lock, [&] {
+        return stopping || (queue.size() < kQueueMaxOps && queued_bytes < kQueueMaxBytes);
+      });
+    }
+    bytes += 64;
+    queued_bytes += bytes;
+    queue.push_back({std::move(fn), nullptr, bytes});
     if (queue.size() == 1 || queue.size() >= kGroupMax) cv.notify_one();
   }
 
@@ -116,7 +139,7 @@ struct RunStore::Impl {
     std::future<Status> result = done->get_future();
     {
       std::lock_guard<std::mutex> lock(mu);
-      queue.push_back({std::move(fn), done});
+      queue.push_back({std::move(fn), done, 0});
       ++sync_pending;
       cv.notify_one();
     }
@@ -163,7 +186,9 @@ struct RunStore::Impl {
         }
         sync_pending = 0;
         work.swap(queue);
+        queued_bytes = 0;
         busy = true;
+        space_cv.notify_all();
       }
       for (Op& op : work) {
         if (!op.done) {
@@ -205,73 +230,96 @@ class RunObserver final : public ExecutionObserver {
 
   void OnEvent(const ExecutionEvent& e) override {
     int64_t seq;
-    int entry = 0;
+    int64_t entry = 0;
     std::string key = e.scope + '\x1f' + e.state;
     {
       std::lock_guard<std::mutex> lock(mu_);
       seq = ++seq_;
       if (e.type == EventType::kStateEntered) {
         entry = ++entries_[key];
-        current_[key] = entry;
+        current_[key] = static_cast<int>(entry);
       } else if (!e.state.empty()) {
-        entry = current_.count(key) ? current_[key] : 1;
+        auto it = current_.find(key);
+        entry = it != current_.end() ? it->second : 1;
       }
     }
-    Json detail = Json::object();
-    if (e.state_type) detail["state_type"] = std::string(StateTypeName(*e.state_type));
-    if (e.attempt) detail["attempt"] = e.attempt;
-    if (e.index >= 0) detail["index"] = e.index;
-    if (!e.resource.empty()) detail["resource"] = e.resource;
-    if (!e.next.empty()) detail["next"] = e.next;
-    if (!e.input.is_null()) detail["input"] = e.input;
-    if (!e.output.is_null()) detail["output"] = e.output;
-    if (e.error) detail["error"] = *e.error;
-    if (e.cause) detail["cause"] = *e.cause;
-    if (e.duration_micros) detail["duration_micros"] = e.duration_micros;
-    if (e.delay_micros) detail["delay_micros"] = e.delay_micros;
+    // Each JSON document is serialised once (on this thread, so the writer never touches the
+    // interpreter's data) and the text is shared by the event row and the state/attempt row:
+    // the cost per task follows the size of the state data, so it is paid once, not four times.
+    const std::string input = e.input.is_null() ? std::string() : StoredJson(e.input);
+    const std::string output = e.output.is_null() ? std::string() : StoredJson(e.output);
+    Json small = Json::object();
+    if (e.state_type) small["state_type"] = std::string(StateTypeName(*e.state_type));
+    if (e.attempt) small["attempt"] = e.attempt;
+    if (e.index >= 0) small["index"] = e.index;
+    if (!e.resource.empty()) small["resource"] = e.resource;
+    if (!e.next.empty()) small["next"] = e.next;
+    if (e.error) small["error"] = *e.error;
+    if (e.cause) small["cause"] = *e.cause;
+    if (e.duration_micros) small["duration_micros"] = e.duration_micros;
+    if (e.delay_micros) small["delay_micros"] = e.delay_micros;
+    std::string detail = small.dump(-1, ' ', false, Json::error_handler_t::replace);
+    auto splice = [&detail](const char* name, const std::string& text) {
+      if (text.empty()) return;
+      detail.pop_back();  // '}'
+      if (detail.size() > 1) detail += ',';
+      detail += '"';
+      detail += name;
+      detail += "\":";
+      detail += text;
+      detail += '}';
+    };
+    // The event log carries small documents whole and a head of big ones: the full values
+    // are in orch_states / orch_attempts, and storing them twice doubled the bytes written
+    // per task (the store's cost follows the size of the state data).
+    splice("input", EventCopy(input));
+    splice("output", EventCopy(output));
+
     const std::string run = run_id_;
-    std::string type(EventTypeName(e.type));
-    std::string detail_text = StoredJson(detail);
-    int64_t t = e.time_micros;
-    store_.Enqueue([run, seq, type, e, t, detail_text](Store& s) {
-      return s.Execute(
-          "INSERT INTO orch_events (run_id, seq, event_type, scope, state, time_micros, detail) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?)",
-          {run, seq, type, e.scope, e.state, t, detail_text});
-    });
+    const std::string type(EventTypeName(e.type));
+    const std::string scope = e.scope, state = e.state;
+    const int64_t t = e.time_micros;
+    size_t bytes = detail.size() + input.size() + output.size();
+    store_.Enqueue(
+        [run, seq, type, scope, state, t, detail = std::move(detail)](Store& s) {
+          return s.Execute(
+              "INSERT INTO orch_events (run_id, seq, event_type, scope, state, time_micros, "
+              "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {run, seq, type, scope, state, t, detail});
+        },
+        bytes);
 
     switch (e.type) {
       case EventType::kStateEntered: {
         std::string st = e.state_type ? std::string(StateTypeName(*e.state_type)) : "";
-        std::string input = StoredJson(e.input);
-        store_.Enqueue([run, e, entry, st, input, t](Store& s) {
+        store_.Enqueue([run, scope, state, entry, st, input, t](Store& s) {
           return s.Execute(
               "INSERT INTO orch_states (run_id, scope, state, entry, state_type, status, input, "
               "entered_at) VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, ?)",
-              {run, e.scope, e.state, int64_t{entry}, st, input, t});
+              {run, scope, state, entry, st, input.empty() ? "null" : input, t});
         });
         break;
       }
       case EventType::kStateExited: {
-        std::string output = StoredJson(e.output);
-        store_.Enqueue([run, e, entry, output, t](Store& s) {
+        store_.Enqueue([run, scope, state, entry, output, t](Store& s) {
           return s.Execute(
               "UPDATE orch_states SET status = CASE WHEN status = 'CAUGHT' THEN status ELSE "
               "'SUCCEEDED' END, output = ?, exited_at = ? WHERE run_id = ? AND scope = ? AND "
               "state = ? AND entry = ?",
-              {output, t, run, e.scope, e.state, int64_t{entry}});
+              {output.empty() ? "null" : output, t, run, scope, state, entry});
         });
         break;
       }
       case EventType::kStateFailed:
       case EventType::kErrorCaught: {
         std::string status = e.type == EventType::kStateFailed ? "FAILED" : "CAUGHT";
-        store_.Enqueue([run, e, entry, status, t](Store& s) {
-          return s.Execute(
-              "UPDATE orch_states SET status = ?, error = ?, cause = ?, exited_at = ? WHERE "
-              "run_id = ? AND scope = ? AND state = ? AND entry = ?",
-              {status, Opt(e.error), Opt(e.cause), t, run, e.scope, e.state, int64_t{entry}});
-        });
+        store_.Enqueue(
+            [run, scope, state, entry, status, error = e.error, cause = e.cause, t](Store& s) {
+              return s.Execute(
+                  "UPDATE orch_states SET status = ?, error = ?, cause = ?, exited_at = ? WHERE "
+                  "run_id = ? AND scope = ? AND state = ? AND entry = ?",
+                  {status, Opt(error), Opt(cause), t, run, scope, state, entry});
+            });
         break;
       }
       case EventType::kTaskStarted: {
@@ -286,12 +334,12 @@ class RunObserver final : public ExecutionObserver {
                     .string();
         }
         SetCurrentTaskLog(log);
-        std::string input = StoredJson(e.input);
-        store_.Enqueue([run, e, entry, input, t, log](Store& s) {
+        store_.Enqueue([run, scope, state, entry, attempt = int64_t{e.attempt},
+                        resource = e.resource, input, t, log](Store& s) {
           return s.Execute(
               "INSERT INTO orch_attempts (run_id, scope, state, entry, attempt, resource, "
               "status, input, started_at, log_path) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)",
-              {run, e.scope, e.state, int64_t{entry}, int64_t{e.attempt}, e.resource, input, t,
+              {run, scope, state, entry, attempt, resource, input.empty() ? "null" : input, t,
                TextOrNull(log)});
         });
         break;
@@ -299,14 +347,16 @@ class RunObserver final : public ExecutionObserver {
       case EventType::kTaskSucceeded:
       case EventType::kTaskFailed: {
         SetCurrentTaskLog("");
-        std::string status = e.type == EventType::kTaskSucceeded ? "SUCCEEDED" : "FAILED";
-        std::string output = e.type == EventType::kTaskSucceeded ? StoredJson(e.output) : "";
-        store_.Enqueue([run, e, entry, status, output, t](Store& s) {
+        const bool succeeded = e.type == EventType::kTaskSucceeded;
+        std::string status = succeeded ? "SUCCEEDED" : "FAILED";
+        std::string result = succeeded ? (output.empty() ? "null" : output) : "";
+        store_.Enqueue([run, scope, state, entry, attempt = int64_t{e.attempt}, status, result,
+                        error = e.error, cause = e.cause, t](Store& s) {
           return s.Execute(
               "UPDATE orch_attempts SET status = ?, output = ?, error = ?, cause = ?, ended_at = "
               "? WHERE run_id = ? AND scope = ? AND state = ? AND entry = ? AND attempt = ?",
-              {status, TextOrNull(output), Opt(e.error), Opt(e.cause), t, run, e.scope, e.state,
-               int64_t{entry}, int64_t{e.attempt}});
+              {status, TextOrNull(result), Opt(error), Opt(cause), t, run, scope, state, entry,
+               attempt});
         });
         break;
       }
@@ -332,6 +382,7 @@ RunStore::~RunStore() {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->stopping = true;
     impl_->cv.notify_all();
+    impl_->space_cv.notify_all();
   }
   if (impl_->writer.joinable()) impl_->writer.join();
 }
@@ -395,17 +446,69 @@ Result<std::optional<std::string>> RunStore::ClaimNextRun(const std::string& wor
   return claimed;
 }
 
+Result<bool> RunStore::HasQueuedRuns() {
+  std::lock_guard<std::mutex> lock(impl_->reader_mu);
+  STRATA_ASSIGN_OR_RETURN(
+      SqlRows rows,
+      impl_->reader->Query("SELECT 1 FROM orch_runs WHERE status = 'QUEUED' LIMIT 1", {}));
+  return !rows.empty();
+}
+
 Status RunStore::FinishRun(const std::string& run_id, const RunEnd& end) {
   int64_t now = impl_->Now();
   std::string output = end.status == "SUCCEEDED" ? StoredJson(end.output) : "";
   std::string failed_input = end.failed_state.empty() ? "" : StoredJson(end.failed_state_input);
-  return impl_->Run([=](Store& s) {
-    return s.Execute(
-        "UPDATE orch_runs SET status = ?, output = ?, error = ?, cause = ?, failed_state = ?, "
-        "failed_state_input = ?, ended_at = ? WHERE run_id = ?",
-        {end.status, TextOrNull(output), TextOrNull(end.error), TextOrNull(end.cause),
-         TextOrNull(end.failed_state), TextOrNull(failed_input), now, run_id});
-  });
+  bool updated = false;
+  STRATA_RETURN_IF_ERROR(impl_->Run([&](Store& s) -> Status {
+    STRATA_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        s.Query("UPDATE orch_runs SET status = ?, output = ?, error = ?, cause = ?, "
+                "failed_state = ?, failed_state_input = ?, ended_at = ? WHERE run_id = ? AND "
+                "status = 'RUNNING' RETURNING run_id",
+                {end.status, TextOrNull(output), TextOrNull(end.error), TextOrNull(end.cause),
+                 TextOrNull(end.failed_state), TextOrNull(failed_input), now, run_id}));
+    updated = !rows.empty();
+    return Status::OK();
+  }));
+  if (!updated) {
+    return Status::FailedPrecondition("run '" + run_id +
+                                      "' is no longer RUNNING (recovered by another process as "
+                                      "lost?): its " +
+                                      end.status + " outcome was not recorded");
+  }
+  return Status::OK();
+}
+
+Result<std::vector<RunSummary>> RunStore::RecoverLostRuns(int64_t stale_before_micros) {
+  int64_t now = impl_->Now();
+  std::vector<RunSummary> marked;
+  STRATA_RETURN_IF_ERROR(impl_->Run([&](Store& s) -> Status {
+    STRATA_ASSIGN_OR_RETURN(
+        SqlRows stale,
+        s.Query("SELECT run_id, worker, heartbeat_at FROM orch_runs WHERE status = 'RUNNING' AND "
+                "heartbeat_at < ?",
+                {stale_before_micros}));
+    for (const SqlRow& r : stale) {
+      const int64_t last = r.Int(2);
+      std::string cause = "worker " + r.Text(1) + " stopped heartbeating (last heartbeat " +
+                          std::to_string((now - last) / 1'000'000) +
+                          " s ago): the process was killed or its host lost; resume with "
+                          "`strata pipeline resume " +
+                          r.Text(0) + "`";
+      // The status and heartbeat are checked again under the row lock, so of several
+      // processes recovering at once exactly one marks the run.
+      STRATA_ASSIGN_OR_RETURN(
+          SqlRows rows,
+          s.Query(std::string("UPDATE orch_runs SET status = 'FAILED', error = ?, cause = ?, "
+                              "ended_at = ? WHERE run_id = ? AND status = 'RUNNING' AND "
+                              "heartbeat_at < ? RETURNING ") +
+                      kRunColumns,
+                  {std::string(kWorkerLostError), cause, now, r.Text(0), stale_before_micros}));
+      for (const SqlRow& row : rows) marked.push_back(SummaryFromRow(row));
+    }
+    return Status::OK();
+  }));
+  return marked;
 }
 
 Status RunStore::RequestCancel(const std::string& run_id, const std::string& reason) {
@@ -435,11 +538,17 @@ Result<std::vector<std::pair<std::string, std::string>>> RunStore::CancelRequest
   std::lock_guard<std::mutex> lock(impl_->reader_mu);
   STRATA_ASSIGN_OR_RETURN(
       SqlRows rows,
-      impl_->reader->Query("SELECT run_id, cancel_reason FROM orch_runs WHERE worker = ? AND "
-                           "status = 'RUNNING' AND cancel_requested = 1",
-                           {worker}));
+      impl_->reader->Query(
+          "SELECT run_id, cancel_reason, status, cause FROM orch_runs WHERE worker = ? AND "
+          "((status = 'RUNNING' AND cancel_requested = 1) OR (status = 'FAILED' AND error = ? "
+          "AND ended_at > ?))",
+          {worker, std::string(kWorkerLostError), impl_->Now() - 3'600'000'000LL}));
   std::vector<std::pair<std::string, std::string>> out;
-  for (const SqlRow& r : rows) out.emplace_back(r.Text(0), r.Text(1));
+  for (const SqlRow& r : rows) {
+    out.emplace_back(r.Text(0), r.Text(2) == "RUNNING"
+                                    ? r.Text(1)
+                                    : "another process recovered this run as lost: " + r.Text(3));
+  }
   return out;
 }
 
@@ -468,6 +577,27 @@ Result<bool> RunStore::MarkTrigger(const std::string& key, const std::string& ru
     return Status::OK();
   }));
   return inserted;
+}
+
+Result<std::optional<int64_t>> RunStore::GetCursor(const std::string& key) {
+  std::lock_guard<std::mutex> lock(impl_->reader_mu);
+  STRATA_ASSIGN_OR_RETURN(
+      SqlRows rows,
+      impl_->reader->Query("SELECT position FROM orch_cursors WHERE cursor_key = ?", {key}));
+  if (rows.empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(rows[0].Int(0));
+}
+
+Status RunStore::AdvanceCursor(const std::string& key, int64_t position) {
+  int64_t now = impl_->Now();
+  // One statement (an upsert both dialects know), so racing schedulers need no retry.
+  return impl_->Run([&](Store& s) {
+    return s.Execute(
+        "INSERT INTO orch_cursors (cursor_key, position, updated_at) VALUES (?, ?, ?) ON "
+        "CONFLICT (cursor_key) DO UPDATE SET position = excluded.position, updated_at = "
+        "excluded.updated_at WHERE orch_cursors.position < excluded.position",
+        {key, position, now});
+  });
 }
 
 Result<StoredRun> RunStore::LoadRun(const std::string& run_id) {

@@ -1,7 +1,7 @@
 // The run store: every orchestrator run, state run, task attempt and event in the catalog
 // database (tables of catalog migration 3: orch_runs, orch_states, orch_attempts, orch_events,
-// orch_triggers), so any process sharing the catalog -- `strata runs`, the HTTP server, other
-// workers -- sees the history.
+// orch_triggers; migration 5: orch_cursors), so any process sharing the catalog -- `strata runs`,
+// the HTTP server, other workers -- sees the history.
 //
 // Writes go through one writer thread with its own connection: observer events are queued
 // (the interpreter never waits for the database) and written in batches, one transaction per
@@ -71,17 +71,33 @@ class RunStore {
   Result<bool> ClaimRun(const std::string& run_id, const std::string& worker);
   // The oldest QUEUED run, claimed; nullopt when none.
   Result<std::optional<std::string>> ClaimNextRun(const std::string& worker);
-  // Records the outcome (after every queued event of the run is written).
+  // Whether any run is QUEUED (a cheap read, so idle workers poll without taking write locks).
+  Result<bool> HasQueuedRuns();
+  // Records the outcome (after every queued event of the run is written). FailedPrecondition
+  // when the run is no longer RUNNING (another process recovered it as lost meanwhile): the
+  // recorded outcome is kept.
   Status FinishRun(const std::string& run_id, const RunEnd& end);
+  // Marks every RUNNING run whose heartbeat is older than `stale_before_micros` FAILED with
+  // error kWorkerLostError and a cause naming the worker and its last heartbeat. Returns the
+  // runs this call marked (a run is marked by one caller only, even with several processes
+  // recovering at once).
+  Result<std::vector<RunSummary>> RecoverLostRuns(int64_t stale_before_micros);
   // Sets the cancel flag; a QUEUED run is ABORTED at once. NotFound for an unknown run.
   Status RequestCancel(const std::string& run_id, const std::string& reason);
-  // Runs of `worker` that are RUNNING with the cancel flag set: (run_id, reason).
+  // Runs of `worker` that are RUNNING with the cancel flag set, and runs of `worker` another
+  // process recovered as lost within the last hour: (run_id, reason).
   Result<std::vector<std::pair<std::string, std::string>>> CancelRequests(
       const std::string& worker);
   // Refreshes heartbeat_at of these runs (queued, not waited for).
   void Heartbeat(const std::vector<std::string>& run_ids);
   // Inserts a trigger key; true when new (this caller fires), false when already fired.
   Result<bool> MarkTrigger(const std::string& key, const std::string& run_id);
+  // Trigger cursors (orch_cursors, migration 5): how far a trigger has looked (a table
+  // trigger: the last Delta version it fired for). nullopt when never set.
+  Result<std::optional<int64_t>> GetCursor(const std::string& key);
+  // Sets the cursor to `position` unless it is already further (cursors never go back, so
+  // schedulers racing on one cursor leave the furthest position).
+  Status AdvanceCursor(const std::string& key, int64_t position);
 
   Result<StoredRun> LoadRun(const std::string& run_id);
   Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter);
@@ -102,7 +118,13 @@ class RunStore {
   std::unique_ptr<Impl> impl_;
 };
 
+// The error of a run whose worker stopped heartbeating (killed, host lost).
+inline constexpr const char* kWorkerLostError = "Strata.WorkerLost";
+
 // JSON documents above this size are stored as {"truncated": true, "bytes": N, "head": ...}.
 inline constexpr size_t kMaxStoredJson = 1 << 20;
+// Event rows (RunEvent::detail input/output) keep documents up to this size whole and a head
+// of bigger ones; states and attempts keep them whole (up to kMaxStoredJson).
+inline constexpr size_t kMaxEventJson = 4096;
 
 }  // namespace strata::orchestrator::service

@@ -106,6 +106,51 @@ TEST_P(RunStoreTest, TriggerKeysFireOnce) {
   EXPECT_TRUE(*b->MarkTrigger("cron|p|0 6 * * *|124", "r2"));
 }
 
+TEST_P(RunStoreTest, LostRunsAreMarkedOnceAndTheirWorkerCannotFinishThem) {
+  FakeClock clock(1'000'000'000);
+  auto a = RunStore::Open(location_, &clock);
+  auto b = RunStore::Open(location_, &clock);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->CreateRun(Queued("dead")).ok());
+  ASSERT_TRUE((*a)->CreateRun(Queued("alive")).ok());
+  ASSERT_TRUE((*a)->CreateRun(Queued("waiting")).ok());
+  ASSERT_TRUE(*(*a)->ClaimRun("dead", "w-dead"));
+  ASSERT_TRUE(*(*a)->ClaimRun("alive", "w-alive"));
+  clock.Advance(60'000'000);
+  (*a)->Heartbeat({"alive"});
+  (*a)->Flush();
+  // Both stores look at once; only one marks the run, only the stale one, never a queued one.
+  std::vector<RunSummary> marked_a, marked_b;
+  std::thread ta([&] { marked_a = (*a)->RecoverLostRuns(clock.NowMicros() - 30'000'000).value(); });
+  std::thread tb([&] { marked_b = (*b)->RecoverLostRuns(clock.NowMicros() - 30'000'000).value(); });
+  ta.join();
+  tb.join();
+  ASSERT_EQ(marked_a.size() + marked_b.size(), 1u);
+  const RunSummary& lost = marked_a.empty() ? marked_b[0] : marked_a[0];
+  EXPECT_EQ(lost.run_id, "dead");
+  EXPECT_EQ(lost.status, "FAILED");
+  EXPECT_EQ(lost.error, kWorkerLostError);
+  EXPECT_NE(lost.cause.find("worker w-dead stopped heartbeating"), std::string::npos) << lost.cause;
+  EXPECT_EQ((*a)->LoadRun("alive")->summary.status, "RUNNING");
+  EXPECT_EQ((*a)->LoadRun("waiting")->summary.status, "QUEUED");
+  EXPECT_TRUE((*b)->RecoverLostRuns(clock.NowMicros() - 30'000'000)->empty());
+  // The worker was only slow: it learns its run was taken (as a cancel request), and its
+  // late outcome does not overwrite the recovery.
+  auto requests = (*a)->CancelRequests("w-dead");
+  ASSERT_TRUE(requests.ok());
+  ASSERT_EQ(requests->size(), 1u);
+  EXPECT_NE((*requests)[0].second.find("recovered this run as lost"), std::string::npos);
+  RunEnd end;
+  end.status = "SUCCEEDED";
+  Status late = (*a)->FinishRun("dead", end);
+  EXPECT_EQ(late.code(), StatusCode::kFailedPrecondition) << late;
+  EXPECT_EQ((*a)->LoadRun("dead")->summary.status, "FAILED");
+  EXPECT_TRUE((*a)->FinishRun("alive", end).ok());
+  EXPECT_TRUE(*(*a)->HasQueuedRuns());
+  ASSERT_TRUE((*a)->ClaimNextRun("w").ok());
+  EXPECT_FALSE(*(*b)->HasQueuedRuns());
+}
+
 class Echo final : public TaskExecutor {
  public:
   TaskResult Execute(const TaskRequest& r, TaskContext&) override {

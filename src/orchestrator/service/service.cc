@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -81,7 +82,9 @@ void OrchestratorService::Shutdown(bool cancel_running) {
     }
     s.cv.notify_all();
   }
+  // A worker leaves runs it did not start QUEUED: another worker takes them.
   for (const std::string& id : dropped) {
+    if (s.options.claim_queued) continue;
     (void)s.store->RequestCancel(id, "the orchestrator shut down before the run started");
   }
   for (std::thread& t : s.workers) t.join();
@@ -98,17 +101,54 @@ void OrchestratorService::Shutdown(bool cancel_running) {
 // --- Impl: workers -----------------------------------------------------------------------
 
 void OrchestratorService::Impl::WorkerLoop() {
+  bool claimed_last = false;
   while (true) {
     std::string run_id;
     {
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return stopping || !pending.empty(); });
-      if (pending.empty()) return;
-      run_id = pending.front();
-      pending.pop_front();
+      auto ready = [&] { return stopping || !pending.empty(); };
+      if (!options.claim_queued) {
+        cv.wait(lock, ready);
+      } else if (!claimed_last) {
+        // Idle: poll the shared queue. Right after a run, look again at once (a backlog of
+        // queued runs is taken back to back, not one per poll interval).
+        cv.wait_for(lock,
+                    std::chrono::microseconds(std::max<int64_t>(options.claim_poll_micros, 10'000)),
+                    ready);
+      }
+      if (!pending.empty()) {
+        run_id = pending.front();
+        pending.pop_front();
+      } else if (stopping) {
+        return;
+      }
     }
-    Execute(run_id);
+    claimed_last = false;
+    if (!run_id.empty()) {
+      Execute(run_id);
+      continue;
+    }
+    if (!options.claim_queued) continue;
+    // A read first: idle workers do not take the write lock to find an empty queue.
+    auto any = store->HasQueuedRuns();
+    if (!any.ok()) {
+      Log().warn("worker {}: cannot read the run queue: {}", worker, any.status().message());
+      continue;
+    }
+    if (!*any) continue;
+    auto next = store->ClaimNextRun(worker);
+    if (!next.ok()) {
+      Log().warn("worker {}: cannot claim a run: {}", worker, next.status().message());
+      continue;
+    }
+    if (!next->has_value()) continue;
+    claimed_last = true;
+    RunClaimed(**next);
   }
+}
+
+void OrchestratorService::Impl::Notify(const std::string& run_id, const std::string& status) {
+  if (options.on_run) options.on_run(run_id, status);
 }
 
 void OrchestratorService::Impl::Execute(const std::string& run_id) {
@@ -118,12 +158,17 @@ void OrchestratorService::Impl::Execute(const std::string& run_id) {
     return;
   }
   if (!*claimed) return;  // cancelled while queued, or another worker took it
+  RunClaimed(run_id);
+}
+
+void OrchestratorService::Impl::RunClaimed(const std::string& run_id) {
   auto active = std::make_shared<Active>();
   {
     std::lock_guard<std::mutex> lock(mu);
     running[run_id] = active;
     if (stopping && cancel_all) active->cancel.Cancel("the orchestrator shut down");
   }
+  Notify(run_id, "RUNNING");
   RunEnd end;
   auto stored = store->LoadRun(run_id);
   std::shared_ptr<const StateMachine> machine;
@@ -160,10 +205,42 @@ void OrchestratorService::Impl::Execute(const std::string& run_id) {
   }
   Status finished = store->FinishRun(run_id, end);
   if (!finished.ok()) Log().error("run {}: cannot record the end: {}", run_id, finished.message());
+  Notify(run_id, finished.ok() ? end.status : "LOST");
   {
     std::lock_guard<std::mutex> lock(mu);
     running.erase(run_id);
     done_cv.notify_all();
+  }
+}
+
+void OrchestratorService::Impl::RecoverLost() {
+  auto lost = store->RecoverLostRuns(clock->NowMicros() - options.lost_after_micros);
+  if (!lost.ok()) {
+    Log().warn("cannot check for lost runs: {}", lost.status().message());
+    return;
+  }
+  for (const RunSummary& run : *lost) {
+    Log().warn("run {} of {}: {}", run.run_id, run.pipeline, run.cause);
+    // A run that kills its worker every time (out of memory, say) is not resumed forever.
+    int recoveries = 0;
+    std::string previous = run.trigger == "recover" ? run.resumed_from : "";
+    while (!previous.empty() && recoveries < options.max_recoveries) {
+      ++recoveries;
+      auto before = store->LoadRun(previous);
+      if (!before.ok() || before->summary.trigger != "recover") break;
+      previous = before->summary.resumed_from;
+    }
+    if (recoveries >= options.max_recoveries) {
+      Log().error("run {}: lost {} times in a row; left FAILED (resume it by hand)", run.run_id,
+                  recoveries + 1);
+      continue;
+    }
+    auto resumed = ResumeRun(run.run_id, "recover", false);
+    if (resumed.ok()) {
+      Log().warn("run {}: resumed as run {}", run.run_id, *resumed);
+    } else {
+      Log().error("run {}: cannot resume: {}", run.run_id, resumed.status().message());
+    }
   }
 }
 
@@ -175,6 +252,18 @@ void OrchestratorService::Impl::WatchdogLoop() {
       if (stopped_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopped; })) {
         return;
       }
+    }
+    const int64_t now = Clock::System().MonotonicMicros();
+    if (options.recover_lost_runs &&
+        now - last_recover >=
+            std::clamp<int64_t>(options.lost_after_micros / 4, 500'000, 10'000'000)) {
+      last_recover = now;
+      bool stopping_now;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stopping_now = stopping;
+      }
+      if (!stopping_now) RecoverLost();
     }
     std::vector<std::string> ids;
     {
@@ -191,8 +280,7 @@ void OrchestratorService::Impl::WatchdogLoop() {
         }
       }
     }
-    int64_t now = Clock::System().MonotonicMicros();
-    if (now - last_heartbeat > 2'000'000) {
+    if (now - last_heartbeat >= options.heartbeat_micros) {
       store->Heartbeat(ids);
       last_heartbeat = now;
     }
@@ -201,13 +289,14 @@ void OrchestratorService::Impl::WatchdogLoop() {
 
 // --- Impl: starting runs -----------------------------------------------------------------
 
-Result<std::string> OrchestratorService::Impl::Enqueue(NewRun run) {
+Result<std::string> OrchestratorService::Impl::Enqueue(NewRun run, bool queue_only) {
   {
     std::lock_guard<std::mutex> lock(mu);
     if (stopping) return Status::FailedPrecondition("the orchestrator is shutting down");
   }
   if (run.run_id.empty()) run.run_id = pipeline::NewRunId(clock->NowMicros());
   STRATA_RETURN_IF_ERROR(store->CreateRun(run));
+  if (queue_only || options.queue_only) return run.run_id;  // a worker claims it
   std::lock_guard<std::mutex> lock(mu);
   pending.push_back(run.run_id);
   cv.notify_one();
@@ -276,7 +365,7 @@ Result<std::string> OrchestratorService::Impl::Start(const std::string& pipeline
   run.partition = opts.partition;
   run.definition = loaded.info.definition;
   run.input = input.is_null() ? Json::object() : input;
-  return Enqueue(std::move(run));
+  return Enqueue(std::move(run), opts.queue_only);
 }
 
 // --- public API ---------------------------------------------------------------------------
@@ -316,15 +405,21 @@ Result<std::string> OrchestratorService::StartRun(const std::string& pipeline, c
   return impl_->Start(pipeline, input, options, "");
 }
 
-Result<std::string> OrchestratorService::Resume(const std::string& run_id) {
-  STRATA_ASSIGN_OR_RETURN(StoredRun old, impl_->store->LoadRun(run_id));
+Result<std::string> OrchestratorService::Resume(const std::string& run_id, bool queue_only) {
+  return impl_->ResumeRun(run_id, "resume", queue_only);
+}
+
+Result<std::string> OrchestratorService::Impl::ResumeRun(const std::string& run_id,
+                                                         const std::string& trigger,
+                                                         bool queue_only) {
+  STRATA_ASSIGN_OR_RETURN(StoredRun old, store->LoadRun(run_id));
   if (old.summary.status != "FAILED" && old.summary.status != "ABORTED") {
     return Status::FailedPrecondition("run '" + run_id + "' is " + old.summary.status +
                                       ": only FAILED or ABORTED runs can be resumed");
   }
   std::string state = old.summary.failed_state;
   Json input = old.failed_state_input;
-  STRATA_ASSIGN_OR_RETURN(RunDetail detail, impl_->store->GetDetail(run_id));
+  STRATA_ASSIGN_OR_RETURN(RunDetail detail, store->GetDetail(run_id));
   // A Catch that routes to a Fail state (record the failure, then fail) makes the Fail state
   // the failed one; re-running it would only fail again. Resume the state whose error was
   // caught instead, with the input it had.
@@ -352,9 +447,26 @@ Result<std::string> OrchestratorService::Resume(const std::string& run_id) {
       }
     }
   }
+  if (state.empty()) {
+    // Every recorded top-level state finished (a lost worker died between two states, before
+    // the next one was recorded): go on where the last one led, with its output.
+    for (auto it = detail.events.rbegin(); it != detail.events.rend(); ++it) {
+      if (it->scope.empty() && it->type == "StateExited" && it->detail.is_object()) {
+        std::string next = it->detail.value("next", "");
+        for (auto st = detail.states.rbegin(); !next.empty() && st != detail.states.rend(); ++st) {
+          if (st->scope.empty() && st->state == it->state && st->status == "SUCCEEDED") {
+            state = next;
+            input = st->output;
+            break;
+          }
+        }
+        break;
+      }
+    }
+  }
   NewRun run;
   run.pipeline = old.summary.pipeline;
-  run.trigger = "resume";
+  run.trigger = trigger;
   run.trigger_info = run_id;
   run.resumed_from = run_id;
   run.partition = old.summary.partition;
@@ -365,7 +477,7 @@ Result<std::string> OrchestratorService::Resume(const std::string& run_id) {
     run.start_at = state;
     run.input = input;
   }
-  return impl_->Enqueue(std::move(run));
+  return Enqueue(std::move(run), queue_only);
 }
 
 Status OrchestratorService::Cancel(const std::string& run_id, const std::string& reason) {

@@ -54,6 +54,28 @@ struct ServiceOptions {
   // The scheduler starts file triggers only for files unchanged for this long (real time), so
   // a file still being copied into landing/ is not taken half-written.
   int64_t file_settle_micros = 2'000'000;
+
+  // --- sharing a catalog between processes (`strata worker`) ---
+  // Idle run threads also claim QUEUED runs of any process from the catalog (polling every
+  // claim_poll_micros), not only the runs this process started.
+  bool claim_queued = false;
+  int64_t claim_poll_micros = 1'000'000;
+  // Runs started by this process are only recorded QUEUED, for workers to claim (scheduler
+  // --queue); StartOptions::queue_only does the same for one run.
+  bool queue_only = false;
+  // How often this process refreshes the heartbeat of the runs it executes.
+  int64_t heartbeat_micros = 1'000'000;
+  // Every RUNNING run whose heartbeat is older than lost_after_micros (its worker was killed
+  // or its host lost) is marked FAILED (error Strata.WorkerLost, the cause names the worker)
+  // and resumed as a new run (trigger "recover") from the state it was in; a run recovered
+  // max_recoveries times in a row is left FAILED. Off by default (workers and schedulers
+  // turn it on); the first process to notice does it, once.
+  bool recover_lost_runs = false;
+  int64_t lost_after_micros = 30'000'000;
+  int max_recoveries = 3;
+  // Called (from service threads) when this process claims a run ("RUNNING") and when one of
+  // its runs ends (the final status); for progress output. Must be thread-safe.
+  std::function<void(const std::string& run_id, const std::string& status)> on_run{};
 };
 
 // One pipeline file, loaded and checked.
@@ -69,6 +91,12 @@ struct PipelineInfo {
     std::string pattern{};  // glob on the landing-relative path ("pedidos*.csv")
   };
   std::vector<FileTrigger> file_triggers{};
+  // A new committed Delta version of a table (by anyone: a run, a CDC batch, another process)
+  // starts a run with input {"table": "layer.name", "version": N, "operation": "WRITE"}.
+  struct TableTrigger {
+    std::string table{};  // "bronze.pedidos", or "pedidos" (the project's only table so named)
+  };
+  std::vector<TableTrigger> table_triggers{};
   Json definition{};    // the ASL document (strata keys removed)
   std::string error{};  // non-empty when the file does not load (ListPipelines keeps going)
 };
@@ -134,6 +162,7 @@ struct StartOptions {
   std::string trigger = "manual";
   std::string trigger_info{};
   std::string partition{};
+  bool queue_only = false;  // record it QUEUED for a `strata worker`; do not run it here
 };
 
 struct RunFilter {
@@ -192,7 +221,7 @@ class OrchestratorService {
   // the failed run ran. When the run failed in a Fail state reached through a Catch, the
   // state whose error was caught is re-run; an aborted run resumes at the state it was in.
   // Returns the new run's id.
-  Result<std::string> Resume(const std::string& run_id);
+  Result<std::string> Resume(const std::string& run_id, bool queue_only = false);
   // Asks the run to stop (any process). OK if it already finished (nothing to do).
   Status Cancel(const std::string& run_id, const std::string& reason = "cancelled by user");
   // Blocks until the run finished (or `timeout_micros` of real time passed: Timeout).

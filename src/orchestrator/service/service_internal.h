@@ -56,10 +56,24 @@ struct OrchestratorService::Impl {
   int64_t last_tick = -1;
   std::set<std::string> warned;  // pipeline errors already logged (once each)
 
+  int64_t last_recover = 0;  // monotonic micros of the last lost-run check
+
   void WorkerLoop();
   void WatchdogLoop();
+  // Claims `run_id` (if still QUEUED) and runs it.
   void Execute(const std::string& run_id);
-  Result<std::string> Enqueue(NewRun run);
+  // Runs a run this process has claimed, and records its end.
+  void RunClaimed(const std::string& run_id);
+  // Marks runs of dead workers FAILED and resumes them (ServiceOptions::recover_lost_runs).
+  void RecoverLost();
+  void Notify(const std::string& run_id, const std::string& status);
+  // Part of SchedulerTick: starts runs for new Delta versions of trigger tables (triggers.cc).
+  void TickTableTriggers(const std::vector<PipelineInfo>& pipelines, int64_t now,
+                         std::vector<std::string>& started);
+  // Records the run QUEUED; runs it here unless `queue_only` or options.queue_only.
+  Result<std::string> Enqueue(NewRun run, bool queue_only = false);
+  Result<std::string> ResumeRun(const std::string& run_id, const std::string& trigger,
+                                bool queue_only);
   Result<LoadedPipeline> Load(const std::string& name);
   // Starts `pipeline`; `run_id` "" = a new id.
   Result<std::string> Start(const std::string& pipeline, const Json& input,

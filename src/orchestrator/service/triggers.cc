@@ -1,23 +1,28 @@
-// OrchestratorService: cron schedules, file arrivals (notified or found in landing/) and
-// backfills. Each firing is a unique key in the run store (orch_triggers), so several
-// schedulers sharing a catalog fire a minute or a file once.
+// OrchestratorService: cron schedules, file arrivals (notified or found in landing/), new
+// Delta versions of tables, and backfills. Each firing is a unique key in the run store
+// (orch_triggers), so several schedulers sharing a catalog fire a minute or a file once.
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "common/civil_date.h"
 #include "common/logging.h"
 #include "ingest/landing.h"
+#include "lake/lake.h"
 #include "orchestrator/service/cron.h"
 #include "orchestrator/service/service.h"
 #include "orchestrator/service/service_internal.h"
 #include "pipeline/project.h"
 #include "pipeline/run_record.h"
+#include "storage/delta/snapshot.h"
 
 namespace strata::orchestrator::service {
 namespace fs = std::filesystem;
@@ -131,7 +136,151 @@ Result<int64_t> ParseDay(const std::string& text, const char* what) {
   return days;
 }
 
+// A table trigger's table: "layer.name" as is; a bare name is the project's source or model
+// of that name, else the lake's table of that name (one made by another process); two tables
+// of that name in different layers are an error asking for layer.name.
+Result<lake::TableName> ResolveTriggerTable(const std::string& text,
+                                            const pipeline::Project* project,
+                                            const lake::Lake* lake) {
+  if (text.find('.') != std::string::npos) return lake::ParseTableName(text);
+  STRATA_RETURN_IF_ERROR(lake::ValidateNamePart("table name", text));
+  std::string name = text;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::set<lake::TableName> found;
+  if (project != nullptr) {
+    for (const pipeline::SourceSpec& src : project->sources) {
+      if (src.spec.table.name == name) found.insert(src.spec.table);
+    }
+    for (const pipeline::ModelSpec& m : project->models) {
+      if (m.table.name == name) found.insert(m.table);
+    }
+  }
+  if (found.empty() && lake != nullptr) {
+    auto tables = lake->ListTables();
+    if (tables.ok()) {
+      for (const lake::TableName& t : *tables) {
+        if (t.name == name) found.insert(t);
+      }
+    }
+  }
+  if (found.size() == 1) return *found.begin();
+  if (found.empty()) {
+    return Status::NotFound("no source, model or lake table named '" + text +
+                            "' (write layer.name for a table not made yet)");
+  }
+  std::string all;
+  for (const lake::TableName& t : found) all += (all.empty() ? "" : ", ") + t.ToString();
+  return Status::InvalidArgument("'" + text + "' names several tables (" + all +
+                                 "): write layer.name");
+}
+
+// At most this many versions of one table fire per pipeline per tick (a backlog is worked
+// off over the following ticks, oldest first).
+constexpr int64_t kMaxTableFiresPerTick = 20;
+
 }  // namespace
+
+// Table triggers: one run per new committed Delta version. The tick lists the table's
+// `_delta_log/` (delta::LatestVersion; no snapshot is loaded) and compares with the trigger's
+// cursor in the run store (orch_cursors); each new version is a trigger key (orch_triggers),
+// so schedulers sharing the catalog fire it once. A trigger's first look only records where
+// the table is: versions committed before the trigger existed do not fire.
+void OrchestratorService::Impl::TickTableTriggers(const std::vector<PipelineInfo>& pipelines,
+                                                  int64_t now, std::vector<std::string>& started) {
+  bool any = false;
+  for (const PipelineInfo& p : pipelines) any |= p.error.empty() && !p.table_triggers.empty();
+  if (!any) return;
+  auto warn_once = [&](const std::string& message) {
+    std::lock_guard<std::mutex> lock(scheduler_mu);
+    if (warned.insert(message).second) Log().warn("scheduler: {}", message);
+  };
+  auto project = pipeline::LoadProject(root);
+  auto config =
+      project.ok() ? Result<pipeline::Project>(*project) : pipeline::LoadProjectConfig(root);
+  if (!config.ok()) {
+    warn_once("table triggers: " + config.status().message());
+    return;
+  }
+  std::optional<lake::Lake> lake;
+  if (auto opened = lake::Lake::Open(config->StoragePath()); opened.ok()) lake = *opened;
+  for (const PipelineInfo& p : pipelines) {
+    if (!p.error.empty()) continue;
+    for (const PipelineInfo::TableTrigger& t : p.table_triggers) {
+      const std::string where = "pipeline " + p.name + ": trigger table '" + t.table + "': ";
+      auto name =
+          ResolveTriggerTable(t.table, project.ok() ? &*project : nullptr, lake ? &*lake : nullptr);
+      if (!name.ok()) {
+        warn_once(where + name.status().message());
+        continue;
+      }
+      const std::string table = name->ToString();
+      int64_t head = -1;  // no lake or no commit yet
+      std::string table_root;
+      if (lake) {
+        table_root = lake->TableRoot(*name);
+        auto latest = delta::LatestVersion(lake->store(), table_root);
+        if (!latest.ok()) {
+          warn_once(where + latest.status().message());
+          continue;
+        }
+        head = latest->value_or(-1);
+      }
+      const std::string key = "table|" + p.name + "|" + table;
+      auto cursor = store->GetCursor(key);
+      if (!cursor.ok()) {
+        Log().error("scheduler: {}{}", where, cursor.status().message());
+        continue;
+      }
+      if (!cursor->has_value()) {
+        Status st = store->AdvanceCursor(key, head);
+        if (st.ok()) {
+          Log().info("scheduler: pipeline {} fires on commits to {} after version {}", p.name,
+                     table, head);
+        } else {
+          Log().error("scheduler: {}{}", where, st.message());
+        }
+        continue;
+      }
+      const int64_t from = **cursor;
+      if (head <= from) continue;
+      const int64_t last = std::min(head, from + kMaxTableFiresPerTick);
+      std::map<int64_t, std::string> operations;
+      auto history =
+          delta::ReadHistory(lake->store(), table_root, last, static_cast<size_t>(last - from));
+      if (history.ok()) {
+        for (const delta::CommitEntry& c : *history) {
+          operations[c.version] = c.info.operation.value_or("");
+        }
+      } else {
+        warn_once(where + "cannot read the commit history: " + history.status().message());
+      }
+      bool ok = true;
+      for (int64_t v = from + 1; v <= last && ok; ++v) {
+        std::string run_id = pipeline::NewRunId(now);
+        auto fresh = store->MarkTrigger(key + "|" + std::to_string(v), run_id);
+        if (!fresh.ok()) {
+          Log().error("scheduler: {}{}", where, fresh.status().message());
+          ok = false;
+          break;
+        }
+        if (!*fresh) continue;  // another scheduler fired this version
+        Json input = {{"table", table}, {"version", v}, {"operation", operations[v]}};
+        StartOptions opts{"table", table + "@" + std::to_string(v), ""};
+        auto id = Start(p.name, input, opts, run_id);
+        if (id.ok()) {
+          started.push_back(*id);
+        } else {
+          Log().error("scheduler: {}: {}", p.name, id.status().message());
+        }
+      }
+      if (ok) {
+        Status st = store->AdvanceCursor(key, last);
+        if (!st.ok()) Log().error("scheduler: {}{}", where, st.message());
+      }
+    }
+  }
+}
 
 Result<std::vector<std::string>> OrchestratorService::NotifyFileArrived(
     const FileArrival& arrival) {
@@ -223,6 +372,8 @@ Result<std::vector<std::string>> OrchestratorService::SchedulerTick() {
       }
     }
   }
+
+  s.TickTableTriggers(pipelines, now, started);
 
   // Files in landing/ matching a file trigger.
   bool any_file_trigger = false;
