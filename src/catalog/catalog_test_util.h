@@ -1,19 +1,10 @@
-// Test helpers for the catalog: temporary directories and a real PostgreSQL server.
-//
-// PgTestServer starts PostgreSQL 15 from Debian's binaries (/usr/lib/postgresql/15/bin) on a
-// free loopback port with its own data directory under a temporary directory, once per test
-// process (on first use), and stops it at exit. PostgreSQL refuses to run
-// as root, so as root the server runs as the system user `strata-test` (created if missing).
-// Every test gets a fresh database (CreateDatabase).
+// Test helpers for the catalog: temporary directories and a real PostgreSQL server
+// (pg_test_server.h; every test gets a fresh database from FreshPostgresUrl).
 #pragma once
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <pwd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "catalog/pg_test_server.h"
 #include "catalog/store.h"
 
 namespace strata::catalog::testing {
@@ -46,128 +38,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-inline int RunCommand(const std::string& command) { return std::system(command.c_str()); }
-
-class PgTestServer {
- public:
-  static PgTestServer& Get() {
-    // Stopped when the test program exits (also after a failed assertion).
-    static PgTestServer* server = [] {
-      auto* s = new PgTestServer();
-      std::atexit([] { Get().Stop(); });
-      return s;
-    }();
-    return *server;
-  }
-  bool ok() const { return ok_; }
-  const std::string& error() const { return error_; }
-
-  // A new empty database; returns its URL.
-  std::string CreateDatabase() {
-    static std::atomic<int> counter{0};
-    std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    auto admin = OpenPostgresStore(Url("postgres"));
-    if (!admin.ok()) return "";
-    if (!(*admin)->ExecuteScript("CREATE DATABASE " + name).ok()) return "";
-    return Url(name);
-  }
-  std::string Url(const std::string& db) const {
-    return "postgresql://strata@127.0.0.1:" + std::to_string(port_) + "/" + db;
-  }
-  void Stop() {
-    if (!started_) return;
-    RunCommand(As() + kBin + "pg_ctl -D " + dir_ + "/data -m immediate -w stop >/dev/null 2>&1");
-    started_ = false;
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
- private:
-  static constexpr const char* kBin = "/usr/lib/postgresql/15/bin/";
-
-  PgTestServer() { Start(); }
-
-  std::string As() const { return getuid() == 0 ? "runuser -u strata-test -- " : ""; }
-
-  static int FreePort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      close(fd);
-      return 0;
-    }
-    close(fd);
-    return ntohs(addr.sin_port);
-  }
-
-  void Start() {
-    if (!std::filesystem::exists(std::string(kBin) + "initdb")) {
-      error_ =
-          "PostgreSQL binaries not found in /usr/lib/postgresql/15/bin (apt-get install "
-          "postgresql)";
-      return;
-    }
-    // /tmp, not the build tree: the unprivileged user must be able to reach the directory.
-    char pattern[] = "/tmp/strata-pg-XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      error_ = "mkdtemp failed";
-      return;
-    }
-    dir_ = pattern;
-    if (getuid() == 0) {
-      if (getpwnam("strata-test") == nullptr &&
-          RunCommand("useradd --system --no-create-home --shell /usr/sbin/nologin strata-test") !=
-              0) {
-        error_ = "cannot create the strata-test user for PostgreSQL";
-        return;
-      }
-      RunCommand("chown strata-test " + dir_ + " && chmod 700 " + dir_);
-    }
-    port_ = FreePort();
-    std::string log = dir_ + "/log";
-    // initdb is slow (seconds, more on a busy machine), so one template cluster is made per
-    // machine and copied for each server.
-    std::string templ = "/tmp/strata-pg15-template";
-    if (!std::filesystem::exists(templ + "/data/PG_VERSION")) {
-      std::string staging = templ + ".tmp-" + std::to_string(getpid());
-      RunCommand("rm -rf " + staging + " && mkdir -p " + staging);
-      if (getuid() == 0) RunCommand("chown strata-test " + staging);
-      if (RunCommand(As() + kBin + "initdb -D " + staging + "/data -U strata -A trust -E UTF8 " +
-                     "--no-sync --no-instructions >" + log + " 2>&1") != 0) {
-        error_ = "initdb failed; see " + log;
-        return;
-      }
-      // Another process may have won the race: then ours is simply discarded.
-      if (std::rename(staging.c_str(), templ.c_str()) != 0) RunCommand("rm -rf " + staging);
-    }
-    if (RunCommand("cp -a " + templ + "/data " + dir_ + "/data") != 0) {
-      error_ = "cannot copy the PostgreSQL template cluster " + templ;
-      return;
-    }
-    std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +
-                          " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-                          " -c full_page_writes=off";
-    if (RunCommand(As() + kBin + "pg_ctl -D " + dir_ + "/data -o \"" + options + "\" -l " + dir_ +
-                   "/server.log -w -t 30 start >>" + log + " 2>&1") != 0) {
-      error_ = "pg_ctl start failed; see " + dir_ + "/server.log";
-      return;
-    }
-    started_ = true;
-    ok_ = true;
-  }
-
-  std::string dir_;
-  int port_ = 0;
-  bool ok_ = false;
-  bool started_ = false;
-  std::string error_;
 };
 
 // The URL of a fresh PostgreSQL database, starting the server on first use; "" + a test
