@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "demo/importau_generator.h"
+#include "orchestrator/background.h"
 #include "pipeline/project_test_util.h"
 #include "test_util.h"
 
@@ -44,62 +45,6 @@ Json ParseJson(const CommandResult& r) {
   Json j = Json::parse(r.out, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
   return j;
-}
-
-// The strata binary running in the background (a scheduler, a run to cancel).
-class Background {
- public:
-  Background(const std::string& dir, std::vector<std::string> args)
-      : out_(dir + "/bg.out"), err_(dir + "/bg.err") {
-    args.insert(args.begin(), STRATA_BINARY);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(out, 1);
-      dup2(err, 2);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0 && !done_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  // Exit code, or -1 if it did not end within `seconds`.
-  int Wait(int seconds) {
-    for (int i = 0; i < seconds * 20; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        done_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-  std::string err() const { return Read(err_); }
-  std::string out() const { return Read(out_); }
-
- private:
-  std::string out_, err_;
-  pid_t pid_ = -1;
-  bool done_ = false;
-};
-
-// Polls `check` every 100 ms for up to `seconds`.
-bool Eventually(int seconds, const std::function<bool()>& check) {
-  for (int i = 0; i < seconds * 10; ++i) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
 }
 
 // A project with only strata.yaml and the given pipelines.

@@ -78,7 +78,7 @@ class WorkerCliTest : public ::testing::TestWithParam<bool> {
     auto w = std::make_unique<Background>(
         dir_.path(),
         std::vector<std::string>{"worker", "--project", project_, "--name", name, "--concurrency",
-                                 "2", "--poll", "0.2", "--lost-after", "3", "--heartbeat", "0.5"},
+                                 "2", "--poll", "0.2", "--lost-after", "5", "--heartbeat", "0.5"},
         name);
     Background* raw = w.get();
     EXPECT_TRUE(Eventually(60, [&] {

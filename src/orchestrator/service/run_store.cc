@@ -600,6 +600,17 @@ Status RunStore::AdvanceCursor(const std::string& key, int64_t position) {
   });
 }
 
+Status RunStore::ResetCursor(const std::string& key, int64_t position) {
+  int64_t now = impl_->Now();
+  return impl_->Run([&](Store& s) {
+    return s.Execute(
+        "INSERT INTO orch_cursors (cursor_key, position, updated_at) VALUES (?, ?, ?) ON "
+        "CONFLICT (cursor_key) DO UPDATE SET position = excluded.position, updated_at = "
+        "excluded.updated_at",
+        {key, position, now});
+  });
+}
+
 Result<StoredRun> RunStore::LoadRun(const std::string& run_id) {
   std::lock_guard<std::mutex> lock(impl_->reader_mu);
   STRATA_ASSIGN_OR_RETURN(

@@ -98,6 +98,8 @@ class RunStore {
   // Sets the cursor to `position` unless it is already further (cursors never go back, so
   // schedulers racing on one cursor leave the furthest position).
   Status AdvanceCursor(const std::string& key, int64_t position);
+  // Sets the cursor to `position`, also backwards (a table dropped and made again).
+  Status ResetCursor(const std::string& key, int64_t position);
 
   Result<StoredRun> LoadRun(const std::string& run_id);
   Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter);

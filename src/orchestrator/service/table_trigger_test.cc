@@ -45,9 +45,10 @@ class TableTriggerTest : public ::testing::Test {
   }
 
   // Writes commit `version` of lake table layer/name, as a Delta writer would.
-  void Commit(const std::string& table_dir, int64_t version, const std::string& operation) {
-    std::string text =
-        R"({"commitInfo":{"timestamp":1700000000000,"operation":")" + operation + "\"}}\n";
+  void Commit(const std::string& table_dir, int64_t version, const std::string& operation,
+              int64_t millis = 1700000000000) {
+    std::string text = R"({"commitInfo":{"timestamp":)" + std::to_string(millis + version) +
+                       R"(,"operation":")" + operation + "\"}}\n";
     if (version == 0) {
       text += R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"
               "\n"
@@ -140,6 +141,28 @@ TEST_F(TableTriggerTest, VersionsFromBeforeTheFirstLookDoNotFireAndBareNamesReso
   EXPECT_EQ(runs[0].input["version"], 4);
   EXPECT_EQ(runs[1].input["version"], 5);
   EXPECT_EQ(runs[1].input["operation"], "DELETE");
+}
+
+TEST_F(TableTriggerTest, ATableMadeAgainFiresItsNewVersions) {
+  project_.Write("pipelines/on_pedidos.yaml",
+                 std::string("triggers:\n  - table: bronze.pedidos\n") + kOnPedidos);
+  auto service = Open();
+  ASSERT_TRUE(service);
+  EXPECT_TRUE(service->SchedulerTick()->empty());
+  for (int v = 0; v < 3; ++v) Commit("bronze/pedidos", v, "WRITE");
+  auto fired = service->SchedulerTick();
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  EXPECT_EQ(Finished(*service, *fired).size(), 3u);
+  // Dropped and made again (a new log, later commit times): its version 0 is a new commit.
+  std::filesystem::remove_all(project_.path() + "/lake/bronze/pedidos");
+  Commit("bronze/pedidos", 0, "CREATE OR REPLACE TABLE", 1800000000000);
+  fired = service->SchedulerTick();
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  std::vector<RunSummary> runs = Finished(*service, *fired);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].input["version"], 0);
+  EXPECT_EQ(runs[0].input["operation"], "CREATE OR REPLACE TABLE");
+  EXPECT_TRUE(service->SchedulerTick()->empty());
 }
 
 TEST_F(TableTriggerTest, AnAmbiguousBareNameFiresNothing) {

@@ -242,15 +242,31 @@ void OrchestratorService::Impl::TickTableTriggers(const std::vector<PipelineInfo
         }
         continue;
       }
-      const int64_t from = **cursor;
+      int64_t from = **cursor;
+      if (head < from) {
+        // The log went back: the table was dropped and made again. Its versions are new
+        // commits (their trigger keys carry the commit time, so they differ from the old ones).
+        Log().warn(
+            "scheduler: {}the table went back from version {} to {} (made again?); its "
+            "versions fire again",
+            where, from, head);
+        Status st = store->ResetCursor(key, -1);
+        if (!st.ok()) {
+          Log().error("scheduler: {}{}", where, st.message());
+          continue;
+        }
+        from = -1;
+      }
       if (head <= from) continue;
       const int64_t last = std::min(head, from + kMaxTableFiresPerTick);
       std::map<int64_t, std::string> operations;
+      std::map<int64_t, int64_t> times;
       auto history =
           delta::ReadHistory(lake->store(), table_root, last, static_cast<size_t>(last - from));
       if (history.ok()) {
         for (const delta::CommitEntry& c : *history) {
           operations[c.version] = c.info.operation.value_or("");
+          times[c.version] = c.timestamp_millis;
         }
       } else {
         warn_once(where + "cannot read the commit history: " + history.status().message());
@@ -258,7 +274,9 @@ void OrchestratorService::Impl::TickTableTriggers(const std::vector<PipelineInfo
       bool ok = true;
       for (int64_t v = from + 1; v <= last && ok; ++v) {
         std::string run_id = pipeline::NewRunId(now);
-        auto fresh = store->MarkTrigger(key + "|" + std::to_string(v), run_id);
+        // The commit time tells a version from the same version of an earlier incarnation.
+        auto fresh = store->MarkTrigger(
+            key + "|" + std::to_string(v) + "@" + std::to_string(times[v]), run_id);
         if (!fresh.ok()) {
           Log().error("scheduler: {}{}", where, fresh.status().message());
           ok = false;
