@@ -106,8 +106,9 @@ struct RunSummary {
   std::string run_id{};
   std::string pipeline{};
   std::string status{};
-  std::string trigger{};       // manual, schedule, file, backfill, resume
-  std::string trigger_info{};  // cron expression, landing path, backfill date, resumed run id
+  std::string trigger{};       // manual, schedule, file, table, backfill, resume, recover
+  std::string trigger_info{};  // cron expression, landing path, table@version, backfill date,
+                               // resumed run id
   std::string resumed_from{};  // the failed run a resume continues ("" otherwise)
   std::string partition{};     // backfill date (YYYY-MM-DD) or ""
   std::string worker{};        // who ran it
