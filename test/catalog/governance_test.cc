@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -258,6 +260,52 @@ TEST_F(GovernanceTest, RunStatisticsAndVersions) {
   json rows = json::parse(counted.out);
   ASSERT_FALSE(rows.empty()) << counted.out;
   EXPECT_EQ(Show(kFeatures)["row_count"], rows[0]["n"]) << counted.out;
+}
+
+// Pipeline files are synced on any `strata run`, JSON (ASL as is) too; a broken one is skipped
+// without failing the run or losing the others, and is listed again once fixed.
+TEST(PipelineCatalogSyncTest, EveryRunSyncsPipelinesAndSkipsBrokenFiles) {
+  TempDir dir;
+  std::string project = dir.path() + "/p";
+  ASSERT_EQ(RunStrata({"init", project}).exit_code, 0);
+  std::filesystem::create_directories(project + "/pipelines");
+  std::ofstream(project + "/pipelines/carga.yaml")
+      << "description: Carrega os pedidos.\nowner: time-ingestao\ntags: [bronze]\n"
+         "StartAt: Load\nStates:\n  Load:\n    Type: Task\n    Comment: Loads landing.\n"
+         "    Resource: strata:ingest\n    End: true\n";
+  std::ofstream(project + "/pipelines/asl.json")
+      << R"({"Comment": "Espera e termina.", "StartAt": "W", "States": {"W": {"Type": "Wait",)"
+      << R"( "Seconds": 1, "Comment": "Pausa.", "End": true}}})";
+  std::ofstream(project + "/pipelines/quebrado.yaml") << "StartAt: [unclosed\n  States: {\n";
+  CommandResult run = RunStrata({"run", "--project", project});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  auto show = [&](const std::string& name) {
+    CommandResult r = RunStrata({"catalog", "show", name, "--project", project, "--json"});
+    return std::make_pair(r.exit_code, r.exit_code == 0 ? json::parse(r.out) : json());
+  };
+  auto [carga_code, carga] = show("pipeline:carga");
+  ASSERT_EQ(carga_code, 0);
+  EXPECT_EQ(carga["description"], "Carrega os pedidos.");
+  EXPECT_EQ(carga["owner"], "time-ingestao");
+  EXPECT_EQ(carga["tags"], json::array({"bronze"}));
+  auto [load_code, load] = show("pipeline:carga/Load");
+  ASSERT_EQ(load_code, 0);
+  EXPECT_EQ(load["description"], "Loads landing.");
+  EXPECT_EQ(load["owner"], "time-ingestao");
+  EXPECT_EQ(load["location"], "strata:ingest");  // the state's resource
+  auto [asl_code, asl] = show("pipeline:asl");
+  ASSERT_EQ(asl_code, 0);
+  EXPECT_EQ(asl["description"], "Espera e termina.");  // the ASL Comment
+  EXPECT_EQ(show("pipeline:asl/W").second["format"], "Wait");
+  EXPECT_EQ(show("pipeline:quebrado").first, 1);
+  // The layer the project's one source lives in gets that source's owner.
+  EXPECT_EQ(show("bronze").second["owner"], "time-ingestao");
+
+  // Fixed: the next run lists it.
+  std::ofstream(project + "/pipelines/quebrado.yaml")
+      << "owner: time-x\nStartAt: P\nStates:\n  P:\n    Type: Pass\n    End: true\n";
+  ASSERT_EQ(RunStrata({"run", "--project", project}).exit_code, 0);
+  EXPECT_EQ(show("pipeline:quebrado").second["owner"], "time-x");
 }
 
 }  // namespace
