@@ -25,9 +25,11 @@ struct SearchDoc {
   std::string name, context, labels, description, owner;
 };
 
-// Kinds people look for first when scores tie: a table over one of its columns.
+// Kinds people look for first when scores are close: a table over the pipeline that builds it
+// (a pipeline's tags and description repeat its tables' words) and over one of its columns.
 double KindBonus(const std::string& kind) {
-  if (kind == "table" || kind == "pipeline") return 1.0;
+  if (kind == "table") return 1.0;
+  if (kind == "pipeline") return 0.8;
   if (kind == "file" || kind == "task") return 0.5;
   return 0.0;
 }

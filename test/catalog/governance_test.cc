@@ -161,6 +161,16 @@ TEST_F(GovernanceTest, DiscoveryBySearch) {
     }
     return std::string();
   };
+  // The table itself comes first, above the pipeline whose description and tags repeat its
+  // words.
+  for (const char* terms : {"Forecast", "Risco Cambial"}) {
+    json hits = Search(terms);
+    ASSERT_FALSE(hits.empty()) << terms;
+    EXPECT_EQ(hits[0]["name"], kFeatures) << terms << "\n" << hits.dump(1);
+  }
+  json fluxo = Search("fluxo de caixa");
+  ASSERT_FALSE(fluxo.empty());
+  EXPECT_EQ(fluxo[0]["name"], kFluxo) << fluxo.dump(1);
   EXPECT_EQ(first_table(Search("Forecast")), kFeatures);
   EXPECT_EQ(first_table(Search("forecast")), kFeatures);
   json risco = Search("Risco Cambial");
