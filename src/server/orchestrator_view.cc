@@ -145,6 +145,8 @@ Result<json> OrchPipeline(orch::OrchestratorService& service, const std::string&
   for (const auto& t : p.file_triggers) {
     triggers.push_back({{"source", t.source}, {"pattern", t.pattern}});
   }
+  json table_triggers = json::array();
+  for (const auto& t : p.table_triggers) table_triggers.push_back({{"table", t.table}});
   json out = {{"name", p.name},
               {"file", p.file},
               {"description", p.description},
@@ -154,6 +156,7 @@ Result<json> OrchPipeline(orch::OrchestratorService& service, const std::string&
               {"start_at", p.definition.value("StartAt", "")},
               {"schedules", p.schedules},
               {"file_triggers", triggers},
+              {"table_triggers", table_triggers},
               {"states", states},
               {"edges", Edges(definition_states)},
               {"last_run", nullptr},

@@ -19,7 +19,7 @@ nlohmann::json OrchRunSummary(const orch::RunSummary& run);
 // {"pipelines": [...]} entries: name, description, kind "state_machine", states, last_run, error.
 Result<nlohmann::json> OrchPipelines(orch::OrchestratorService& service);
 // Like ProjectPipeline (runs.h) plus "last_run", "last_states", "start_at", "schedules",
-// "file_triggers".
+// "file_triggers", "table_triggers".
 Result<nlohmann::json> OrchPipeline(orch::OrchestratorService& service, const std::string& name);
 // Summary plus "states" (by "scope/state" or "state") and "attempts", "events".
 Result<nlohmann::json> OrchRun(orch::OrchestratorService& service, const std::string& run_id);

@@ -211,6 +211,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     orchestrator::service::ServiceOptions orchestrator_options;
     orchestrator_options.project_dir = context.project.root;
     orchestrator_options.catalog = context.catalog_location;
+    // A server runs the scheduler: like `strata scheduler`, it resumes the runs of workers that
+    // died (Strata.WorkerLost).
+    orchestrator_options.recover_lost_runs = true;
     auto orchestrator = orchestrator::service::OrchestratorService::Open(orchestrator_options);
     if (orchestrator.ok()) {
       context.orchestrator = std::move(*orchestrator);

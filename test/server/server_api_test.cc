@@ -71,6 +71,10 @@ States:
     std::ofstream(project_ + "/pipelines/chegada.yaml")
         << "triggers:\n  - file: \"chegada*.csv\"\nStartAt: Recebe\n"
            "States:\n  Recebe: {Type: Pass, End: true}\n";
+    // Started on each new version of a table that no test creates (so it never fires here).
+    std::ofstream(project_ + "/pipelines/nova_versao.yaml")
+        << "triggers:\n  - table: gold.relatorio_futuro\nStartAt: Nota\n"
+           "States:\n  Nota: {Type: Pass, End: true}\n";
     std::ofstream(project_ + "/pipelines/espera.yaml")
         << "StartAt: Espera\nStates:\n  Espera: {Type: Wait, Seconds: 600, End: true}\n";
     server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
@@ -387,6 +391,12 @@ TEST_F(ServerApiTest, OrchestratorPipelineRunsRetriesAndFails) {
   ASSERT_EQ(p.body["edges"].size(), 1u);
   EXPECT_EQ(p.body["edges"][0]["from"], "Prepara");
   EXPECT_EQ(p.body["edges"][0]["to"], "Quebra");
+
+  Reply triggered = Get("/api/pipelines/nova_versao");
+  ASSERT_EQ(triggered.status, 200) << triggered.text;
+  EXPECT_EQ(triggered.body["table_triggers"],
+            json::parse(R"([{"table": "gold.relatorio_futuro"}])"));
+  EXPECT_EQ(triggered.body["file_triggers"], json::array());
 
   Reply start = Post("/api/pipelines/quebra_teste/runs", R"({"input": {"why": "test"}})");
   ASSERT_EQ(start.status, 202) << start.text;

@@ -67,6 +67,7 @@ export async function pipelinePage(root, params, name) {
     p.description ? h('p', { className: 'desc' }, p.description) : null,
     p.schedules && p.schedules.length ? h('p', { className: 'muted' }, `schedule: ${p.schedules.join(', ')} (UTC)`) : null,
     p.file_triggers && p.file_triggers.length ? h('p', { className: 'muted' }, `starts when files land: ${p.file_triggers.map((t) => t.pattern).join(', ')}`) : null,
+    p.table_triggers && p.table_triggers.length ? h('p', { className: 'muted' }, `starts on each new version of: ${p.table_triggers.map((t) => t.table).join(', ')}`) : null,
     p.graph_error ? h('div', { className: 'error' }, p.graph_error) : null,
     last ? h('p', {}, 'Last run ', h('a', { href: `#/run/${enc(last.run_id)}` }, last.run_id), ' ',
       h('span', { className: `status status-${last.status}` }, last.status), ` ${formatMs(last.duration_ms)}`) : null,
