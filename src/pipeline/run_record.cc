@@ -131,7 +131,9 @@ std::string RunRecordJson(const RunRecord& record) {
               {"started_at", IsoTime(record.started_at_micros)},
               {"finished_at", IsoTime(record.finished_at_micros)},
               {"duration_ms", (record.finished_at_micros - record.started_at_micros) / 1000},
-              {"status", record.ok() ? "success" : "failed"},
+              {"status", record.cancelled ? "cancelled"
+                         : record.ok()    ? "success"
+                                          : "failed"},
               {"catalog", {{"synced", record.catalog_synced}, {"error", record.catalog_error}}},
               {"nodes", nodes}};
   return out.dump(2) + "\n";

@@ -8,14 +8,15 @@
 //     "project": "importau", "command": "run" | "test",
 //     "selection": {"names": [...], "layer": ""},
 //     "started_at": "2025-01-31T12:00:00.123Z", "finished_at": "...", "duration_ms": 1234,
-//     "status": "success" | "failed",
+//     "status": "success" | "failed" | "cancelled",  // cancelled: stopped by a user (runner.h)
 //     "catalog": {"synced": true, "error": ""},   // the catalog recorded the run (or why not)
 //     "nodes": [{
 //       "table": "silver.fato_pedido_correlacionado",
 //       "kind": "source" | "model", "layer": "silver",
 //       "materialized": "ingest" | "table" | "incremental" | "merge",
 //       "status": "success" | "warn" | "failed" | "skipped",
-//       "error": "...",                    // failed: why; skipped: which upstream failed
+//       "error": "...",                    // failed: why; skipped: which upstream failed,
+//                                          // or "cancelled by user: ..."
 //       "rows_written": 0, "rows_quarantined": 0,
 //       "table_version": 3,                // Delta version committed, null if none
 //       "quarantine_version": 1,           // same for <table>__quarantine
@@ -82,8 +83,10 @@ struct RunRecord {
   bool catalog_synced = false;
   std::string catalog_error;
   std::string path;  // where the record was written ("" if not yet)
+  // A cancel (RunOptions::cancel) stopped or kept from starting at least one node.
+  bool cancelled = false;
 
-  bool ok() const;  // no node failed
+  bool ok() const;  // no node failed or was skipped (so false for a cancelled run)
 };
 
 // `micros` since the epoch as ISO-8601 UTC with milliseconds: "2025-01-31T12:00:00.123Z".

@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -26,6 +27,7 @@ struct Task {
   std::vector<size_t> downstream;
   size_t pending = 0;      // upstream tasks not finished yet
   std::string blocked_by;  // first upstream that failed or was skipped
+  bool stopped = false;    // by a cancel: its downstream are cancelled too, not blocked
   NodeResult result;
 };
 
@@ -52,9 +54,30 @@ class Scheduler {
 
   void Finish(size_t task, NodeResult result) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (cancelled_) tasks_[task].stopped = MarkInterrupted(result);
     tasks_[task].result = std::move(result);
     Settle(task);
     cv_.notify_all();
+  }
+
+  // Starts nothing more: what is ready or becomes ready is skipped as cancelled. Idempotent.
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    std::deque<size_t> ready;
+    ready.swap(ready_);
+    for (size_t task : ready) {
+      SkipCancelled(task);
+      Settle(task);
+    }
+    cv_.notify_all();
+  }
+
+  // Nodes the cancel stopped or kept from starting.
+  int stopped() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopped_;
   }
 
  private:
@@ -67,13 +90,17 @@ class Scheduler {
       ++finished_;
       Report(ProgressEvent::Kind::kFinished, task);
       NodeStatus status = tasks_[task].result.status;
-      bool broken = status == NodeStatus::kFailed || status == NodeStatus::kSkipped;
+      bool broken = status == NodeStatus::kFailed ||
+                    (status == NodeStatus::kSkipped && !tasks_[task].stopped);
       for (size_t down : tasks_[task].downstream) {
         Task& next = tasks_[down];
         if (broken && next.blocked_by.empty()) next.blocked_by = tasks_[task].table;
         if (--next.pending > 0) continue;
-        if (next.blocked_by.empty()) {
+        if (next.blocked_by.empty() && !cancelled_) {
           ready_.push_back(down);
+        } else if (next.blocked_by.empty()) {
+          SkipCancelled(down);
+          stack.push_back(down);
         } else {
           next.result.status = NodeStatus::kSkipped;
           next.result.error = "skipped: upstream " + next.blocked_by + " did not succeed";
@@ -81,6 +108,29 @@ class Scheduler {
         }
       }
     }
+  }
+
+  void SkipCancelled(size_t task) {
+    tasks_[task].stopped = true;
+    tasks_[task].result.status = NodeStatus::kSkipped;
+    tasks_[task].result.error = std::string(kCancelledByUser) + ": not started";
+    ++stopped_;
+  }
+
+  // A node that failed because its statements were interrupted (DuckDB's "INTERRUPT Error") and
+  // committed nothing was stopped by the cancel, not broken. A node that committed its table
+  // before the interrupt keeps its failure (and its version): the table did change.
+  // Returns whether it was.
+  bool MarkInterrupted(NodeResult& result) {
+    if (result.status != NodeStatus::kFailed || result.table_version) return false;
+    if (result.error.find("INTERRUPT Error") == std::string::npos &&
+        result.error.find("Interrupted") == std::string::npos) {
+      return false;
+    }
+    result.status = NodeStatus::kSkipped;
+    result.error = std::string(kCancelledByUser) + ": interrupted while running, nothing committed";
+    ++stopped_;
+    return true;
   }
 
   void Report(ProgressEvent::Kind kind, size_t task) {
@@ -104,6 +154,76 @@ class Scheduler {
   std::condition_variable cv_;
   std::deque<size_t> ready_;
   size_t finished_ = 0;
+  bool cancelled_ = false;
+  int stopped_ = 0;
+};
+
+// Stops a run whose token is cancelled: tells the scheduler to start nothing more, then
+// interrupts the statements of the nodes running, again every tick until each returns (DuckDB
+// drops an interrupt that arrives while a connection is between statements). Only a connection
+// inside a node (Begin..End) is interrupted, so the workers' own clean-up is never hit.
+class Canceller {
+ public:
+  static constexpr std::chrono::milliseconds kTick{20};
+
+  Canceller(std::shared_ptr<const CancelToken> token, Scheduler& scheduler,
+            const std::vector<std::unique_ptr<engine::Connection>>& connections)
+      : token_(std::move(token)),
+        scheduler_(scheduler),
+        connections_(connections),
+        busy_(connections.size(), false) {
+    if (!token_) return;
+    if (token_->cancelled()) scheduler_.Cancel();  // before any worker takes a node
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Canceller() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  Canceller(const Canceller&) = delete;
+  Canceller& operator=(const Canceller&) = delete;
+
+  void Begin(size_t worker) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_[worker] = true;
+  }
+  void End(size_t worker) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_[worker] = false;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    bool told = false;
+    while (!stop_) {
+      if (token_->cancelled()) {
+        if (!told) {
+          told = true;
+          lock.unlock();  // the scheduler reports progress under its own lock
+          scheduler_.Cancel();
+          lock.lock();
+        }
+        for (size_t i = 0; i < connections_.size(); ++i) {
+          if (busy_[i]) connections_[i]->Interrupt();
+        }
+      }
+      cv_.wait_for(lock, kTick, [this] { return stop_; });
+    }
+  }
+
+  std::shared_ptr<const CancelToken> token_;
+  Scheduler& scheduler_;
+  const std::vector<std::unique_ptr<engine::Connection>>& connections_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<bool> busy_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // Tasks for the selection, wired by dependencies among the selected nodes only (what is not
@@ -201,6 +321,8 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   int64_t ingested_at =
       options.ingested_at_micros != 0 ? options.ingested_at_micros : record.started_at_micros;
   Scheduler scheduler(tasks, options, start);
+  // Declared after the connections: it stops (joins its thread) before they close.
+  Canceller canceller(options.cancel, scheduler, connections);
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
@@ -209,6 +331,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
                     &bind_mutex, record.run_id, ingested_at};
       while (std::optional<size_t> next = scheduler.Next()) {
         Task& task = tasks[*next];
+        canceller.Begin(i);
         NodeResult result;
         if (task.source) {
           result = options.test_only ? TestSource(*task.source, worker)
@@ -217,6 +340,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
           result =
               options.test_only ? TestModel(*task.model, worker) : RunModel(*task.model, worker);
         }
+        canceller.End(i);
         scheduler.Finish(*next, std::move(result));
       }
       // Workers leave only when every task is finished, so no view is in use any more. The
@@ -241,6 +365,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
     }
     record.nodes.push_back(std::move(task.result));
   }
+  record.cancelled = scheduler.stopped() > 0;
   record.finished_at_micros = Clock::System().NowMicros();
   if (options.sync_catalog && !options.test_only) {
     Status synced = SyncRunToCatalog(project, lake, *database, record);

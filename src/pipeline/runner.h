@@ -25,6 +25,7 @@
 //  - Afterwards every node is recorded in the project's catalog (catalog_sync.h): metadata,
 //    schema, run statistics, lineage, classifications. A catalog failure is reported in the
 //    record (catalog_error), never fails the run.
+//  - Cancelling (RunOptions::cancel) stops the run early, see CancelToken.
 //  - The record is written to <project>/.strata/runs/<run_id>.json (run_record.h) whatever
 //    the outcome. Status errors are for failures of the run itself (lake unusable, bad project
 //    SQL); failures of sources, models and tests are reported in the record.
@@ -32,8 +33,10 @@
 // committed table (quarantine tests report the rows they would move).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "common/result.h"
@@ -53,6 +56,34 @@ struct ProgressEvent {
   int64_t elapsed_millis = 0;  // since the run started
 };
 
+// A request to stop a run, shared by whoever may cancel it (an API handler, a signal handler)
+// and RunProject. Thread-safe; Cancel() only sets a flag (async-signal-safe, never blocks) and
+// may be called before, during or after the run, any number of times.
+//
+// What RunProject does once the token is cancelled (it looks every 20 ms):
+//  - no node starts any more: nodes not started are recorded skipped, "cancelled by user: not
+//    started";
+//  - the DuckDB statements of the running nodes are interrupted (engine::Connection::Interrupt,
+//    repeated until each node returns: DuckDB forgets an interrupt that falls between two
+//    statements). Each table is one Delta commit, written only after its data files, so a node
+//    interrupted before its commit commits nothing; it is recorded skipped, "cancelled by user:
+//    interrupted while running, nothing committed". A node whose commit landed first keeps its
+//    result (its table holds the new version), and one that failed for its own reasons stays
+//    failed;
+//  - tables committed earlier in the run stay; the record (cancelled = true, status
+//    "cancelled") and the catalog are written as for any run.
+class CancelToken {
+ public:
+  void Cancel() noexcept { cancelled_.store(true, std::memory_order_release); }
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+// The error of nodes a cancel stopped or never started begins with this.
+inline constexpr const char* kCancelledByUser = "cancelled by user";
+
 struct RunOptions {
   Selection selection;
   bool test_only = false;  // `strata test`
@@ -64,6 +95,8 @@ struct RunOptions {
   bool write_record = true;
   // Record the run in the project's catalog (catalog_sync.h); `strata run` always does.
   bool sync_catalog = true;
+  // Cancels the run when cancelled (see CancelToken); null = cannot be cancelled.
+  std::shared_ptr<const CancelToken> cancel;
 };
 
 Result<RunRecord> RunProject(const Project& project, const RunOptions& options);

@@ -216,5 +216,93 @@ TEST_F(RunnerTest, UnwritableOpenLineageTargetIsReportedNotFatal) {
   EXPECT_EQ(Query("SELECT id FROM silver.a"), std::vector<std::string>{"1"});
 }
 
+// A model that would run for hours: a cross join of silver.a with a huge range (no sleeps; it
+// computes until interrupted).
+constexpr const char* kSlowModel =
+    "SELECT CAST(sum(a.id * r.range) AS BIGINT) AS s FROM silver.a AS a, range(100000000000) "
+    "AS r";
+
+TEST_F(RunnerTest, CancelInterruptsTheRunningModelAndStartsNothingMore) {
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(3)");
+  p_.Write("models/gold/lento.sql", "SELECT 7 AS s");
+  p_.Write("models/gold/depois.sql", "SELECT s FROM gold.lento");
+  ASSERT_TRUE(Run().ok());  // version 0 of every table
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(5)");
+  p_.Write("models/gold/lento.sql", kSlowModel);
+
+  auto token = std::make_shared<CancelToken>();
+  RunOptions options;
+  options.workers = 2;
+  std::vector<std::string> started;
+  options.progress = [&](const ProgressEvent& event) {
+    if (event.kind != ProgressEvent::Kind::kStarted) return;
+    started.push_back(event.table);
+    if (event.table == "gold.lento") token->Cancel();  // as a user would, while it runs
+  };
+  options.cancel = token;
+  RunRecord record = Run(options);
+  EXPECT_TRUE(record.cancelled);
+  EXPECT_FALSE(record.ok());
+  EXPECT_THAT(started, ::testing::ElementsAre("silver.a", "gold.lento"));
+  EXPECT_EQ(Node(record, "silver.a").status, NodeStatus::kSuccess);
+  EXPECT_EQ(Node(record, "silver.a").table_version, 1);
+  const NodeResult& slow = Node(record, "gold.lento");
+  EXPECT_EQ(slow.status, NodeStatus::kSkipped);
+  EXPECT_EQ(slow.error, "cancelled by user: interrupted while running, nothing committed");
+  EXPECT_FALSE(slow.table_version);
+  EXPECT_EQ(Node(record, "gold.depois").status, NodeStatus::kSkipped);
+  EXPECT_EQ(Node(record, "gold.depois").error, "cancelled by user: not started");
+  nlohmann::json json = nlohmann::json::parse(RunRecordJson(record));
+  EXPECT_EQ(json["status"], "cancelled");
+  EXPECT_TRUE(std::filesystem::exists(record.path));
+
+  // silver.a's new version stays; gold.lento and gold.depois are still their first versions.
+  EXPECT_EQ(Query("SELECT count(*) FROM silver.a").at(0), "5");
+  EXPECT_EQ(Query("SELECT s FROM gold.lento"), std::vector<std::string>{"7"});
+  EXPECT_EQ(Query("SELECT s FROM gold.depois"), std::vector<std::string>{"7"});
+  Result<lake::Lake> lake = lake::Lake::Open(p_.path() + "/lake");
+  ASSERT_TRUE(lake.ok());
+  Result<lake::TableLocation> lento = lake->ResolveName({"gold", "lento"});
+  ASSERT_TRUE(lento.ok()) << lento.status().ToString();
+}
+
+TEST_F(RunnerTest, RunCancelledBeforeItStartsCommitsNothing) {
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(3)");
+  p_.Write("models/gold/b.sql", "SELECT count(*) AS n FROM silver.a");
+  auto token = std::make_shared<CancelToken>();
+  token->Cancel();
+  token->Cancel();  // idempotent
+  RunOptions options;
+  options.cancel = token;
+  int started = 0;
+  options.progress = [&](const ProgressEvent& event) {
+    started += event.kind == ProgressEvent::Kind::kStarted;
+  };
+  RunRecord record = Run(options);
+  EXPECT_TRUE(record.cancelled);
+  EXPECT_EQ(started, 0);
+  ASSERT_EQ(record.nodes.size(), 2u);
+  for (const NodeResult& node : record.nodes) {
+    EXPECT_EQ(node.status, NodeStatus::kSkipped) << node.table;
+    EXPECT_EQ(node.error, "cancelled by user: not started") << node.table;
+  }
+  Result<lake::Lake> lake = lake::Lake::Open(p_.path() + "/lake");
+  ASSERT_TRUE(lake.ok());
+  EXPECT_FALSE(lake->ResolveName({"silver", "a"}).ok());
+}
+
+TEST_F(RunnerTest, TokenNeverCancelledOrCancelledAfterTheRunChangesNothing) {
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(3)");
+  auto token = std::make_shared<CancelToken>();
+  RunOptions options;
+  options.cancel = token;
+  RunRecord record = Run(options);
+  EXPECT_TRUE(record.ok());
+  EXPECT_FALSE(record.cancelled);
+  token->Cancel();  // too late: the run is over
+  EXPECT_EQ(nlohmann::json::parse(RunRecordJson(record))["status"], "success");
+  EXPECT_EQ(Query("SELECT count(*) FROM silver.a").at(0), "3");
+}
+
 }  // namespace
 }  // namespace strata::pipeline
