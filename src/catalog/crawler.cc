@@ -142,9 +142,15 @@ Result<std::vector<std::string>> ClassifyTable(Catalog& catalog, engine::Connect
                                                const std::string& table,
                                                const std::string& relation_sql,
                                                const ClassifierOptions& options, int sample_rows) {
-  // A fixed seed: the same data gives the same sample, so classifications do not flicker.
-  std::string sql = "SELECT * FROM " + relation_sql + " USING SAMPLE reservoir(" +
-                    std::to_string(std::max(sample_rows, 1)) + " ROWS) REPEATABLE (7)";
+  // A fixed seed: the same data gives the same sample, so classifications do not flicker. The
+  // sample is drawn from a bounded prefix of the rows (kSamplePool per sampled row): a reservoir
+  // over the whole relation reads every row of every column, 0.75 s for a 3.6M-row table, on
+  // every run that syncs it.
+  constexpr int64_t kSamplePool = 64;
+  const int64_t rows = std::max(sample_rows, 1);
+  std::string sql = "SELECT * FROM (SELECT * FROM " + relation_sql + " LIMIT " +
+                    std::to_string(rows * kSamplePool) + ") USING SAMPLE reservoir(" +
+                    std::to_string(rows) + " ROWS) REPEATABLE (7)";
   STRATA_ASSIGN_OR_RETURN(auto result, connection.Query(sql));
   std::vector<ColumnSample> samples;
   for (const engine::Column& c : result->columns()) samples.push_back({c.name, c.type_name, {}});

@@ -51,7 +51,7 @@ Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection, cons
                           const CrawlOptions& options);
 
 // Samples up to `sample_rows` rows of `relation_sql` (a table name, view or read_x(...) call),
-// classifies every column and records the proposals for `table`'s columns in the catalog, then
+// drawn from its first 64 x `sample_rows` rows (bounded cost on big tables), classifies every column and records the proposals for `table`'s columns in the catalog, then
 // propagates classes along lineage. Returns "column: CLASS (confidence)" lines for reports.
 Result<std::vector<std::string>> ClassifyTable(Catalog& catalog, engine::Connection& connection,
                                                const std::string& table,

@@ -90,7 +90,11 @@ std::string ExactCastSql(const std::string& value_sql, std::string_view source_t
     const std::string scale = std::to_string(std::max(0, DecimalScale(key)));
     std::string number = "[0-9]+(\\.[0-9]{0," + scale + "}0*)?";
     if (scale != "0") number = "(" + number + "|\\.[0-9]{1," + scale + "}0*)";
-    return "CASE WHEN regexp_full_match(" + value_sql + ", " +
+    // Clean data spells most values exactly as DuckDB prints them ("42", "851.24"): that cheap
+    // comparison settles them, and only the rest pay for the regular expression (a third of
+    // the CPU time of reading a file of numbers).
+    return "CASE WHEN CAST(" + cast + " AS VARCHAR) = " + value_sql + " THEN " + cast +
+           " WHEN regexp_full_match(" + value_sql + ", " +
            engine::QuoteLiteral("\\s*[+-]?" + number + "\\s*") + ") THEN " + cast + " END";
   }
   // A number of another type: it converts only if nothing is lost on the way.

@@ -171,65 +171,146 @@ TestResult RunTest(const TestSpec& test, const TestContext& context) {
   return finish();
 }
 
+namespace {
+
+// The broken-row expression of each row-level test over alias t, or the status of binding it.
+std::vector<Result<std::string>> BrokenRowExpressions(const std::vector<const TestSpec*>& tests,
+                                                      const TestContext& context) {
+  std::vector<Result<std::string>> out;
+  for (const TestSpec* test : tests) {
+    std::string to_relation;
+    if (test->kind == TestKind::kRelationships) {
+      Result<std::string> bound = context.bind_table(*test->to);
+      if (!bound.ok()) {
+        out.push_back(
+            bound.status().WithContext(test->where.ToString() + ": test '" + test->name + "'"));
+        continue;
+      }
+      to_relation = *bound;
+    }
+    out.push_back(BrokenRowExpression(*test, "t", to_relation));
+  }
+  return out;
+}
+
+// Counts, in one scan of `relation`, the rows for which each of `broken` holds, and (last) the
+// rows for which any holds.
+Result<std::vector<int64_t>> CountBroken(engine::Connection& connection,
+                                         const std::string& relation,
+                                         const std::vector<std::string>& broken) {
+  std::string flags;
+  std::string counts;
+  std::string any;
+  for (size_t i = 0; i < broken.size(); ++i) {
+    const std::string flag = "__strata_b" + std::to_string(i);
+    flags += (i ? ", " : "") + broken[i] + " AS " + flag;
+    counts += "count(*) FILTER (WHERE " + flag + "), ";
+    any += (i ? " OR " : "") + flag;
+  }
+  STRATA_ASSIGN_OR_RETURN(
+      auto rows, connection.QueryRows("SELECT " + counts + "count(*) FILTER (WHERE " + any +
+                                      ") FROM (SELECT " + flags + " FROM " + relation + " AS t)"));
+  std::vector<int64_t> out;
+  for (const engine::Value& value : rows.at(0)) out.push_back(std::get<int64_t>(value));
+  return out;
+}
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+}  // namespace
+
+std::vector<TestResult> RunTests(const std::vector<const TestSpec*>& tests,
+                                 const TestContext& context) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<const TestSpec*> row_tests;
+  for (const TestSpec* test : tests) {
+    if (IsRowLevel(test->kind)) row_tests.push_back(test);
+  }
+  // Row-level tests share one scan; only the failing ones run again for their sample. If the
+  // shared scan fails (a bad expression, a missing table), each test runs alone, so the error
+  // is reported by the test it belongs to.
+  std::map<const TestSpec*, int64_t> counted;
+  if (row_tests.size() > 1) {
+    std::vector<Result<std::string>> broken = BrokenRowExpressions(row_tests, context);
+    std::vector<std::string> expressions;
+    for (const Result<std::string>& b : broken) {
+      if (b.ok()) expressions.push_back(*b);
+    }
+    if (expressions.size() == broken.size()) {
+      Result<std::vector<int64_t>> counts =
+          CountBroken(*context.connection, context.relation, expressions);
+      if (counts.ok()) {
+        for (size_t i = 0; i < row_tests.size(); ++i) counted[row_tests[i]] = (*counts)[i];
+      }
+    }
+  }
+  const int64_t shared_millis = MillisSince(start);
+  std::vector<TestResult> results;
+  for (const TestSpec* test : tests) {
+    auto it = counted.find(test);
+    if (it == counted.end() || it->second > 0) {
+      results.push_back(RunTest(*test, context));
+      continue;
+    }
+    TestResult pass;
+    pass.name = test->name;
+    pass.kind = test->kind;
+    pass.action = test->action;
+    pass.millis = shared_millis;
+    results.push_back(std::move(pass));
+  }
+  return results;
+}
+
 Result<QuarantineSplit> SplitQuarantine(const std::vector<const TestSpec*>& tests,
                                         const TestContext& context,
                                         const std::string& quarantine_table,
                                         const std::string& run_id) {
   auto start = std::chrono::steady_clock::now();
   engine::Connection& connection = *context.connection;
-  std::vector<std::string> flags;
   for (const TestSpec* test : tests) {
     if (!IsRowLevel(test->kind)) {
       return Status::Internal("quarantine of non-row-level test " + test->name);
     }
-    std::string to_relation;
-    if (test->kind == TestKind::kRelationships) {
-      Result<std::string> bound = context.bind_table(*test->to);
-      if (!bound.ok()) {
-        return bound.status().WithContext(test->where.ToString() + ": test '" + test->name + "'");
-      }
-      to_relation = *bound;
-    }
-    STRATA_ASSIGN_OR_RETURN(std::string broken, BrokenRowExpression(*test, "t", to_relation));
-    flags.push_back("CASE WHEN " + broken + " THEN " + QuoteLiteral(test->name) + " END");
   }
-  std::string q = QuoteIdentifier(quarantine_table);
-  // One pass computes every rule for every row; rows breaking several rules appear once.
-  std::string create =
-      "CREATE OR REPLACE TEMP TABLE " + q +
+  std::vector<std::string> broken;
+  for (Result<std::string>& b : BrokenRowExpressions(tests, context)) {
+    if (!b.ok()) return b.status();
+    broken.push_back(std::move(*b));
+  }
+  // One scan counts every rule; the rows themselves are read again only if some rule broke.
+  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> counts,
+                          CountBroken(connection, context.relation, broken));
+  QuarantineSplit split;
+  split.table = engine::QuoteIdentifier(quarantine_table);
+  split.rows = counts.back();
+  std::vector<std::string> flags;
+  std::string any;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    flags.push_back("CASE WHEN " + broken[i] + " THEN " + QuoteLiteral(tests[i]->name) + " END");
+    any += (i ? " OR " : "") + broken[i];
+  }
+  // Rows breaking several rules appear once, with every rule they broke.
+  STRATA_RETURN_IF_ERROR(connection.Execute(
+      "CREATE OR REPLACE TEMP TABLE " + split.table +
       " AS SELECT * EXCLUDE (__strata_r), CAST(list_filter(__strata_r, x -> x IS NOT NULL) AS "
       "VARCHAR[]) AS _rules, " +
       QuoteLiteral(run_id) +
-      " AS _run_id, CAST(now() AS TIMESTAMPTZ) AS _quarantined_at FROM (SELECT t.*, t.rowid AS "
-      "__strata_rid, [" +
-      JoinComma(flags) + "] AS __strata_r FROM " + context.relation +
-      " AS t) WHERE len(list_filter(__strata_r, x -> x IS NOT NULL)) > 0";
-  STRATA_RETURN_IF_ERROR(connection.Execute(create));
-  STRATA_RETURN_IF_ERROR(connection.Execute(
-      "DELETE FROM " + context.relation + " WHERE rowid IN (SELECT __strata_rid FROM " + q + ")"));
-  STRATA_RETURN_IF_ERROR(connection.Execute("ALTER TABLE " + q + " DROP COLUMN __strata_rid"));
-
-  QuarantineSplit split;
-  split.table = q;
-  STRATA_ASSIGN_OR_RETURN(auto total, connection.QueryRows("SELECT count(*) FROM " + q));
-  split.rows = std::get<int64_t>(total.at(0).at(0));
-  STRATA_ASSIGN_OR_RETURN(auto per_rule,
-                          connection.QueryRows("SELECT r, count(*) FROM (SELECT unnest(_rules) "
-                                               "AS r FROM " +
-                                               q + ") GROUP BY r"));
-  std::map<std::string, int64_t> counts;
-  for (const auto& row : per_rule) {
-    counts[std::get<std::string>(row.at(0))] = std::get<int64_t>(row.at(1));
-  }
-  int64_t millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
-  for (const TestSpec* test : tests) {
+      " AS _run_id, CAST(now() AS TIMESTAMPTZ) AS _quarantined_at FROM (SELECT t.*, [" +
+      JoinComma(flags) + "] AS __strata_r FROM " + context.relation + " AS t WHERE " +
+      (split.rows > 0 ? any : "false") + ")"));
+  if (split.rows > 0) split.keep_condition = "NOT (" + any + ")";
+  const int64_t millis = MillisSince(start);
+  for (size_t i = 0; i < tests.size(); ++i) {
     TestResult result;
-    result.name = test->name;
-    result.kind = test->kind;
-    result.action = test->action;
-    result.failing_rows = counts.count(test->name) ? counts[test->name] : 0;
+    result.name = tests[i]->name;
+    result.kind = tests[i]->kind;
+    result.action = tests[i]->action;
+    result.failing_rows = counts[i];
     result.status = result.failing_rows > 0 ? TestStatus::kQuarantined : TestStatus::kPass;
     if (result.failing_rows > 0) {
       result.message = std::to_string(result.failing_rows) + " rows quarantined";

@@ -13,8 +13,8 @@
 // NULL handling follows the rule's intent: only not_null (and expect) judges NULLs; the other
 // column rules let NULL through so one NULL is reported once, by the rule about it.
 //
-// Quarantine (row-level tests only): SplitQuarantine moves the rows breaking any quarantine
-// rule out of the candidate table, each row once, with the list of every rule it broke.
+// Quarantine (row-level tests only): SplitQuarantine copies the rows breaking any quarantine
+// rule out of the candidate, each row once, with the list of every rule it broke.
 // Thread safety: functions use the given connection; one thread at a time per connection.
 #pragma once
 
@@ -69,16 +69,24 @@ Result<std::string> FailingRowsQuery(const TestSpec& test, const TestContext& co
 // for failing rows without moving them.
 TestResult RunTest(const TestSpec& test, const TestContext& context);
 
+// Runs `tests` in order (results in the same order). The row-level ones are counted together
+// in one scan of context.relation; only those that fail are run again, alone, for their sample.
+std::vector<TestResult> RunTests(const std::vector<const TestSpec*>& tests,
+                                 const TestContext& context);
+
 struct QuarantineSplit {
   std::string table;  // temp table of quarantined rows: the candidate's columns + _rules
   int64_t rows = 0;
+  // SQL over the candidate aliased t, true for the rows that stay; empty when none broke a rule.
+  std::string keep_condition;
   std::vector<TestResult> results;  // one per quarantine test: rows it flagged
 };
 
-// Moves the rows of context.relation (a table) breaking any of `tests` (all row-level,
-// quarantine) into a new temp table `quarantine_table` with the candidate's columns, `_rules`
-// (VARCHAR[], the names of every rule the row broke, in declaration order), `_run_id` and
-// `_quarantined_at`; the rows are deleted from the candidate.
+// Copies the rows of context.relation breaking any of `tests` (all row-level, quarantine) into a
+// new temp table `quarantine_table` (made even when empty) with the candidate's columns,
+// `_rules` (VARCHAR[], the names of every rule the row broke, in declaration order), `_run_id`
+// and `_quarantined_at`. The candidate is not changed: the caller keeps the rows passing
+// `keep_condition`. Counting is one scan; the rows are read again only if some rule broke.
 Result<QuarantineSplit> SplitQuarantine(const std::vector<const TestSpec*>& tests,
                                         const TestContext& context,
                                         const std::string& quarantine_table,

@@ -96,6 +96,47 @@ TEST_F(ExpectationsTest, ActionsDecideTheStatus) {
   EXPECT_THAT(broken.message, HasSubstr("t.yaml:1:3: test 'expect' could not run"));
 }
 
+TEST_F(ExpectationsTest, QuarantineOfCleanRowsMakesAnEmptyTableAndKeepsEverything) {
+  std::vector<TestSpec> specs = {Parse("{name: qtd_ok, expect: qtd >= 0, action: quarantine}"),
+                                 Parse("{name: moeda_ok, not_null: moeda, action: quarantine}")};
+  std::vector<const TestSpec*> tests = {&specs[0], &specs[1]};
+  Result<QuarantineSplit> split = SplitQuarantine(tests, context_, "q", "run-1");
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->rows, 0);
+  EXPECT_TRUE(split->keep_condition.empty());
+  auto columns = duck_.conn->Query("SELECT * FROM q");
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  EXPECT_EQ((*columns)->columns().size(), 9u);  // the 6 columns, _rules, _run_id, _quarantined_at
+}
+
+// RunTests counts row-level tests in one scan but reports exactly what RunTest reports alone.
+TEST_F(ExpectationsTest, RunTestsSharesOneScanAndAgreesWithEachTestAlone) {
+  std::vector<TestSpec> specs = {
+      Parse("{name: a, not_null: preco, action: fail}"),
+      Parse("{name: b, unique: [pedido_id, seq], action: warn}"),
+      Parse("{name: c, expect: qtd >= 0}"),
+      Parse("{name: d, relationships: {column: pedido_id, to: bronze.pedidos, field: id}, "
+            "action: warn}"),
+      Parse("{name: e, accepted_values: {column: moeda, values: [BRL, USD, EUR, XXX]}}"),
+      Parse("{name: f, expect: no_such_column > 0}"),
+  };
+  std::vector<const TestSpec*> tests;
+  for (const TestSpec& t : specs) tests.push_back(&t);
+  std::vector<TestResult> together = RunTests(tests, context_);
+  ASSERT_EQ(together.size(), specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TestResult alone = RunTest(specs[i], context_);
+    EXPECT_EQ(together[i].name, alone.name);
+    EXPECT_EQ(together[i].status, alone.status) << alone.name;
+    EXPECT_EQ(together[i].failing_rows, alone.failing_rows) << alone.name;
+    EXPECT_EQ(together[i].message, alone.message) << alone.name;
+  }
+  EXPECT_EQ(together[0].status, TestStatus::kFail);
+  EXPECT_EQ(together[2].status, TestStatus::kPass);
+  EXPECT_EQ(together[3].failing_rows, 1);
+  EXPECT_EQ(together[5].status, TestStatus::kError);  // a broken test does not hide the others
+}
+
 TEST_F(ExpectationsTest, QuarantineMovesEachBadRowOnceWithEveryRuleItBroke) {
   ASSERT_TRUE(duck_.conn->Execute("CREATE TEMP TABLE cand AS SELECT * FROM itens").ok());
   context_.relation = "cand";
@@ -122,8 +163,9 @@ TEST_F(ExpectationsTest, QuarantineMovesEachBadRowOnceWithEveryRuleItBroke) {
   EXPECT_EQ(std::get<std::string>((*rows)[0][2]), "[qtd_positiva]");
   EXPECT_EQ(std::get<std::string>((*rows)[1][2]), "[preco_presente, pedido_existe]");
   EXPECT_EQ(std::get<std::string>((*rows)[1][3]), "run-1");
-  auto left = duck_.conn->QueryRows("SELECT count(*) FROM cand");
-  ASSERT_TRUE(left.ok());
+  auto left =
+      duck_.conn->QueryRows("SELECT count(*) FROM cand AS t WHERE " + split->keep_condition);
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
   EXPECT_EQ(std::get<int64_t>((*left)[0][0]), 3);  // 5 - 2: rows read = kept + quarantined
   // The quarantine keeps the candidate's columns, then the rule list and the run.
   auto columns = duck_.conn->Query("SELECT * FROM q LIMIT 0");

@@ -69,16 +69,22 @@ int64_t MetricRows(const delta::CommitResult& commit, int64_t fallback) {
 }
 
 // One commit of `select` into `table` by the model's materialization.
+// `staged` (optional) holds the rows of `select` already written as files of `table`: a
+// (re)created table commits them as they are.
 Result<delta::CommitResult> Commit(Worker& worker, const ModelSpec& model,
                                    const lake::TableName& table, const std::string& select,
-                                   Materialization how, const std::vector<std::string>& key,
-                                   int64_t* rows) {
+                                   delta::StagedWrite* staged, Materialization how,
+                                   const std::vector<std::string>& key, int64_t* rows) {
   delta::DeltaTable delta(worker.lake->shared_store(), worker.lake->TableRoot(table),
                           *worker.connection);
   bool exists = worker.lake->ResolveName(table).ok();
   if (how == Materialization::kTable || !exists) {
     delta::CreateOptions create;
-    create.as_select = select;
+    if (staged != nullptr) {
+      create.staged = staged;
+    } else {
+      create.as_select = select;
+    }
     create.if_exists = delta::CreateOptions::IfExists::kReplace;
     create.name = table.ToString();
     if (!model.description.empty()) create.description = model.description;
@@ -112,12 +118,13 @@ Result<delta::CommitResult> Commit(Worker& worker, const ModelSpec& model,
   return commit;
 }
 
-Status Materialize(Worker& worker, const ModelSpec& model, bool has_quarantine_tests,
-                   NodeResult& result) {
+Status Materialize(Worker& worker, const ModelSpec& model, delta::StagedWrite& staged,
+                   bool has_quarantine_tests, NodeResult& result) {
   std::string select = std::string("SELECT * FROM ") + QuoteIdentifier(kCandidate);
   int64_t rows = result.rows_written;
-  STRATA_ASSIGN_OR_RETURN(delta::CommitResult commit, Commit(worker, model, model.table, select,
-                                                             model.materialized, model.key, &rows));
+  STRATA_ASSIGN_OR_RETURN(
+      delta::CommitResult commit,
+      Commit(worker, model, model.table, select, &staged, model.materialized, model.key, &rows));
   result.rows_written = rows;
   result.table_version = commit.version;
   // Table models keep the quarantine of their current rows; the others accumulate it.
@@ -127,7 +134,7 @@ Status Materialize(Worker& worker, const ModelSpec& model, bool has_quarantine_t
     std::string q_select = std::string("SELECT * FROM ") + QuoteIdentifier(kCandidateQuarantine);
     STRATA_ASSIGN_OR_RETURN(
         delta::CommitResult q_commit,
-        Commit(worker, model, model.QuarantineTable(), q_select,
+        Commit(worker, model, model.QuarantineTable(), q_select, nullptr,
                replace ? Materialization::kTable : Materialization::kIncremental, {}, &q_rows));
     result.quarantine_version = q_commit.version;
   }
@@ -156,10 +163,23 @@ TestContext ContextFor(Worker& worker, const ModelSpec& model, std::string relat
 }
 
 void DropTemps(Worker& worker) {
-  Status ignored = worker.connection->Execute(
-      std::string("DROP TABLE IF EXISTS ") + QuoteIdentifier(kCandidate) +
-      "; DROP TABLE IF EXISTS " + QuoteIdentifier(kCandidateQuarantine));
+  Status ignored =
+      worker.connection->Execute(std::string("DROP VIEW IF EXISTS ") + QuoteIdentifier(kCandidate) +
+                                 "; DROP TABLE IF EXISTS " + QuoteIdentifier(kCandidateQuarantine));
   (void)ignored;
+}
+
+// Write-audit-publish: the model's rows are written once, as uncommitted files of its table;
+// the candidate is a view over them that the tests read, and publishing commits those files.
+Result<std::unique_ptr<delta::StagedWrite>> StageCandidate(Worker& worker, const ModelSpec& model,
+                                                           const std::string& select) {
+  delta::DeltaTable table(worker.lake->shared_store(), worker.lake->TableRoot(model.table),
+                          *worker.connection);
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<delta::StagedWrite> staged, table.Stage(select));
+  STRATA_RETURN_IF_ERROR(worker.connection->Execute(std::string("CREATE OR REPLACE TEMP VIEW ") +
+                                                    QuoteIdentifier(kCandidate) +
+                                                    " AS SELECT * FROM " + staged->read_sql()));
+  return staged;
 }
 
 }  // namespace
@@ -207,13 +227,13 @@ NodeResult RunModel(const ModelNode& node, Worker& worker) {
   };
   Result<std::string> bound = BindLakeSql(worker, model.sql);
   if (!bound.ok()) return fail(bound.status().WithContext(model.sql_file));
-  Status computed = worker.connection->Execute(std::string("CREATE OR REPLACE TEMP TABLE ") +
-                                               QuoteIdentifier(kCandidate) + " AS " + *bound);
-  if (!computed.ok()) return fail(computed.WithContext(model.sql_file));
+  Result<std::unique_ptr<delta::StagedWrite>> staged = StageCandidate(worker, model, *bound);
+  if (!staged.ok()) return fail(staged.status().WithContext(model.sql_file));
 
   std::vector<const TestSpec*> quarantine_tests;
+  std::vector<const TestSpec*> other_tests;
   for (const TestSpec& test : model.tests) {
-    if (test.action == TestAction::kQuarantine) quarantine_tests.push_back(&test);
+    (test.action == TestAction::kQuarantine ? quarantine_tests : other_tests).push_back(&test);
   }
   TestContext context = ContextFor(worker, model, QuoteIdentifier(kCandidate), true);
   if (!quarantine_tests.empty()) {
@@ -222,6 +242,16 @@ NodeResult RunModel(const ModelNode& node, Worker& worker) {
     if (!split.ok()) return fail(split.status().WithContext(model.sql_file + ": quarantine"));
     result.rows_quarantined = split->rows;
     result.tests = split->results;
+    if (!split->keep_condition.empty()) {
+      // The kept rows are written again (then the first files are deleted); this costs a
+      // second write only when some row was quarantined.
+      Result<std::unique_ptr<delta::StagedWrite>> kept =
+          StageCandidate(worker, model,
+                         "SELECT t.* FROM " + QuoteIdentifier(kCandidate) + " AS t WHERE " +
+                             split->keep_condition);
+      if (!kept.ok()) return fail(kept.status().WithContext(model.sql_file + ": quarantine"));
+      *staged = std::move(*kept);
+    }
   } else {
     // Tests may still read <model>__quarantine: it is empty.
     Status empty = worker.connection->Execute(
@@ -231,15 +261,11 @@ NodeResult RunModel(const ModelNode& node, Worker& worker) {
         QuoteIdentifier(kCandidate) + " LIMIT 0");
     if (!empty.ok()) return fail(empty);
   }
-  for (const TestSpec& test : model.tests) {
-    if (test.action != TestAction::kQuarantine) result.tests.push_back(RunTest(test, context));
-  }
-  Result<int64_t> rows = CountRows(*worker.connection, QuoteIdentifier(kCandidate));
-  if (!rows.ok()) return fail(rows.status());
-  result.rows_written = *rows;
+  for (TestResult& test : RunTests(other_tests, context)) result.tests.push_back(std::move(test));
+  result.rows_written = (*staged)->rows();
   SettleStatus(result);
   if (result.status != NodeStatus::kFailed) {
-    Status committed = Materialize(worker, model, !quarantine_tests.empty(), result);
+    Status committed = Materialize(worker, model, **staged, !quarantine_tests.empty(), result);
     if (!committed.ok()) return fail(committed.WithContext("committing " + result.table));
   } else {
     result.error = "nothing committed: " + result.error;
@@ -259,7 +285,9 @@ NodeResult TestModel(const ModelNode& node, Worker& worker) {
     result.error = view.status().message() + " (run 'strata run' first)";
   } else {
     TestContext context = ContextFor(worker, model, *view, false);
-    for (const TestSpec& test : model.tests) result.tests.push_back(RunTest(test, context));
+    std::vector<const TestSpec*> tests;
+    for (const TestSpec& test : model.tests) tests.push_back(&test);
+    result.tests = RunTests(tests, context);
     Result<int64_t> rows = CountRows(*worker.connection, *view);
     if (rows.ok()) result.rows_written = *rows;
   }

@@ -106,6 +106,13 @@ TEST(ProjectCliTest, FailingTestCommitsNothingAndSkipsDownstream) {
   // The lake still holds the previous silver (2 rows) and gold.
   EXPECT_EQ(SqlValue(project, "SELECT count(*) FROM silver.pedidos_validos"), "2");
   EXPECT_EQ(SqlValue(project, "SELECT n FROM gold.resumo"), "2");
+  // The refused rows were written (and tested) as staged files: none of them is left behind.
+  int data_files = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(project + "/lake/silver/pedidos_validos")) {
+    data_files += entry.path().extension() == ".parquet";
+  }
+  EXPECT_EQ(data_files, 1) << "only the committed version's file is on disk";
 
   // --select runs only what is named (here bronze's source), and passes.
   CommandResult bronze = RunStrata({"run", "--project", project, "--select", "pedidos"});

@@ -115,7 +115,13 @@ void DeltaTable::MaybeCheckpoint(const Snapshot* read, const std::vector<Action>
 Result<CommitResult> DeltaTable::Create(const CreateOptions& options) {
   Schema schema;
   std::vector<engine::Column> source;
-  if (!options.as_select.empty()) {
+  if (options.staged != nullptr) {
+    if (!options.as_select.empty() || options.schema || !options.partition_columns.empty()) {
+      return Status::InvalidArgument("Delta table '" + root_ +
+                                     "': staged rows come with their schema, unpartitioned");
+    }
+    schema = options.staged->schema();
+  } else if (!options.as_select.empty()) {
     STRATA_ASSIGN_OR_RETURN(source, QueryColumns(conn_, options.as_select));
     STRATA_ASSIGN_OR_RETURN(schema, SchemaFromColumns(source, "Delta table '" + root_ + "'"));
   } else if (options.schema) {
@@ -162,7 +168,7 @@ Result<CommitResult> DeltaTable::Create(const CreateOptions& options) {
     CommitRequest& r = p.request;
     r.actions.emplace_back(protocol);
     r.actions.emplace_back(m);
-    const bool ctas = !options.as_select.empty();
+    const bool ctas = !options.as_select.empty() || options.staged != nullptr;
     r.operation = std::string(snap != nullptr ? "CREATE OR REPLACE TABLE" : "CREATE TABLE") +
                   (ctas ? " AS SELECT" : "");
     r.operation_parameters["isManaged"] = "false";
@@ -174,18 +180,23 @@ Result<CommitResult> DeltaTable::Create(const CreateOptions& options) {
       r.read.whole_table = true;
       for (const AddFile& f : snap->files) r.actions.emplace_back(RemoveFor(f, now, true));
     }
-    if (ctas) {
+    WrittenFiles files;
+    if (options.staged != nullptr) {
+      files = options.staged->files_;
+      options.staged->consumed_ = true;  // from here on the commit owns (or deletes) them
+    } else if (ctas) {
       STRATA_ASSIGN_OR_RETURN(WritePlan plan,
                               PlanWrite(schema, options.partition_columns, source, false, root_));
       DataWriteOptions wo;
       wo.clock = options_.clock;
       wo.temp_dir = options_.temp_dir;
       STRATA_ASSIGN_OR_RETURN(
-          WrittenFiles files,
-          WriteDataFiles(
-              conn_, *store_, root_, schema, options.partition_columns,
-              "SELECT " + plan.projection + " FROM (" + options.as_select + ") AS __strata_src",
-              wo));
+          files, WriteDataFiles(conn_, *store_, root_, schema, options.partition_columns,
+                                "SELECT " + plan.projection + " FROM (" + options.as_select +
+                                    ") AS __strata_src",
+                                wo));
+    }
+    if (ctas) {
       for (AddFile& a : files.adds) r.actions.emplace_back(std::move(a));
       p.written_keys = files.keys;
       r.operation_metrics["numFiles"] = Str(static_cast<int64_t>(files.keys.size()));

@@ -41,6 +41,8 @@
 #include "engine/engine.h"
 #include "storage/delta/actions.h"
 #include "storage/delta/commit.h"
+#include "storage/delta/data_writer.h"
+#include "storage/delta/local_files.h"
 #include "storage/delta/scan.h"
 #include "storage/delta/schema.h"
 #include "storage/delta/snapshot.h"
@@ -65,10 +67,16 @@ struct CommitResult {
   Status checkpoint_status{};                   // its outcome (the commit stands either way)
 };
 
+class StagedWrite;
+
 struct CreateOptions {
   enum class IfExists { kError, kIgnore, kReplace };
   std::optional<Schema> schema{};  // give a schema, or `as_select` (its columns become the schema)
   std::string as_select{};         // CREATE TABLE AS SELECT; the rows are the first data
+  // Or the rows of a DeltaTable::Stage of this table: its files become the first data as they
+  // are (no second write). The call consumes them: afterwards they belong to the commit (and
+  // are deleted if it definitely fails). Not with partition_columns.
+  StagedWrite* staged = nullptr;
   std::vector<std::string> partition_columns{};
   StringMap properties{};  // table properties ("delta.checkpointInterval", "delta.appendOnly", ...)
   std::optional<std::string> name{};
@@ -123,6 +131,42 @@ struct VacuumResult {
   int64_t bytes = 0;
 };
 
+// Write-audit-publish: the rows of a SELECT written as data files of a table, not committed.
+// Readers of the table never see them. read_sql() reads them (to test them before publishing);
+// CreateOptions::staged commits exactly these files; destroying an uncommitted StagedWrite
+// deletes them. Files left by a crash are unreferenced, like any failed write's (VACUUM).
+// Thread safety: none; read_sql() is valid on any connection while the object lives.
+class StagedWrite {
+ public:
+  ~StagedWrite();
+  StagedWrite(const StagedWrite&) = delete;
+  StagedWrite& operator=(const StagedWrite&) = delete;
+
+  const Schema& schema() const { return schema_; }
+  int64_t rows() const { return files_.rows; }
+  int64_t bytes() const { return files_.bytes; }
+  // A SQL relation of the staged rows with the schema's columns, e.g. "read_parquet([...])".
+  const std::string& read_sql() const { return read_sql_; }
+
+  // Only DeltaTable::Stage can make the key, so only it makes a StagedWrite.
+  class Key {
+    friend class DeltaTable;
+    Key() = default;
+  };
+  StagedWrite(Key key, std::shared_ptr<storage::ObjectStore> store, Schema schema,
+              WrittenFiles files, std::string temp_dir);
+
+ private:
+  friend class DeltaTable;
+
+  std::shared_ptr<storage::ObjectStore> store_;
+  Schema schema_;
+  WrittenFiles files_;
+  std::unique_ptr<LocalFiles> local_;  // readable copies when the store is not local
+  std::string read_sql_;
+  bool consumed_ = false;  // handed to a commit: the files are no longer ours to delete
+};
+
 class DeltaTable {
  public:
   // `store` must not be null; `conn` must outlive the table.
@@ -136,6 +180,9 @@ class DeltaTable {
   Result<Snapshot> Load(std::optional<int64_t> version = std::nullopt);
 
   Result<CommitResult> Create(const CreateOptions& options);
+  // Writes the rows of `select_sql` as unpartitioned data files of this table without
+  // committing them (see StagedWrite). The table need not exist yet.
+  Result<std::unique_ptr<StagedWrite>> Stage(std::string_view select_sql);
   Result<CommitResult> Append(std::string_view select_sql, const WriteOptions& options = {});
   Result<CommitResult> Overwrite(std::string_view select_sql, const WriteOptions& options = {});
   Result<CommitResult> Delete(const DeleteOptions& options);
