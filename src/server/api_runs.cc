@@ -188,6 +188,7 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
                json j = RunSummary(record, kProjectPipeline);
                j["states"] = RunStates(record);
                j["selection"] = record.value("selection", json::object());
+               if (record.value("cancel_requested", false)) j["cancel_requested"] = true;
                return Ok(j);
              });
   router.Get(R"(/api/runs/([^/]+)/logs)", "/api/runs/{id}/logs",
@@ -218,12 +219,13 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
           return Ok({{"run_id", resumed}, {"status", "running"}, {"resumed_from", id}}, 202);
         }
         STRATA_ASSIGN_OR_RETURN(json record, FindRun(context, id));
-        if (record.value("status", "") != "failed") {
-          return Status::FailedPrecondition("run " + record.value("run_id", "") + " is " +
-                                            record.value("status", "") +
-                                            ": only a failed run can be resumed");
+        const std::string status = record.value("status", "");
+        if (status != "failed" && status != "cancelled") {
+          return Status::FailedPrecondition("run " + record.value("run_id", "") + " is " + status +
+                                            ": only a failed or cancelled run can be resumed");
         }
-        // Resume = run again what failed or was skipped (what succeeded stays committed).
+        // Resume = run again what failed or was skipped, cancelled nodes included (what
+        // succeeded stays committed).
         std::vector<std::string> names;
         for (const json& node : record["nodes"]) {
           const std::string s = node.value("status", "");
@@ -250,9 +252,11 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
                                             " is not running (it is " + record.value("status", "") +
                                             ")");
         }
-        return Status::Unsupported(
-            "the project runner commits each table as one transaction and cannot stop "
-            "between them; run the project as a pipeline (pipelines/*.yaml) to cancel");
+        // Only the run in progress can be running: the records on disk are finished runs.
+        // The runner stops starting nodes and interrupts the running ones; tables committed
+        // stay, an interrupted table commits nothing, and the record ends "cancelled".
+        STRATA_RETURN_IF_ERROR(context.runner->Cancel(record.value("run_id", "")));
+        return Ok({{"run_id", record.value("run_id", "")}, {"status", "cancelling"}}, 202);
       });
 }
 

@@ -140,7 +140,7 @@ json OpenApiDocument() {
   paths["/api/runs"]["get"] =
       Op("Runs, newest first",
          json::array({Param("limit", "query", "integer", "1-1000, default 50"),
-                      Param("status", "query", "string", "success, failed or running"),
+                      Param("status", "query", "string", "success, failed, cancelled or running"),
                       Param("pipeline", "query", "string", "only this pipeline")}),
          Responses("{runs: [...]}"), "runs");
   paths["/api/runs/{id}"]["get"] =
@@ -149,13 +149,18 @@ json OpenApiDocument() {
       Op("Log lines of a run",
          json::array({run, Param("state", "query", "string", "only this state")}),
          Responses("{run_id, lines: [{state, level, message}]}"), "runs");
-  json resume = Op("Resume a failed run (runs what failed or was skipped)", json::array({run}),
-                   Responses("{run_id, status}", 202), "runs");
-  resume["responses"]["409"] = {{"description", "the run did not fail, or a run is going"}};
+  json resume = Op("Resume a failed or cancelled run (runs what failed or was skipped)",
+                   json::array({run}), Responses("{run_id, status}", 202), "runs");
+  resume["responses"]["409"] = {
+      {"description", "the run did not fail and was not cancelled, or a run is going"}};
   paths["/api/runs/{id}/resume"]["post"] = resume;
-  json cancel = Op("Cancel a running run", json::array({run}), Responses("cancelled"), "runs");
+  json cancel =
+      Op("Cancel a running run. State machines abort; the project's run (strata run as the API "
+         "started it) starts nothing more and interrupts its running tables, which commit "
+         "nothing (tables committed before stay), then ends with status cancelled",
+         json::array({run}), Responses("{run_id, status: cancelling}: the run stops shortly", 202),
+         "runs");
   cancel["responses"]["409"] = {{"description", "the run is not running"}};
-  cancel["responses"]["501"] = {{"description", "this runner cannot cancel"}};
   paths["/api/runs/{id}/cancel"]["post"] = cancel;
   paths["/metrics"]["get"] = {
       {"summary", "Prometheus metrics (text exposition format 0.0.4)"},

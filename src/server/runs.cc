@@ -45,6 +45,9 @@ json RunSummary(const json& record, const std::string& pipeline) {
       }
     }
   }
+  if (error.empty() && record.value("status", "") == "cancelled") {
+    error = std::string(pipeline::kCancelledByUser);
+  }
   return {{"run_id", record.value("run_id", "")},
           {"pipeline", pipeline},
           {"command", record.value("command", "run")},
@@ -113,7 +116,11 @@ json RunLogs(const json& record) {
       add(table, status == "failed" ? "error" : status == "success" ? "info" : "warn", line);
     }
   }
-  add("", record.value("status", "") == "failed" ? "error" : "info",
+  const std::string run_status = record.value("status", "");
+  add("",
+      run_status == "failed"      ? "error"
+      : run_status == "cancelled" ? "warn"
+                                  : "info",
       "run " + record.value("status", "") + " at " + record.value("finished_at", ""));
   return lines;
 }
@@ -186,9 +193,11 @@ Result<std::string> ProjectRunner::Start(const std::vector<std::string>& names,
              {"command", "run"},    {"selection", {{"names", names}, {"layer", ""}}},
              {"started_at", ""},    {"finished_at", ""},
              {"status", "running"}, {"nodes", json::array()}};
-  thread_ = std::thread([this, id, names, on_finish = std::move(on_finish)] {
+  cancel_ = std::make_shared<pipeline::CancelToken>();
+  thread_ = std::thread([this, id, names, cancel = cancel_, on_finish = std::move(on_finish)] {
     pipeline::RunOptions options;
     options.selection.names = names;
+    options.cancel = cancel;
     options.progress = [this](const pipeline::ProgressEvent& event) {
       std::lock_guard lock(mutex_);
       json& nodes = active_["nodes"];
@@ -226,6 +235,17 @@ Result<std::string> ProjectRunner::Start(const std::vector<std::string>& names,
     running_ = false;
   });
   return id;
+}
+
+Status ProjectRunner::Cancel(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  if (!running_ || active_.value("run_id", "") != id || !cancel_) {
+    return Status::NotFound("run '" + id + "' is not the run of " + project_.config.name +
+                            " in progress");
+  }
+  cancel_->Cancel();
+  active_["cancel_requested"] = true;
+  return Status::OK();
 }
 
 json ProjectRunner::Active() const {

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
+#include "pipeline/runner.h"
 
 namespace strata::server {
 
@@ -28,7 +29,8 @@ std::vector<json> LoadRunRecords(const std::string& runs_dir,
                                  std::vector<std::string>* warnings = nullptr);
 
 // {"run_id", "pipeline", "command", "status", "started_at", "finished_at", "duration_ms",
-//  "states": n, "failed": n, "error": first failure}. Status: success, failed or running.
+//  "states": n, "failed": n, "error": first failure}. Status: success, failed, cancelled or
+//  running.
 json RunSummary(const json& record, const std::string& pipeline);
 
 // The states of a run for the pipeline page: table -> {status, duration_ms, error, rows_written,
@@ -54,6 +56,11 @@ class ProjectRunner {
   Result<std::string> Start(const std::vector<std::string>& names, std::function<void()> on_finish);
   // The run in progress as a record-shaped JSON (status "running"), or null.
   json Active() const;
+  // Asks the run in progress to stop (pipeline::CancelToken: nothing more starts, running
+  // statements are interrupted, what was committed stays). `id` is its provisional id.
+  // NotFound if `id` is not the run in progress; returns at once, the run ends soon after
+  // with status "cancelled". Cancelling twice is fine.
+  Status Cancel(const std::string& id);
   // The record id a finished provisional id became ("" if unknown or still running).
   std::string Resolve(const std::string& provisional) const;
   bool running() const;
@@ -65,7 +72,8 @@ class ProjectRunner {
   bool running_ = false;
   int next_ = 1;
   json active_;
-  std::map<std::string, std::string> finished_;  // provisional -> run_id
+  std::shared_ptr<pipeline::CancelToken> cancel_;  // of the run in progress
+  std::map<std::string, std::string> finished_;    // provisional -> run_id
 };
 
 }  // namespace strata::server

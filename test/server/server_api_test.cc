@@ -48,6 +48,10 @@ class ServerApiTest : public ::testing::Test {
     std::ofstream(project_ + "/models/gold/quebrado.sql")
         << "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM "
            "gold.agregado_fluxo_de_caixa_mensal\n";
+    // A model that computes for hours (a cross join with a huge range, no sleeps), to cancel.
+    std::ofstream(project_ + "/models/gold/lento.sql")
+        << "SELECT CAST(sum(a.n_pagamentos * r.range) AS BIGINT) AS s FROM "
+           "gold.agregado_fluxo_de_caixa_mensal AS a, range(100000000000) AS r\n";
     // A state machine (pipelines/*.yaml, run by the orchestrator service) that fails at its
     // second state after one retry.
     std::filesystem::create_directories(project_ + "/pipelines");
@@ -332,7 +336,7 @@ TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
   ASSERT_EQ(pipelines.status, 200) << pipelines.text;
   Reply p = Get("/api/pipelines/project");
   ASSERT_EQ(p.status, 200) << p.text;
-  EXPECT_EQ(p.body["states"].size(), 7u + 4u);  // 7 sources, 3 models + quebrado
+  EXPECT_EQ(p.body["states"].size(), 7u + 5u);  // 7 sources, 3 models + quebrado + lento
   bool edge = false;
   for (const json& e : p.body["edges"]) {
     if (e["from"] == "silver.fato_pedido_correlacionado" &&
@@ -342,13 +346,14 @@ TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
   EXPECT_TRUE(edge);
   EXPECT_EQ(p.body["last_states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
 
-  Reply runs = Get("/api/runs");
+  // The project's runs only: the demo's file-triggered pipelines may have started runs since.
+  Reply runs = Get("/api/runs?pipeline=project");
   ASSERT_EQ(runs.status, 200);
   ASSERT_GE(runs.body["runs"].size(), 1u);
   const std::string first = runs.body["runs"][0]["run_id"];
   Reply logs = Get("/api/runs/" + first + "/logs?state=bronze.pagamentos");
   ASSERT_EQ(logs.status, 200);
-  ASSERT_FALSE(logs.body["lines"].empty());
+  ASSERT_FALSE(logs.body["lines"].empty()) << runs.text;
   EXPECT_NE(logs.body["lines"][0]["message"].get<std::string>().find("pagamentos"),
             std::string::npos);
 
@@ -364,7 +369,7 @@ TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
   EXPECT_EQ(state.body["last_states"]["gold.quebrado"]["status"], "failed");
   EXPECT_EQ(state.body["last_states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
 
-  ExpectError(Post("/api/runs/" + first + "/resume", ""), 409, "only a failed run");
+  ExpectError(Post("/api/runs/" + first + "/resume", ""), 409, "only a failed or cancelled run");
   ExpectError(Post("/api/runs/" + first + "/cancel", ""), 409, "not running");
   Reply resume = Post("/api/runs/" + failed_id + "/resume", "");
   ASSERT_EQ(resume.status, 202) << resume.text;
@@ -450,6 +455,84 @@ TEST_F(ServerApiTest, CancelsARunningStateMachine) {
   ASSERT_EQ(cancel.status, 202) << cancel.text;
   json run = WaitRun(id);  // a 600 s wait ends long before: the cancel stopped it
   EXPECT_EQ(run["status"], "aborted") << run;
+}
+
+// The project's run (strata run as the API starts it) is cancelled while a slow model runs:
+// its DuckDB statement is interrupted, it commits nothing, what ran before it stays.
+TEST_F(ServerApiTest, CancelsARunningProjectRun) {
+  const std::string upstream = "gold.agregado_fluxo_de_caixa_mensal";
+  Reply before = Get("/api/tables/" + upstream + "?sample=0");
+  ASSERT_EQ(before.status, 200) << before.text;
+  const int64_t version_before = before.body["history"][0]["version"];
+
+  Reply start =
+      Post("/api/pipelines/project/runs", R"({"states": [")" + upstream + R"(", "gold.lento"]})");
+  ASSERT_EQ(start.status, 202) << start.text;
+  const std::string id = start.body["run_id"];
+  json running;
+  for (int i = 0; i < 1200; ++i) {  // until the slow model runs (its upstream is committed)
+    running = Get("/api/runs/" + id).body;
+    if (running["states"].contains("gold.lento")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(running["status"], "running") << running;
+  ASSERT_EQ(running["states"]["gold.lento"]["status"], "running") << running;
+  EXPECT_EQ(running["states"][upstream]["status"], "success") << running;
+
+  const auto asked = std::chrono::steady_clock::now();
+  Reply cancel = Post("/api/runs/" + id + "/cancel", "");
+  ASSERT_EQ(cancel.status, 202) << cancel.text;
+  EXPECT_EQ(cancel.body["status"], "cancelling");
+  EXPECT_EQ(cancel.body["run_id"], id);
+  EXPECT_EQ(Post("/api/runs/" + id + "/cancel", "").status, 202);  // asking twice is fine
+  json run = WaitRun(id);
+  const auto took = std::chrono::steady_clock::now() - asked;
+  EXPECT_LT(took, std::chrono::seconds(10)) << "the cancel took too long to stop the run";
+  EXPECT_EQ(run["status"], "cancelled") << run;
+  EXPECT_EQ(run["error"], "cancelled by user") << run;
+  EXPECT_EQ(run["states"]["gold.lento"]["status"], "skipped") << run;
+  EXPECT_EQ(run["states"]["gold.lento"]["error"],
+            "cancelled by user: interrupted while running, nothing committed")
+      << run;
+  EXPECT_EQ(run["states"][upstream]["status"], "success") << run;
+  const std::string record_id = run["run_id"];
+  EXPECT_NE(record_id, id);  // the record's own id once it is written
+  EXPECT_EQ(Get("/api/runs?status=cancelled").body["runs"][0]["run_id"], record_id);
+  bool logged = false;
+  const Reply logs = Get("/api/runs/" + record_id + "/logs");
+  for (const json& line : logs.body["lines"]) {
+    logged |= line["message"].get<std::string>().find("run cancelled") == 0;
+  }
+  EXPECT_TRUE(logged);
+
+  // The upstream's new version stays and is queryable; gold.lento was never committed.
+  Reply after = Get("/api/tables/" + upstream + "?sample=0");
+  ASSERT_EQ(after.status, 200) << after.text;
+  EXPECT_EQ(after.body["history"][0]["version"], version_before + 1);
+  Reply rows = Post("/api/sql", R"({"sql": "SELECT count(*) AS n FROM )" + upstream + R"("})");
+  ASSERT_EQ(rows.status, 200) << rows.text;
+  EXPECT_GT(rows.body["rows"][0][0].get<int64_t>(), 0);
+  ExpectError(Post("/api/sql", R"({"sql": "SELECT * FROM gold.lento"})"), 404, "gold.lento");
+  const std::filesystem::path log = project_ + "/lake/gold/lento/_delta_log";
+  if (std::filesystem::exists(log)) {
+    for (const auto& entry : std::filesystem::directory_iterator(log)) {
+      EXPECT_NE(entry.path().extension(), ".json") << entry.path();
+    }
+  }
+  ExpectError(Post("/api/runs/" + record_id + "/cancel", ""), 409, "not running");
+
+  // A cancelled run resumes what it did not finish, and that run can be cancelled too.
+  Reply resume = Post("/api/runs/" + record_id + "/resume", "");
+  ASSERT_EQ(resume.status, 202) << resume.text;
+  EXPECT_EQ(resume.body["states"], json({"gold.lento"}));
+  const std::string again = resume.body["run_id"];
+  for (int i = 0; i < 1200; ++i) {
+    if (Get("/api/runs/" + again).body["states"].contains("gold.lento")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Post("/api/runs/" + again + "/cancel", "").status, 202);
+  EXPECT_EQ(WaitRun(again)["status"], "cancelled");
+  ExpectError(Post("/api/runs/active-999/cancel", ""), 404, "active-999");
 }
 
 TEST_F(ServerApiTest, OpenApiDescribesWhatIsServed) {
