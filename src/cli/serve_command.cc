@@ -25,6 +25,7 @@ struct ServeOptions {
   int sql_max_rows = 10000;
   bool no_refresh = false;
   int sftp_port = 2222;  // -1: no SFTP server
+  int sftp_idle_timeout = 600;
   bool no_scheduler = false;
 };
 
@@ -61,6 +62,7 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
     sftp_options.project_dir = options.project;
     sftp_options.listen_address = options.host;
     sftp_options.port = options.sftp_port;
+    sftp_options.idle_timeout_seconds = options.sftp_idle_timeout;
     sftp_options.orchestrator = server->orchestrator();
     STRATA_ASSIGN_OR_RETURN(sftp, sftp::SftpServer::Create(sftp_options));
     if (Status started = sftp->Start(); !started.ok()) {
@@ -128,6 +130,11 @@ void AddServeCommand(CLI::App& app, CommandContext& context) {
       ->add_option("--sftp-port", options->sftp_port,
                    "Port of the SFTP landing zone (0 = any free port, -1 = none)")
       ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
+  serve
+      ->add_option("--sftp-idle-timeout", options->sftp_idle_timeout,
+                   "Close an SFTP session after this many seconds without a request (0 = never)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   serve->add_flag("--no-scheduler", options->no_scheduler,
                   "Do not start pipelines on their cron schedules and file triggers");

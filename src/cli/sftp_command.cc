@@ -24,6 +24,7 @@ struct SftpOptions {
   std::string listen = "127.0.0.1";
   int port = 2222;
   int max_sessions = 64;
+  int idle_timeout = 600;
   std::string name;
   std::vector<std::string> keys;
   bool password_stdin = false;
@@ -46,6 +47,7 @@ Status Serve(const SftpOptions& options, CommandContext& context) {
   server_options.listen_address = options.listen;
   server_options.port = options.port;
   server_options.max_sessions = options.max_sessions;
+  server_options.idle_timeout_seconds = options.idle_timeout;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<sftp::SftpServer> server,
                           sftp::SftpServer::Create(server_options));
   // Block the stop signals before any thread starts, so only this thread receives them.
@@ -202,6 +204,11 @@ void AddSftpCommand(CLI::App& app, CommandContext& context) {
   serve->add_option("--max-sessions", options->max_sessions, "Concurrent sessions at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--idle-timeout", options->idle_timeout,
+                   "Close a session after this many seconds without an SFTP request (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   bind(serve, Serve);
 
   CLI::App* user = sftp->add_subcommand("user", "Manage SFTP users (partners)");

@@ -78,6 +78,26 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path) {
   return pid;
 }
 
+pid_t SpawnWithInput(const std::vector<std::string>& argv, const std::string& log_path,
+                     int* stdin_fd) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log < 0) _exit(127);
+    dup2(fds[0], 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    close(fds[0]);
+    close(fds[1]);
+    Exec(argv);
+  }
+  close(fds[0]);
+  *stdin_fd = fds[1];
+  return pid;
+}
+
 SftpProject::SftpProject() {
   project_ = temp_.path() + "/importau";
   work_ = temp_.path() + "/work";
@@ -112,9 +132,16 @@ void SftpProject::AddPasswordUser(const std::string& name, const std::string& pa
   ASSERT_EQ(added.exit_code, 0) << added.err;
 }
 
-void SftpProject::StartServer(const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {STRATA_BINARY, "sftp", "serve",       "--project", project_,
-                                   "--port",      "0",    "--log-level", "info"};
+void SftpProject::StartServer(const std::vector<std::string>& extra_args,
+                              const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {"env"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  for (const std::string& arg :
+       {std::string(STRATA_BINARY), std::string("sftp"), std::string("serve"),
+        std::string("--project"), project_, std::string("--port"), std::string("0"),
+        std::string("--log-level"), std::string("info")}) {
+    argv.push_back(arg);
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   server_ = Spawn(argv, work_ + "/server.log");
   ASSERT_GT(server_, 0);
@@ -140,6 +167,22 @@ int SftpProject::StopServer() {
   waitpid(server_, &status, 0);
   server_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void SftpProject::KillServer() {
+  if (server_ <= 0) return;
+  kill(server_, SIGKILL);
+  waitpid(server_, nullptr, 0);
+  server_ = -1;
+}
+
+bool SftpProject::WaitForLog(const std::string& text, int timeout_seconds) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ServerLog().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 std::string SftpProject::ServerLog() const { return ReadText(work_ + "/server.log"); }

@@ -19,6 +19,10 @@ CommandResult RunProgram(const std::vector<std::string>& argv, const std::string
 // Starts `argv` in the background with stdout+stderr to `log_path`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path);
 
+// As Spawn, with stdin a pipe whose write end is returned in `*stdin_fd` (the caller closes it).
+pid_t SpawnWithInput(const std::vector<std::string>& argv, const std::string& log_path,
+                     int* stdin_fd);
+
 std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);
 
@@ -39,9 +43,15 @@ class SftpProject {
   void AddPasswordUser(const std::string& name, const std::string& password);
   std::string KeyPath(const std::string& name) const { return work_ + "/keys/" + name; }
 
-  void StartServer(const std::vector<std::string>& extra_args = {});
+  // `env` ("NAME=value") is added to the server's environment.
+  void StartServer(const std::vector<std::string>& extra_args = {},
+                   const std::vector<std::string>& env = {});
   // SIGTERM and wait; returns the server's exit code.
   int StopServer();
+  // SIGKILL (kill -9) and wait: the process dies wherever it is.
+  void KillServer();
+  // Waits (up to `timeout_seconds`) until the server's log holds `text`.
+  bool WaitForLog(const std::string& text, int timeout_seconds = 60) const;
   std::string ServerLog() const;
 
   // One sftp batch session as `user` (key auth), run from work() as the local directory.

@@ -188,7 +188,30 @@ class SftpServer::Impl {
     std::thread thread;
     int fd = -1;  // the session's socket while it runs; -1 once it is closed
     std::atomic<bool> done{false};
+    std::atomic<bool> serving_sftp{false};  // logged in, SFTP running: the idle limit applies
+    bool idle_closed = false;               // guarded by sessions_mutex_
+    SessionActivity activity;
   };
+
+  // Closes the read side of every SFTP session idle for longer than the limit: its blocked read
+  // returns, the session thread logs it and ends it as if the client had left (open uploads stay
+  // partial, never arrivals). Runs on the accept thread.
+  void CloseIdleSessions() {
+    if (options_.idle_timeout_seconds <= 0) return;
+    const int64_t limit_ms = int64_t{options_.idle_timeout_seconds} * 1000;
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    for (SessionSlot& slot : sessions_) {
+      if (slot.fd < 0 || slot.idle_closed || !slot.serving_sftp.load()) continue;
+      if (slot.activity.IdleMillis() < limit_ms) continue;
+      slot.idle_closed = true;
+      ::shutdown(slot.fd, SHUT_RD);
+    }
+  }
+
+  bool IdleClosed(SessionSlot& slot) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    return slot.idle_closed;
+  }
 
   // Arrivals recorded as received whose load never finished (the process stopped first): their
   // content is in the archive, so they are loaded now. The partner's copy is left alone.
@@ -241,6 +264,7 @@ class SftpServer::Impl {
   void AcceptLoop() {
     while (!stopping_) {
       ReapFinished();
+      CloseIdleSessions();
       struct pollfd listener = {ssh_bind_get_fd(bind_), POLLIN, 0};
       if (::poll(&listener, 1, 200) <= 0) continue;
       ssh_session session = ssh_new();
@@ -259,7 +283,7 @@ class SftpServer::Impl {
       SessionSlot& slot = sessions_.emplace_back();
       slot.fd = ssh_get_fd(session);
       slot.thread = std::thread([this, session, &slot] {
-        RunSession(session);
+        RunSession(session, slot);
         {
           std::lock_guard<std::mutex> inner(sessions_mutex_);
           slot.fd = -1;
@@ -349,7 +373,7 @@ class SftpServer::Impl {
     return nullptr;
   }
 
-  void RunSession(ssh_session session) {
+  void RunSession(ssh_session session, SessionSlot& slot) {
     long login_timeout = options_.login_timeout_seconds;  // libssh wants a long
     ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &login_timeout);
     if (ssh_handle_key_exchange(session) != SSH_OK) {
@@ -369,9 +393,18 @@ class SftpServer::Impl {
     sftp_session sftp = sftp_server_new(session, channel);
     if (sftp != nullptr && sftp_server_init(sftp) == 0) {
       Log().info("sftp: {} connected", user->name);
-      SessionContext context{user->name, user->read_only, &zone_, &intake_};
+      SessionContext context{user->name, user->read_only, &zone_, &intake_,
+                             options_.idle_timeout_seconds > 0 ? &slot.activity : nullptr};
+      slot.activity.End();  // the idle clock starts now
+      slot.serving_sftp = true;
       ServeSftp(sftp, context);
-      Log().info("sftp: {} left", user->name);
+      slot.serving_sftp = false;
+      if (IdleClosed(slot)) {
+        Log().info("sftp: {} disconnected: no SFTP request for {} s (idle limit)", user->name,
+                   options_.idle_timeout_seconds);
+      } else {
+        Log().info("sftp: {} left", user->name);
+      }
     }
     if (sftp != nullptr) sftp_server_free(sftp);
     ssh_channel_send_eof(channel);

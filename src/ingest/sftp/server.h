@@ -33,9 +33,12 @@ struct SftpServerOptions {
   int port = 2222;  // 0: any free port (see SftpServer::port)
   int max_sessions = 64;
   // A client must finish the key exchange, log in and open its SFTP channel within this time,
-  // or it is disconnected (a silent connection cannot hold a session slot). Once the SFTP
-  // session runs there is no idle limit.
+  // or it is disconnected (a silent connection cannot hold a session slot).
   int login_timeout_seconds = 30;
+  // Once the SFTP session runs, a session with no SFTP request for this long is closed (logged;
+  // an upload left open is not an arrival and stays resumable). A transfer in progress sends
+  // requests all the time, so it is never cut. 0 = no limit.
+  int idle_timeout_seconds = 600;
   // Told of every file whose bronze load committed new rows, to start the pipelines with a file
   // trigger on it. Not owned; must outlive the server. nullptr = the server opens its own.
   orchestrator::service::OrchestratorService* orchestrator = nullptr;

@@ -52,15 +52,46 @@ class Session {
 
   void Run() {
     for (;;) {
+      if (context_.activity != nullptr && !WaitForRequest()) break;
       Message msg(sftp_get_client_message(sftp_));
-      if (!msg) break;  // the client left or the connection dropped
-      if (Dispatch(msg.get()) < 0) break;
+      if (!msg) break;  // the client left, the connection dropped or the server closed it
+      if (context_.activity != nullptr) context_.activity->Begin();
+      int rc = Dispatch(msg.get());
+      if (context_.activity != nullptr) context_.activity->End();
+      if (rc < 0) break;
     }
     // Handles still open here were never closed by the client: not arrivals.
+    for (const auto& [id, handle] : handles_) {
+      if (handle->is_dir || !handle->writable) continue;
+      struct stat info;
+      long long size = ::fstat(handle->fd, &info) == 0 ? static_cast<long long>(info.st_size) : -1;
+      Log().warn(
+          "sftp: {}/{}: the session ended with the upload still open ({} bytes on the server); "
+          "not an arrival: `reput` resumes it",
+          context_.partner, handle->relative, size);
+    }
     handles_.clear();
   }
 
  private:
+  // Waits until request data is there. Meanwhile a client still taking in data the server sent
+  // (a download: replies run ahead of the client by up to its window) is active, not idle: each
+  // window it grants again counts as activity. False when the connection failed or was closed.
+  bool WaitForRequest() {
+    ssh_channel channel = sftp_->channel;
+    uint32_t window = ssh_channel_window_size(channel);
+    for (;;) {
+      int ready = ssh_channel_poll_timeout(channel, 250, 0);
+      if (ready > 0 || ready == SSH_EOF) return true;  // EOF: the read below ends the session
+      if (ready < 0) return false;
+      uint32_t now = ssh_channel_window_size(channel);
+      if (now != window) {
+        context_.activity->End();
+        window = now;
+      }
+    }
+  }
+
   struct Resolved {
     VirtualPath path;
     std::string real;
