@@ -56,6 +56,9 @@ async function main() {
   // A model that fails when it runs, so the UI has a failed run to show.
   fs.writeFileSync(path.join(project, 'models/gold/quebrado.sql'),
     "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM gold.agregado_fluxo_de_caixa_mensal\n");
+  // A model that computes for hours (a cross join with a huge range), for the cancel button.
+  fs.writeFileSync(path.join(project, 'models/gold/lento.sql'),
+    'SELECT CAST(sum(a.n_pagamentos * r.range) AS BIGINT) AS s FROM gold.agregado_fluxo_de_caixa_mensal AS a, range(100000000000) AS r\n');
   // A state machine run by the orchestrator service: its second state fails after one retry.
   fs.mkdirSync(path.join(project, 'pipelines'), { recursive: true });
   fs.writeFileSync(path.join(project, 'pipelines/quebra_teste.yaml'), [
@@ -195,6 +198,33 @@ async function main() {
     check(/gold\.quebrado/.test(await page.textContent('[data-testid=state-error]')), 'the state shows why it failed');
     await stray('the state machine page');
     await shot('pipeline-state-machine');
+
+    // 4c. A project run is cancelled from its run page while its slow model runs.
+    const slow = await (await fetch(`${base}/api/pipelines/project/runs`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ states: ['gold.lento'] }),
+    })).json();
+    check(Boolean(slow.run_id), `the slow run starts (${JSON.stringify(slow)})`);
+    for (let i = 0; i < 600; i++) {
+      const run = await (await fetch(`${base}/api/runs/${slow.run_id}`)).json();
+      if (run.states && run.states['gold.lento']) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.goto(`${base}/#/run/${encodeURIComponent(slow.run_id)}`);
+    await page.waitForSelector('[data-testid=cancel-run]');
+    await settled();
+    check((await page.textContent('[data-testid=run-status]')) === 'running', 'the slow run page says running');
+    await shot('run-running');
+    await page.click('[data-testid=cancel-run]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent === 'cancelled',
+      null, { timeout: 30000 });
+    await settled();
+    const cancelledStates = await page.textContent('[data-testid=run-states]');
+    check(/cancelled by user: interrupted while running, nothing committed/.test(cancelledStates),
+      'the cancelled run says its model was interrupted and committed nothing');
+    check(Boolean(await page.$('[data-testid=resume-run]')), 'a cancelled run offers Resume');
+    check(!(await page.$('[data-testid=cancel-run]')), 'a cancelled run offers no Cancel');
+    await stray('the cancelled run page');
+    await shot('run-cancelled');
 
     // 5. The dashboard renders every chart with data.
     await page.goto(`${base}/#/dashboard/fluxo_de_caixa`);

@@ -58,10 +58,11 @@ export async function pipelinePage(root, params, name) {
     }
   };
   const last = p.last_run;
+  const resumable = last && (last.status === 'failed' || last.status === 'cancelled');
   append(root, 
     h('div', { className: 'title-row' }, h('h1', {}, p.name), p.title ? h('span', { className: 'muted' }, p.title) : null,
       h('button', { onclick: () => start(`/api/pipelines/${enc(p.name)}/runs`), 'data-testid': 'start-run' }, 'Start run'),
-      last && last.status === 'failed'
+      resumable
         ? h('button', { onclick: () => start(`/api/runs/${enc(last.run_id)}/resume`), 'data-testid': 'resume-run' }, 'Resume last run')
         : null),
     p.description ? h('p', { className: 'desc' }, p.description) : null,
@@ -72,7 +73,7 @@ export async function pipelinePage(root, params, name) {
     last ? h('p', {}, 'Last run ', h('a', { href: `#/run/${enc(last.run_id)}` }, last.run_id), ' ',
       h('span', { className: `status status-${last.status}` }, last.status), ` ${formatMs(last.duration_ms)}`) : null,
     status,
-    h('div', { className: 'legend' }, ['success', 'warn', 'failed', 'skipped', 'running', 'none'].map((s) =>
+    h('div', { className: 'legend' }, ['success', 'warn', 'failed', 'skipped', 'cancelled', 'running', 'none'].map((s) =>
       h('span', { className: `status status-${s}` }, s))));
   const nodes = p.states.map((s) => {
     const info = p.last_states[s.name];
@@ -93,18 +94,37 @@ export async function pipelinePage(root, params, name) {
   if (failed) detail.replaceChildren(stateDetail(p, failed.name));
   // While a run goes, redraw every second so states change colour as they finish.
   if (p.active_run) {
+    const active = p.active_run;
     append(root, h('p', { className: 'muted', 'data-testid': 'run-progress' },
-      `run ${p.active_run.run_id} in progress${p.active_run.total ? `: ${p.active_run.done || 0}/${p.active_run.total} done` : ''}`));
+      `run ${active.run_id} in progress${active.total ? `: ${active.done || 0}/${active.total} done` : ''}`,
+      active.cancel_requested ? ' · cancelling…' : cancelButton(active.run_id, root)));
     const here = location.hash;
     setTimeout(() => { if (location.hash === here) window.dispatchEvent(new HashChangeEvent('hashchange')); }, 1000);
   }
+}
+
+// Asks the server to stop a running run; the page's own refresh shows it ending "cancelled"
+// (project runs) or "aborted" (state machines).
+function cancelButton(id, root) {
+  const button = h('button', { 'data-testid': 'cancel-run', onclick: async () => {
+    button.disabled = true;
+    button.textContent = 'Cancelling…';
+    try {
+      await api(`/api/runs/${enc(id)}/cancel`, { method: 'POST', body: {} });
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = 'Cancel run';
+      append(root, errorBox(error));
+    }
+  } }, 'Cancel run');
+  return button;
 }
 
 export async function runsPage(root, params) {
   const status = params.get('status') || '';
   const { runs } = await api(`/api/runs?limit=100${status ? `&status=${enc(status)}` : ''}`);
   append(root, h('h1', {}, 'Runs'),
-    h('div', { className: 'toolbar' }, ['', 'success', 'failed', 'running'].map((s) =>
+    h('div', { className: 'toolbar' }, ['', 'success', 'failed', 'cancelled', 'running'].map((s) =>
       h('a', { className: `toggle ${s === status ? 'on' : ''}`, href: `#/runs${s ? `?status=${s}` : ''}` }, s || 'all'))),
     runsTable(runs));
 }
@@ -115,7 +135,9 @@ export async function runPage(root, params, id) {
   append(root, 
     h('div', { className: 'title-row' }, h('h1', {}, 'Run ', run.run_id),
       h('span', { className: `status status-${run.status}`, 'data-testid': 'run-status' }, run.status),
-      run.status === 'failed'
+      run.status === 'running'
+        ? (run.cancel_requested ? h('span', { className: 'muted' }, 'cancelling…') : cancelButton(id, root)) : null,
+      run.status === 'failed' || run.status === 'cancelled'
         ? h('button', { 'data-testid': 'resume-run', onclick: async () => {
           try {
             const r = await api(`/api/runs/${enc(id)}/resume`, { method: 'POST', body: {} });
