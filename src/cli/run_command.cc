@@ -1,9 +1,13 @@
 // strata run / strata test: run a project's pipeline, or only its tests.
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/app.h"
+#include "cli/pipeline_support.h"
 #include "cli/run_output.h"
 #include "pipeline/project.h"
 #include "pipeline/runner.h"
@@ -27,7 +31,25 @@ Status RunPipeline(const RunCommandOptions& options, bool test_only, CommandCont
   run.test_only = test_only;
   run.workers = options.workers;
   if (!options.json) run.progress = TerminalProgress(*context.err);
-  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, pipeline::RunProject(project, run));
+  // Ctrl-C (or SIGTERM) cancels the run instead of killing it: the table being built commits
+  // nothing, those already committed stay, and the record says cancelled.
+  auto cancel = std::make_shared<pipeline::CancelToken>();
+  run.cancel = cancel;
+  InterruptGuard guard;
+  std::atomic<bool> finished{false};
+  std::thread watcher([&] {
+    while (!finished.load()) {
+      if (InterruptGuard::Interrupted()) {
+        cancel->Cancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  Result<pipeline::RunRecord> ran = pipeline::RunProject(project, run);
+  finished.store(true);
+  watcher.join();
+  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, std::move(ran));
   if (options.json) {
     *context.out << pipeline::RunRecordJson(record);
   } else {

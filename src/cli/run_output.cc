@@ -83,7 +83,9 @@ void WriteRunSummary(const pipeline::RunRecord& record, std::ostream& out) {
   out << (record.command == "test" ? "test " : "run ") << record.run_id << " (" << record.project
       << "): " << record.nodes.size() << " tables in "
       << Seconds((record.finished_at_micros - record.started_at_micros) / 1000) << ", "
-      << (record.ok() ? "succeeded" : "FAILED");
+      << (record.ok()        ? "succeeded"
+          : record.cancelled ? "CANCELLED"
+                             : "FAILED");
   if (failed > 0) out << ", " << failed << " failed";
   if (skipped > 0) out << ", " << skipped << " skipped";
   if (warned > 0) out << ", " << warned << " with warnings";
@@ -137,8 +139,9 @@ Status RunOutcome(const pipeline::RunRecord& record) {
     skipped += node.status == NodeStatus::kSkipped;
   }
   return Status::FailedPrecondition(record.command + " " + record.run_id +
-                                    " failed: " + std::to_string(failed) + " failed, " +
-                                    std::to_string(skipped) + " skipped (see the summary)");
+                                    (record.cancelled ? " cancelled by user: " : " failed: ") +
+                                    std::to_string(failed) + " failed, " + std::to_string(skipped) +
+                                    " skipped (see the summary)");
 }
 
 }  // namespace strata::cli

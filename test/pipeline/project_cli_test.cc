@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "orchestrator/background.h"
 #include "pipeline/project_test_util.h"
 #include "test_util.h"
 
@@ -118,6 +119,31 @@ TEST(ProjectCliTest, FailingTestCommitsNothingAndSkipsDownstream) {
   CommandResult bronze = RunStrata({"run", "--project", project, "--select", "pedidos"});
   EXPECT_EQ(bronze.exit_code, 0) << bronze.out << bronze.err;
   EXPECT_FALSE(Contains(bronze.out, "silver.pedidos_validos")) << bronze.out;
+}
+
+TEST(ProjectCliTest, CtrlCCancelsTheRunAndTheTableBeingBuiltCommitsNothing) {
+  TempDir dir;
+  std::string project = dir.path() + "/p";
+  ASSERT_EQ(RunStrata({"init", project}).exit_code, 0);
+  // A model slow enough to be interrupted (10^11 rows of a cross join, no sleep).
+  WriteText(project + "/models/gold/lento.sql",
+            "SELECT sum(a.range * b.range) AS s FROM range(1000000) a, range(100000) b, "
+            "silver.pedidos_validos");
+  Background run(dir.path(), {"run", "--project", project}, "run");
+  ASSERT_TRUE(Eventually(60, [&] {
+    return std::filesystem::exists(project +
+                                   "/lake/silver/pedidos_validos/_delta_log/"
+                                   "00000000000000000000.json");
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  run.Signal(SIGINT);
+  EXPECT_EQ(run.Wait(30), 1) << run.out() << run.err();
+  EXPECT_TRUE(Contains(run.out(), "CANCELLED")) << run.out();
+  EXPECT_TRUE(Contains(run.out(), "gold.lento: cancelled by user")) << run.out();
+  EXPECT_TRUE(Contains(run.err(), "cancelled by user")) << run.err();
+  EXPECT_FALSE(std::filesystem::exists(project + "/lake/gold/lento/_delta_log"));
+  // What was committed before the cancel stays, and the next run builds the rest.
+  EXPECT_EQ(SqlValue(project, "SELECT count(*) FROM silver.pedidos_validos"), "2");
 }
 
 }  // namespace
