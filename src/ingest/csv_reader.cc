@@ -210,22 +210,28 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
   for (ColumnSpec& c : file_columns) {
     if (NeedsExactCast(c.type)) c.type = "VARCHAR";
   }
+  // The staged rows hold those columns already converted (NULL when not exact), plus their
+  // text only where it did not convert (`__strata_raw<i>`, for the quarantine's reason): typed
+  // values are smaller to keep and need no second conversion when written.
   std::string projection;
   std::string columns;  // the data columns over rows_table aliased r
-  for (const ColumnSpec& c : staged.columns) {
+  for (size_t i = 0; i < staged.columns.size(); ++i) {
+    const ColumnSpec& c = staged.columns[i];
     const std::string name = QuoteIdentifier(c.name);
-    projection += (projection.empty() ? "" : ", ") + name;
     std::string value = "r." + name;
     if (NeedsExactCast(c.type)) {
-      std::string cast = ExactCastSql(name, "VARCHAR", c.type);
-      exact +=
-          (exact.empty() ? "" : " AND ") + ("(" + name + " IS NULL OR " + cast + " IS NOT NULL)");
-      typed.push_back({c, value + " IS NOT NULL", ExactCastSql(value, "VARCHAR", c.type), value});
-      columns += "TRY_CAST(" + value + " AS " + c.type + ") AS " + name + ", ";
+      const std::string cast = ExactCastSql(name, "VARCHAR", c.type);
+      const std::string raw = QuoteIdentifier("__strata_raw" + std::to_string(i));
+      const std::string broken = name + " IS NOT NULL AND " + cast + " IS NULL";
+      projection += (projection.empty() ? "" : ", ") + cast + " AS " + name + ", CASE WHEN " +
+                    broken + " THEN " + name + " END AS " + raw;
+      exact += (exact.empty() ? "" : " AND ") + ("NOT (" + broken + ")");
+      typed.push_back({c, "r." + raw + " IS NOT NULL", value, "r." + raw});
     } else {
+      projection += (projection.empty() ? "" : ", ") + name;
       typed.push_back({c, "false", value, value});
-      columns += value + ", ";
     }
+    columns += value + ", ";
   }
   if (!exact.empty()) projection += ", " + exact + " AS _exact";
   STRATA_ASSIGN_OR_RETURN(LinesStage stage, StageLines(conn, request, scan, dialect, file_columns,
