@@ -222,6 +222,23 @@ TEST(SftpArrivalTest, RefusedFilesMoveToRejectedWithTheirReason) {
   EXPECT_NE(reply.find("pedido_id"), std::string::npos) << reply;
   EXPECT_TRUE(fs::exists(p.dir() + "/rejected/acme/notas.txt"));  // read-only for the partner
   EXPECT_FALSE(fs::exists(p.dir() + "/rejected/acme/notas2.txt"));
+
+  // The whole file in another encoding (UTF-16 with its byte-order mark, as spreadsheet tools
+  // export it): a failed load with its reason, no rows, and the server lives on.
+  std::string utf16 = "\xff\xfe";
+  for (char c : std::string(kHeader) + "1,10,100,2024-03-01,USD,FOB,aberto\n") {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  WriteText(p.work() + "/pedidos_utf16.csv", utf16);
+  ASSERT_EQ(p.Sftp("acme", "put pedidos_utf16.csv\n").exit_code, 0) << p.ServerLog();
+  arrivals = p.WaitForArrivals(6);
+  auto utf16_outcome = FindArrival(arrivals, "pedidos_utf16.csv");
+  EXPECT_EQ(utf16_outcome["state"], "failed") << utf16_outcome;
+  EXPECT_FALSE(utf16_outcome["reason"].get<std::string>().empty()) << utf16_outcome;
+  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos WHERE _source_file LIKE '%utf16%'"), 0);
+  ASSERT_EQ(p.Sftp("acme", "put notas.txt notas_again.txt\n").exit_code, 0) << p.ServerLog();
+  EXPECT_EQ(FindArrival(p.WaitForArrivals(7), "notas_again.txt")["state"], "rejected");
 }
 
 // A ~200 MB upload streams through (no whole-file buffers); killing the client mid-way leaves a
@@ -255,12 +272,19 @@ TEST(SftpArrivalTest, TruncatedUploadIsNeverLoadedAndResumeCompletesIt) {
   }
   kill(client, SIGKILL);
   waitpid(client, nullptr, 0);
+  // The server writes what it had received, then logs the cut (size included).
+  EXPECT_TRUE(p.WaitForLog("pedidos_big.csv: the session ended with the upload still open"))
+      << p.ServerLog();
   std::error_code ec;
   const auto partial = fs::file_size(remote, ec);
   ASSERT_FALSE(ec) << ReadText(p.work() + "/big.log") << p.ServerLog();
   ASSERT_LT(static_cast<int64_t>(partial), size) << "the upload finished before the kill";
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(p.Arrivals().size(), 0u) << "a truncated upload was taken as arrived";
+  // Its outcome is in the server's log: what was received, and that it is not an arrival.
+  const std::string cut = "acme/pedidos_big.csv: the session ended with the upload still open (" +
+                          std::to_string(partial) + " bytes on the server); not an arrival";
+  EXPECT_NE(p.ServerLog().find(cut), std::string::npos) << p.ServerLog();
   EXPECT_NE(p.Sql("SELECT count(*) FROM bronze.pedidos").exit_code, 0);
 
   CommandResult resumed = p.Sftp("acme", "reput " + big + "\n");

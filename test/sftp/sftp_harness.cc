@@ -143,6 +143,9 @@ void SftpProject::StartServer(const std::vector<std::string>& extra_args,
     argv.push_back(arg);
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  // The previous run's log moves aside first: its "listening on" line names an old port.
+  std::error_code ec;
+  fs::rename(work_ + "/server.log", work_ + "/server.log." + std::to_string(starts_++), ec);
   server_ = Spawn(argv, work_ + "/server.log");
   ASSERT_GT(server_, 0);
   const std::string listening = "listening on 127.0.0.1:";

@@ -74,6 +74,7 @@ class SftpProject {
   pid_t server_ = -1;
   int port_ = 0;
   int batches_ = 0;
+  int starts_ = 0;
 };
 
 }  // namespace strata::test::sftp

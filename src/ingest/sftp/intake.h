@@ -1,12 +1,26 @@
-// ArrivalIntake: turns a completed upload into a recorded arrival.
+// ArrivalIntake: turns a completed upload into a recorded arrival, exactly once, even across
+// crashes.
 //
 // Submit() runs in the session thread when an upload handle is closed (or a temporary name is
 // renamed): it takes a hard link of the file at once (a snapshot: later writes to that name go
-// to a new file, see session.cc) and queues it, so the client gets its reply immediately. The
-// intake thread then, per upload in order: hashes it (SHA-256, streamed), archives the content
-// under objects/<sha256>, matches the name against the project's sources (reloaded each time,
-// so source edits apply without a restart), records the arrival in the catalog, and either hands
-// it to the ArrivalHandler or moves it to rejected/ with the reason (state "rejected").
+// to a new file, see session.cc) into a spool entry with the arrival's facts, and queues it, so
+// the client gets its reply immediately. The intake thread then, per upload in order: hashes it
+// (SHA-256, streamed), archives the content under objects/<sha256>, matches the name against the
+// project's sources (reloaded each time, so source edits apply without a restart), records the
+// arrival in the catalog, and either hands it to the ArrivalHandler or moves it to rejected/ with
+// the reason (state "rejected"). The spool entry goes once the catalog holds the arrival.
+//
+// Spool layout: .strata/sftp/spool/<owner>/ per running intake, with a `lock` file it holds an
+// flock on, and one directory per upload, <seq>/{content,arrival.json} (published by a rename,
+// so an entry is whole or absent). arrival.json gains the hash once it is computed, before the
+// content moves to the archive.
+// Recovery: Start() adopts the entries of every owner whose lock is free (the process died),
+// moving them into its own directory (a second crash leaves them to the next start), and
+// processes them first, oldest first. An entry whose arrival the catalog already holds (the
+// process died after recording it) is not recorded again: a "received" one is loaded by the
+// server's own restart of unfinished loads, a rejected one is not moved to rejected/ twice.
+// Test hook: STRATA_TEST_SFTP_PAUSE_AT=hash|archived|recorded makes the intake thread log
+// "sftp: test hook: paused at <point>" and stop there for good (tests kill -9 the process).
 // Thread safety: Submit from any thread; Start/Stop/WaitIdle from the owner. Stop processes
 // everything already submitted, then joins.
 #pragma once
@@ -14,13 +28,17 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "ingest/sftp/arrival.h"
 #include "ingest/sftp/landing_zone.h"
+#include "ingest/sftp/spool.h"
 
 namespace strata::sftp {
 
@@ -32,7 +50,9 @@ class ArrivalIntake {
   ArrivalIntake(const ArrivalIntake&) = delete;
   ArrivalIntake& operator=(const ArrivalIntake&) = delete;
 
-  void Start();
+  // Takes its spool directory and queues the entries left by dead processes (see above).
+  // IOError when the spool cannot be made.
+  Status Start();
   void Stop();
   // `real_path` is the partner's file, `path` its partner-relative name.
   Status Submit(const std::string& partner, const std::string& path, const std::string& real_path);
@@ -41,11 +61,13 @@ class ArrivalIntake {
 
  private:
   struct Pending {
-    std::string partner, path, real_path, spool_path, received_at;
-    uint64_t device = 0, inode = 0;
+    SpoolEntry entry;
+    bool recovered = false;  // left by a process that died: maybe recorded already
   };
   void Loop();
-  void Process(const Pending& upload);
+  void Process(Pending& upload);
+  // The catalog's record of a recovered upload, if the process that died had made it.
+  Result<std::optional<catalog::ArrivalRecord>> AlreadyRecorded(const SpoolEntry& entry);
 
   LandingZone& zone_;
   std::string project_dir_;
@@ -56,7 +78,7 @@ class ArrivalIntake {
   std::deque<Pending> queue_;
   bool busy_ = false;
   bool stopping_ = false;
-  uint64_t next_spool_ = 0;
+  std::unique_ptr<SpoolOwner> spool_;  // while started
   std::thread thread_;
 };
 

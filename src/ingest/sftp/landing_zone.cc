@@ -118,4 +118,24 @@ Result<std::string> LandingZone::Reject(const std::string& partner, const std::s
   return fs::relative(target, project_root_).string();
 }
 
+std::optional<std::string> LandingZone::FindRejected(const std::string& partner,
+                                                     const std::string& path,
+                                                     const std::string& content) const {
+  struct stat original;
+  if (::stat(content.c_str(), &original) != 0) return std::nullopt;
+  const std::string base = RejectedRoot(partner) + "/" + path;
+  std::string target = base;
+  for (int n = 2; n <= 10001; ++n) {
+    struct stat info;
+    if (::lstat(target.c_str(), &info) != 0) {
+      if (::lstat((target + ".rejected.txt").c_str(), &info) != 0) break;  // past the last
+    } else if (info.st_dev == original.st_dev && info.st_ino == original.st_ino &&
+               ::lstat((target + ".rejected.txt").c_str(), &info) == 0) {
+      return fs::relative(target, project_root_).string();
+    }
+    target = base + "." + std::to_string(n);
+  }
+  return std::nullopt;
+}
+
 }  // namespace strata::sftp

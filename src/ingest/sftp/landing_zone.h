@@ -7,7 +7,7 @@
 //   <project>/.strata/sftp/users.json   virtual users (users.h)
 //   <project>/.strata/sftp/host_key     the server's ed25519 host key, generated once
 //   <project>/.strata/sftp/objects/<sha256>   every arrived content, kept by hash (immutable)
-//   <project>/.strata/sftp/spool/       hard links taken at close time, before hashing
+//   <project>/.strata/sftp/spool/       uploads taken at close time, until recorded (spool.h)
 //   <project>/.strata/sftp/staging/     per-load trees of hard links handed to the ingest
 //
 // Nothing is ever deleted by the landing zone: a refused file is moved (the archive keeps its
@@ -57,6 +57,10 @@ class LandingZone {
   // beside it as "<that name>.rejected.txt". Returns the project-relative path of the copy.
   Result<std::string> Reject(const std::string& partner, const std::string& path,
                              const std::string& content, const std::string& reason);
+  // The copy Reject made of `content` for rejected/<partner>/<path> (same inode, reason file
+  // beside it), if there is one: project-relative path. Recovery uses it not to reject twice.
+  std::optional<std::string> FindRejected(const std::string& partner, const std::string& path,
+                                          const std::string& content) const;
 
  private:
   Result<catalog::Catalog*> OpenCatalog();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "common/logging.h"
 #include "pipeline/runner.h"
@@ -169,7 +170,15 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
   Result<pipeline::RunRecord> run = [&]() -> Result<pipeline::RunRecord> {
     ScopedFlock lock(zone_.StateDir() + "/ingest.lock");
     if (!lock.locked()) return Status::IOError("cannot lock " + zone_.StateDir() + "/ingest.lock");
-    return pipeline::RunProject(project, options);
+    // One partner's file must never take the server down: whatever escapes the run (a bug
+    // below this layer) fails this load, recorded, and the server goes on.
+    try {
+      return pipeline::RunProject(project, options);
+    } catch (const std::exception& error) {
+      Log().error("sftp: the load of {} threw: {}", source_name, error.what());
+      return Status::Internal(std::string("the load stopped on an internal error: ") +
+                              error.what());
+    }
   }();
   fs::remove_all(staging, ec);
   if (!run.ok()) return fail_all("the load did not run: " + run.status().message());

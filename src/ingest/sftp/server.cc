@@ -134,9 +134,16 @@ class SftpServer::Impl {
     }
     bind_ = bind;
     stopping_ = false;
-    intake_.Start();
+    // Loads left unfinished are queued before the intake recovers uploads left unrecorded, so
+    // an arrival the recovery records is never queued twice.
     trigger_.Start();
     RequeueUnfinished();
+    if (Status started = intake_.Start(); !started.ok()) {
+      trigger_.Stop();
+      bind_ = nullptr;
+      ssh_bind_free(bind);
+      return started;
+    }
     accept_thread_ = std::thread([this] { AcceptLoop(); });
     running_ = true;
     Log().info("sftp: listening on {}:{} (host key {})", options_.listen_address, bound_port_,

@@ -14,6 +14,8 @@
 // Thread safety: Start and Stop may be called from any thread, any number of times; Stop closes
 // the listener and every session (an upload cut off this way is not an arrival), then finishes
 // the arrivals already received and their loads, and returns when all threads are joined.
+// Start also finishes what a process that died left: uploads taken but not recorded (spool.h)
+// are recorded, and arrivals recorded but not loaded are loaded, each exactly once.
 // Errors: Create fails with the project's own error if it does not load; Start with IOError if
 // the address cannot be bound (naming it) or the host key cannot be made.
 #pragma once

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include "ingest/sftp/intake.h"
 #include "ingest/sftp/sftp_test_util.h"
+#include "ingest/sftp/spool.h"
 
 namespace strata::sftp {
 namespace {
@@ -114,6 +116,54 @@ TEST(SftpServerTest, UnfinishedArrivalsAreLoadedAtStart) {
   ASSERT_EQ(arrivals->size(), 1u);
   EXPECT_EQ((*arrivals)[0].state, "loaded") << (*arrivals)[0].reason;
   EXPECT_EQ((*arrivals)[0].rows_loaded, 2);
+}
+
+// An upload a killed server had taken but not recorded (its spool entry, as that server left
+// it: an owner directory whose lock nobody holds) is recorded and loaded at the next start, and
+// the partner's refused file beside it is rejected; nothing stays in the spool.
+TEST(SftpServerTest, UploadsLeftInTheSpoolAreRecordedAtStart) {
+  testing::TempDir dir;
+  WriteProject(dir.path());
+  auto server = SftpServer::Create({.project_dir = dir.path(), .port = 0});
+  ASSERT_TRUE(server.ok()) << server.status();
+  LandingZone& zone = (*server)->landing_zone();
+  const std::string owner = zone.SpoolDir() + "/999999-0";
+  fs::create_directories(owner);
+  std::ofstream(owner + "/lock").close();
+  int seq = 0;
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"pedidos_9.csv", "pedido_id,status\n1,aberto\n2,entregue\n3,aberto\n"},
+           {"notes.txt", "hello\n"}}) {
+    const std::string landing = zone.PartnerRoot("acme") + "/" + name;
+    fs::create_directories(zone.PartnerRoot("acme"));
+    std::ofstream(landing) << text;
+    SpoolEntry entry;
+    entry.dir = owner + "/" + std::to_string(seq++);
+    entry.partner = "acme";
+    entry.path = name;
+    entry.real_path = landing;
+    entry.received_at = "2026-01-01T00:00:0" + std::to_string(seq) + "Z";
+    struct stat info;
+    ASSERT_EQ(::stat(landing.c_str(), &info), 0);
+    entry.device = info.st_dev;
+    entry.inode = info.st_ino;
+    ASSERT_TRUE(LinkOrCopy(landing, entry.ContentPath()).ok());
+    ASSERT_TRUE(WriteSpoolFacts(entry).ok());
+  }
+  ASSERT_TRUE((*server)->Start().ok());
+  (*server)->WaitIdle();
+  auto arrivals = zone.List({});
+  ASSERT_TRUE(arrivals.ok());
+  ASSERT_EQ(arrivals->size(), 2u);
+  EXPECT_EQ((*arrivals)[1].path, "pedidos_9.csv");
+  EXPECT_EQ((*arrivals)[1].state, "loaded") << (*arrivals)[1].reason;
+  EXPECT_EQ((*arrivals)[1].rows_loaded, 3);
+  EXPECT_EQ((*arrivals)[1].received_at, "2026-01-01T00:00:01Z");
+  EXPECT_EQ((*arrivals)[0].state, "rejected");
+  EXPECT_TRUE(fs::exists(dir.path() + "/rejected/acme/notes.txt"));
+  EXPECT_FALSE(fs::exists(owner));
+  (*server)->Stop();
+  EXPECT_TRUE(fs::is_empty(zone.SpoolDir()));
 }
 
 }  // namespace
