@@ -163,6 +163,15 @@ TEST(SftpIdleTest, ZeroMeansNoLimit) {
   EXPECT_EQ(p.ServerLog().find("(idle limit)"), std::string::npos);
   CommandResult bad = RunStrata({"sftp", "serve", "--project", p.dir(), "--idle-timeout", "-1"});
   EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE((bad.out + bad.err).find("--idle-timeout"), std::string::npos) << bad.err;
+  // strata serve runs the same server and takes the same limit.
+  CommandResult serve_help = RunStrata({"serve", "--help"});
+  EXPECT_NE(serve_help.out.find("--sftp-idle-timeout"), std::string::npos) << serve_help.out;
+  CommandResult serve_bad =
+      RunStrata({"serve", "--project", p.dir(), "--sftp-idle-timeout", "-5", "--port", "0"});
+  EXPECT_NE(serve_bad.exit_code, 0);
+  EXPECT_NE((serve_bad.out + serve_bad.err).find("--sftp-idle-timeout"), std::string::npos)
+      << serve_bad.err;
 }
 
 }  // namespace
