@@ -167,6 +167,13 @@ TEST_F(CsvStage, BadInputsGetTheirOutcome) {
        false, 1, 0, ""},
       {"invalid utf-8", "a,b,c\n1,x\xff\xfe,2024-01-01\n2,y,2024-01-02\n", false, 1, 1,
        "INVALID ENCODING"},
+      {"utf-16",
+       std::string("\xFF\xFE"
+                   "a\0,\0b\0,\0c\0\n\0"
+                   "1\0,\0x\0,\0"
+                   "2\0\n\0",
+                   26),
+       true, 0, 0, "the file is UTF-16"},
       {"truncated last line", "a,b,c\n1,x,2024-01-01\n2,y", false, 1, 1, "MISSING COLUMNS"},
       {"truncated in a date", "a,b,c\n1,x,2024-01-01\n2,y,2024-0", false, 1, 1, "2024-0"},
       {"truncated in quotes", "a,b,c\n1,x,2024-01-01\n2,\"y,2024", false, 1, 1,

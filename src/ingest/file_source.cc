@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/utf8.h"
 #include "ingest/contract.h"
 #include "ingest/file_reader.h"
 #include "ingest/file_scan.h"
@@ -186,7 +187,8 @@ struct Run {
 
   static Status Fail(FileOutcome& out, const std::string& reason) {
     out.state = FileState::kFailed;
-    out.reason = out.file + ": " + reason;
+    // The reason may quote the file's bytes (DuckDB's messages do): records and JSON need UTF-8.
+    out.reason = ToValidUtf8(out.file + ": " + reason);
     return Status::OK();
   }
 };
@@ -233,7 +235,7 @@ Result<IngestReport> IngestFileSource(const lake::Lake& lake, engine::Connection
     if (std::optional<std::string> why =
             LandingRejection(source.file_patterns, source.format, file)) {
       out.state = FileState::kRejected;
-      out.reason = file + ": " + *why;
+      out.reason = ToValidUtf8(file + ": " + *why);
     } else {
       STRATA_RETURN_IF_ERROR(
           run.LoadFile(out).WithContext("ingesting " + file + " into " + source.table.ToString()));

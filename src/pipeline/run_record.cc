@@ -136,7 +136,8 @@ std::string RunRecordJson(const RunRecord& record) {
                                           : "failed"},
               {"catalog", {{"synced", record.catalog_synced}, {"error", record.catalog_error}}},
               {"nodes", nodes}};
-  return out.dump(2) + "\n";
+  // Errors may quote outside text; a record is still written whole.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<std::string> WriteRunRecord(const RunRecord& record, const std::string& runs_dir) {
