@@ -193,6 +193,46 @@ States:
   EXPECT_TRUE(Contains(log.out, "cancelled with strata runs cancel")) << log.out;
 }
 
+TEST(PipelineCliTest, CancelStopsAModelTaskAndItsTableCommitsNothing) {
+  TempDir dir;
+  std::string project = dir.path() + "/p";
+  ASSERT_EQ(RunStrata({"init", project}).exit_code, 0);
+  ASSERT_EQ(RunStrata({"run", "--project", project}).exit_code, 0);
+  // A model slow enough to be cancelled (10^11 rows of a cross join, no sleep).
+  WriteText(project + "/models/gold/lento.sql",
+            "SELECT sum(a.range * b.range) AS s FROM range(1000000) a, range(100000) b, "
+            "silver.pedidos_validos");
+  WriteText(project + "/pipelines/lento.yaml", R"(
+StartAt: Build
+States:
+  Build:
+    Type: Task
+    Resource: strata:model
+    Parameters: {select: [gold.lento]}
+    End: true
+)");
+  Background run(dir.path(), {"pipeline", "run", "lento", "--project", project});
+  std::string run_id;
+  ASSERT_TRUE(Eventually(30, [&] {
+    CommandResult r = RunStrata({"runs", "list", "--project", project, "--json"});
+    if (r.exit_code != 0) return false;
+    Json list = Json::parse(r.out, nullptr, false);
+    if (list.is_discarded() || list.empty() || list[0]["status"] != "RUNNING") return false;
+    run_id = list[0]["run_id"];
+    CommandResult log = RunStrata({"runs", "logs", run_id, "--project", project});
+    return Contains(log.out, "select=[\"gold.lento\"]");
+  })) << run.err();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CommandResult cancel = RunStrata({"runs", "cancel", run_id, "--project", project, "--json"});
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  // Without the cancel reaching the model, the cross join would run for many minutes.
+  EXPECT_EQ(run.Wait(30), 1) << run.err();
+  EXPECT_TRUE(Contains(run.err(), "ABORTED")) << run.err();
+  EXPECT_FALSE(fs::exists(project + "/lake/gold/lento/_delta_log"));
+  CommandResult log = RunStrata({"runs", "logs", run_id, "--project", project});
+  EXPECT_TRUE(Contains(log.out, "[strata] stopped")) << log.out;
+}
+
 TEST(PipelineCliTest, SchedulerStartsAPipelineWhenAFileLands) {
   TempDir dir;
   std::string project = SmallProject(dir, {{"on_orders.yaml", R"(
