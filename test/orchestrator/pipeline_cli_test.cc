@@ -55,6 +55,22 @@ std::string SmallProject(const TempDir& dir, const std::map<std::string, std::st
   return project;
 }
 
+// The id of the newest run of `project` once it is RUNNING and `ready(run_id)` holds (up to
+// 30 s); empty if that never happens.
+std::string WaitForRunning(const std::string& project,
+                           const std::function<bool(const std::string&)>& ready) {
+  std::string run_id;
+  bool running = Eventually(30, [&] {
+    CommandResult r = RunStrata({"runs", "list", "--project", project, "--json"});
+    if (r.exit_code != 0) return false;
+    Json list = Json::parse(r.out, nullptr, false);
+    if (list.is_discarded() || list.empty() || list[0]["status"] != "RUNNING") return false;
+    run_id = list[0]["run_id"];
+    return ready(run_id);
+  });
+  return running ? run_id : "";
+}
+
 const Json* FindState(const Json& run, const std::string& state) {
   for (const Json& s : run["states"]) {
     if (s["state"] == state && s["scope"] == "") return &s;
@@ -171,15 +187,10 @@ States:
     End: true
 )"}});
   Background run(dir.path(), {"pipeline", "run", "long", "--project", project});
-  std::string run_id;
-  ASSERT_TRUE(Eventually(30, [&] {
-    CommandResult r = RunStrata({"runs", "list", "--project", project, "--json"});
-    if (r.exit_code != 0) return false;
-    Json list = Json::parse(r.out, nullptr, false);
-    if (list.is_discarded() || list.empty() || list[0]["status"] != "RUNNING") return false;
-    run_id = list[0]["run_id"];
+  std::string run_id = WaitForRunning(project, [&](const std::string&) {
     return fs::exists(project + "/sleeper.pid") && !Read(project + "/sleeper.pid").empty();
-  })) << run.err();
+  });
+  ASSERT_FALSE(run_id.empty()) << run.err();
   pid_t sleeper = std::stoi(Read(project + "/sleeper.pid"));
   ASSERT_EQ(kill(sleeper, 0), 0);
 
@@ -212,16 +223,11 @@ States:
     End: true
 )");
   Background run(dir.path(), {"pipeline", "run", "lento", "--project", project});
-  std::string run_id;
-  ASSERT_TRUE(Eventually(30, [&] {
-    CommandResult r = RunStrata({"runs", "list", "--project", project, "--json"});
-    if (r.exit_code != 0) return false;
-    Json list = Json::parse(r.out, nullptr, false);
-    if (list.is_discarded() || list.empty() || list[0]["status"] != "RUNNING") return false;
-    run_id = list[0]["run_id"];
-    CommandResult log = RunStrata({"runs", "logs", run_id, "--project", project});
+  std::string run_id = WaitForRunning(project, [&](const std::string& id) {
+    CommandResult log = RunStrata({"runs", "logs", id, "--project", project});
     return Contains(log.out, "select=[\"gold.lento\"]");
-  })) << run.err();
+  });
+  ASSERT_FALSE(run_id.empty()) << run.err();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CommandResult cancel = RunStrata({"runs", "cancel", run_id, "--project", project, "--json"});
   EXPECT_EQ(cancel.exit_code, 0) << cancel.err;

@@ -20,25 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kHeader = "pedido_id,cliente_id,fornecedor_id,data_pedido,moeda,incoterm,status\n";
-
-std::string Pedidos(int first_id, int rows) {
-  std::string text = kHeader;
-  for (int i = 0; i < rows; ++i) {
-    text += std::to_string(first_id + i) + ",10,100,2024-03-01,USD,FOB,aberto\n";
-  }
-  return text;
-}
-
-int64_t Count(const SftpProject& p, const std::string& query) {
-  CommandResult result = p.Sql(query);
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  // CSV: header line, then the value.
-  size_t newline = result.out.find('\n');
-  if (newline == std::string::npos) return -1;
-  return std::stoll(result.out.substr(newline + 1));
-}
-
 nlohmann::json FindArrival(const nlohmann::json& arrivals, const std::string& path) {
   for (const auto& a : arrivals) {
     if (a["path"] == path) return a;
@@ -79,8 +60,8 @@ TEST(SftpArrivalTest, ImportAuPedidosUploadIsQueryableRightAfter) {
             static_cast<int64_t>(fs::file_size(p.work() + "/importau/pedidos.csv")));
   EXPECT_EQ(a["sha256"].get<std::string>().size(), 64u);
   EXPECT_FALSE(a["run_id"].get<std::string>().empty());
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), counts->pedidos);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos WHERE _source_file = 'acme/pedidos.csv'"),
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), counts->pedidos);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos WHERE _source_file = 'acme/pedidos.csv'"),
             counts->pedidos);
   // The content is archived by hash; the partner still sees its file.
   EXPECT_TRUE(fs::exists(p.dir() + "/" + a["stored_as"].get<std::string>()));
@@ -103,7 +84,7 @@ TEST(SftpArrivalTest, SameFileLoadsOnceAndNewVersionsLoadAsNewData) {
   SftpProject p;
   p.AddKeyUser("acme");
   p.StartServer();
-  WriteText(p.work() + "/pedidos_daily.csv", Pedidos(1, 5));
+  WriteText(p.work() + "/pedidos_daily.csv", PedidosCsv(1, 5));
   ASSERT_EQ(p.Sftp("acme", "put pedidos_daily.csv\n").exit_code, 0);
   p.WaitForArrivals(1);
   ASSERT_EQ(p.Sftp("acme", "put pedidos_daily.csv\n").exit_code, 0);  // same content again
@@ -111,20 +92,20 @@ TEST(SftpArrivalTest, SameFileLoadsOnceAndNewVersionsLoadAsNewData) {
   ASSERT_EQ(twice.size(), 2u);
   EXPECT_EQ(twice[0]["state"], "already_loaded") << twice.dump(2);
   EXPECT_EQ(twice[1]["state"], "loaded");
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), 5);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 5);
   // A corrected version under the same name: new data, and both versions stay.
-  WriteText(p.work() + "/pedidos_daily.csv", Pedidos(1, 6));
+  WriteText(p.work() + "/pedidos_daily.csv", PedidosCsv(1, 6));
   ASSERT_EQ(p.Sftp("acme", "put pedidos_daily.csv\n").exit_code, 0);
   nlohmann::json three = p.WaitForArrivals(3);
   EXPECT_EQ(three[0]["state"], "loaded") << three.dump(2);
   EXPECT_EQ(three[0]["rows_loaded"], 6);
   EXPECT_NE(three[0]["sha256"], three[2]["sha256"]);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), 11);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 11);
   EXPECT_TRUE(fs::exists(p.dir() + "/" + three[0]["stored_as"].get<std::string>()));
   EXPECT_TRUE(fs::exists(p.dir() + "/" + three[2]["stored_as"].get<std::string>()));
-  EXPECT_EQ(ReadText(p.dir() + "/" + three[2]["stored_as"].get<std::string>()), Pedidos(1, 5));
+  EXPECT_EQ(ReadText(p.dir() + "/" + three[2]["stored_as"].get<std::string>()), PedidosCsv(1, 5));
   // An upload through a temporary name arrives when renamed, not when closed.
-  WriteText(p.work() + "/pedidos_tmp.csv", Pedidos(100, 3));
+  WriteText(p.work() + "/pedidos_tmp.csv", PedidosCsv(100, 3));
   ASSERT_EQ(p.Sftp("acme", "put pedidos_tmp.csv pedidos_late.csv.part\n").exit_code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(p.Arrivals().size(), 3u);
@@ -132,7 +113,7 @@ TEST(SftpArrivalTest, SameFileLoadsOnceAndNewVersionsLoadAsNewData) {
   nlohmann::json four = p.WaitForArrivals(4);
   EXPECT_EQ(four[0]["path"], "pedidos_late.csv");
   EXPECT_EQ(four[0]["state"], "loaded") << four.dump(2);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), 14);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 14);
 }
 
 TEST(SftpArrivalTest, TwentyConcurrentUploadsLandExactlyOnce) {
@@ -143,7 +124,7 @@ TEST(SftpArrivalTest, TwentyConcurrentUploadsLandExactlyOnce) {
   int64_t expected_rows = 0;
   for (int i = 0; i < 20; ++i) {
     const std::string name = "pedidos_" + std::to_string(i) + ".csv";
-    WriteText(p.work() + "/" + name, Pedidos(1000 * i, 50 + i));
+    WriteText(p.work() + "/" + name, PedidosCsv(1000 * i, 50 + i));
     expected_rows += 50 + i;
     const std::string batch = p.work() + "/concurrent-" + std::to_string(i);
     WriteText(batch, "put " + p.work() + "/" + name + "\n");
@@ -164,9 +145,9 @@ TEST(SftpArrivalTest, TwentyConcurrentUploadsLandExactlyOnce) {
     ++files[a["partner"].get<std::string>() + "/" + a["path"].get<std::string>()];
   }
   EXPECT_EQ(files.size(), 20u);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), expected_rows);
-  EXPECT_EQ(Count(p, "SELECT count(DISTINCT _source_file) FROM bronze.pedidos"), 20);
-  EXPECT_EQ(Count(p, "SELECT count(*) - count(DISTINCT pedido_id) FROM bronze.pedidos"), 0);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), expected_rows);
+  EXPECT_EQ(p.Count("SELECT count(DISTINCT _source_file) FROM bronze.pedidos"), 20);
+  EXPECT_EQ(p.Count("SELECT count(*) - count(DISTINCT pedido_id) FROM bronze.pedidos"), 0);
 }
 
 TEST(SftpArrivalTest, RefusedFilesMoveToRejectedWithTheirReason) {
@@ -177,7 +158,7 @@ TEST(SftpArrivalTest, RefusedFilesMoveToRejectedWithTheirReason) {
   WriteText(p.work() + "/pedidos.xlsx", "binary?\n");
   WriteText(p.work() + "/pedidos_empty.csv", "");
   WriteText(p.work() + "/pedidos_header.csv", "id,cliente,valor\n1,2,3\n");
-  WriteText(p.work() + "/pedidos_latin1.csv", std::string(kHeader) +
+  WriteText(p.work() + "/pedidos_latin1.csv", std::string(kPedidosHeader) +
                                                   "1,10,100,2024-03-01,USD,FOB,cancelado\n" +
                                                   "2,10,100,2024-03-01,USD,FOB,n\xe3o entregue\n");
   CommandResult put = p.Sftp("acme",
@@ -203,7 +184,7 @@ TEST(SftpArrivalTest, RefusedFilesMoveToRejectedWithTheirReason) {
   EXPECT_EQ(latin1["state"], "loaded") << latin1;
   EXPECT_EQ(latin1["rows_loaded"], 1);
   EXPECT_EQ(latin1["rows_quarantined"], 1);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos__quarantine"), 1);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos__quarantine"), 1);
 
   // Refused files left the landing area, kept with a reply file the partner can read.
   for (const char* name :
@@ -226,7 +207,7 @@ TEST(SftpArrivalTest, RefusedFilesMoveToRejectedWithTheirReason) {
   // The whole file in another encoding (UTF-16 with its byte-order mark, as spreadsheet tools
   // export it): a failed load with its reason, no rows, and the server lives on.
   std::string utf16 = "\xff\xfe";
-  for (char c : std::string(kHeader) + "1,10,100,2024-03-01,USD,FOB,aberto\n") {
+  for (char c : std::string(kPedidosHeader) + "1,10,100,2024-03-01,USD,FOB,aberto\n") {
     utf16 += c;
     utf16 += '\0';
   }
@@ -236,7 +217,7 @@ TEST(SftpArrivalTest, RefusedFilesMoveToRejectedWithTheirReason) {
   auto utf16_outcome = FindArrival(arrivals, "pedidos_utf16.csv");
   EXPECT_EQ(utf16_outcome["state"], "failed") << utf16_outcome;
   EXPECT_FALSE(utf16_outcome["reason"].get<std::string>().empty()) << utf16_outcome;
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos WHERE _source_file LIKE '%utf16%'"), 0);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos WHERE _source_file LIKE '%utf16%'"), 0);
   ASSERT_EQ(p.Sftp("acme", "put notas.txt notas_again.txt\n").exit_code, 0) << p.ServerLog();
   EXPECT_EQ(FindArrival(p.WaitForArrivals(7), "notas_again.txt")["state"], "rejected");
 }
@@ -251,7 +232,7 @@ TEST(SftpArrivalTest, TruncatedUploadIsNeverLoadedAndResumeCompletesIt) {
   const int64_t rows = 3'000'000;  // ~200 MB of CSV
   {
     std::ofstream out(big, std::ios::binary);
-    out << kHeader;
+    out << kPedidosHeader;
     std::string line;
     for (int64_t i = 1; i <= rows; ++i) {
       line = std::to_string(i) + ",10,100,2024-03-01,USD,FOB,aberto__padding_padding_pad\n";
@@ -295,7 +276,7 @@ TEST(SftpArrivalTest, TruncatedUploadIsNeverLoadedAndResumeCompletesIt) {
   EXPECT_EQ(arrivals[0]["state"], "loaded") << arrivals.dump(2);
   EXPECT_EQ(arrivals[0]["size_bytes"], size);
   EXPECT_EQ(arrivals[0]["rows_loaded"], rows);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), rows);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), rows);
 }
 
 }  // namespace

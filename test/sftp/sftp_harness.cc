@@ -281,4 +281,20 @@ CommandResult SftpProject::Sql(const std::string& query) const {
   return RunStrata({"sql", "--lake", project_ + "/lake", "--format", "csv", query});
 }
 
+int64_t SftpProject::Count(const std::string& query) const {
+  CommandResult result = Sql(query);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // CSV: the header line, then the value.
+  size_t newline = result.out.find('\n');
+  return newline == std::string::npos ? -1 : std::stoll(result.out.substr(newline + 1));
+}
+
+std::string PedidosCsv(int first_id, int rows) {
+  std::string text = kPedidosHeader;
+  for (int i = 0; i < rows; ++i) {
+    text += std::to_string(first_id + i) + ",10,100,2024-03-01,USD,FOB,aberto\n";
+  }
+  return text;
+}
+
 }  // namespace strata::test::sftp

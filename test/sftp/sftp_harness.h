@@ -26,6 +26,12 @@ pid_t SpawnWithInput(const std::vector<std::string>& argv, const std::string& lo
 std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);
 
+// The header of examples/importau's pedidos.csv, and `rows` valid rows after it with ids from
+// `first_id`.
+inline constexpr const char* kPedidosHeader =
+    "pedido_id,cliente_id,fornecedor_id,data_pedido,moeda,incoterm,status\n";
+std::string PedidosCsv(int first_id, int rows);
+
 // A project (copy of examples/importau, empty landing/) with a running SFTP server.
 class SftpProject {
  public:
@@ -67,6 +73,8 @@ class SftpProject {
   nlohmann::json WaitForArrivals(size_t count, int timeout_seconds = 120) const;
   // `strata sql` on the project's lake; the CSV output.
   CommandResult Sql(const std::string& query) const;
+  // The single integer `query` returns (-1 if it returns none; a failed query fails the test).
+  int64_t Count(const std::string& query) const;
 
  private:
   TempDir temp_;

@@ -18,11 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const char* kHeader = "pedido_id,cliente_id,fornecedor_id,data_pedido,moeda,incoterm,status\n";
-
 // About `megabytes` MB of pedidos rows; returns the row count.
 int64_t WritePedidos(const std::string& path, int megabytes) {
-  std::string text = kHeader;
+  std::string text = kPedidosHeader;
   int64_t rows = 0;
   while (text.size() < static_cast<size_t>(megabytes) * 1'000'000) {
     ++rows;
@@ -38,13 +36,6 @@ std::vector<std::string> SlowSftp(const SftpProject& p, const std::string& user,
   std::vector<std::string> argv = p.SftpArgv(user, batch);
   argv.insert(argv.begin() + 1, {"-l", std::to_string(kbits)});
   return argv;
-}
-
-int64_t Count(const SftpProject& p, const std::string& query) {
-  CommandResult result = p.Sql(query);
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  size_t newline = result.out.find('\n');
-  return newline == std::string::npos ? -1 : std::stoll(result.out.substr(newline + 1));
 }
 
 int WaitExit(pid_t pid) {
@@ -140,7 +131,7 @@ TEST(SftpIdleTest, AnUploadCutOffByTheLimitResumesWithReput) {
   ASSERT_EQ(arrivals.size(), 1u);
   EXPECT_EQ(arrivals[0]["state"], "loaded") << arrivals.dump(2);
   EXPECT_EQ(arrivals[0]["size_bytes"], size);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), rows);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), rows);
 }
 
 // --idle-timeout 0 turns the limit off: a session idle for a while stays usable.

@@ -13,23 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kHeader = "pedido_id,cliente_id,fornecedor_id,data_pedido,moeda,incoterm,status\n";
-
-std::string Pedidos(int first_id, int rows) {
-  std::string text = kHeader;
-  for (int i = 0; i < rows; ++i) {
-    text += std::to_string(first_id + i) + ",10,100,2024-03-01,USD,FOB,aberto\n";
-  }
-  return text;
-}
-
-int64_t Count(const SftpProject& p, const std::string& query) {
-  CommandResult result = p.Sql(query);
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  size_t newline = result.out.find('\n');
-  return newline == std::string::npos ? -1 : std::stoll(result.out.substr(newline + 1));
-}
-
 // Spool entries (uploads taken, not yet recorded) across all owners.
 int SpoolEntries(const SftpProject& p) {
   int entries = 0;
@@ -61,7 +44,7 @@ TEST(SftpRecoveryTest, KilledBeforeHashingTheFileIsLoadedOnceAtRestart) {
   SftpProject p;
   p.AddKeyUser("acme");
   p.StartServer({}, PauseAt("hash"));
-  WriteText(p.work() + "/pedidos_a.csv", Pedidos(1, 7));
+  WriteText(p.work() + "/pedidos_a.csv", PedidosCsv(1, 7));
   CommandResult put = p.Sftp("acme", "put pedidos_a.csv\n");
   ASSERT_EQ(put.exit_code, 0) << put.err << p.ServerLog();
   ASSERT_TRUE(p.WaitForLog("paused at hash")) << p.ServerLog();
@@ -74,18 +57,18 @@ TEST(SftpRecoveryTest, KilledBeforeHashingTheFileIsLoadedOnceAtRestart) {
   ASSERT_EQ(arrivals.size(), 1u) << arrivals.dump(2);
   EXPECT_EQ(arrivals[0]["state"], "loaded") << arrivals.dump(2) << p.ServerLog();
   EXPECT_EQ(arrivals[0]["rows_loaded"], 7);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), 7);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 7);
   EXPECT_EQ(SpoolEntries(p), 0);
   EXPECT_NE(p.ServerLog().find("recovering acme/pedidos_a.csv"), std::string::npos);
   // Another restart finds nothing left to do.
   ASSERT_EQ(p.StopServer(), 0);
   p.StartServer();
-  WriteText(p.work() + "/pedidos_b.csv", Pedidos(100, 2));
+  WriteText(p.work() + "/pedidos_b.csv", PedidosCsv(100, 2));
   CommandResult put_b = p.Sftp("acme", "put pedidos_b.csv\n");
   ASSERT_EQ(put_b.exit_code, 0) << put_b.out << put_b.err << p.ServerLog();
   arrivals = p.WaitForArrivals(2);
   EXPECT_EQ(arrivals.size(), 2u) << arrivals.dump(2);
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), 9);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 9);
 }
 
 // Killed with three uploads taken (two pedidos versions of one name, one refused name), the
@@ -95,10 +78,10 @@ TEST(SftpRecoveryTest, DyingAgainDuringRecoveryLosesAndDoublesNothing) {
   SftpProject p;
   p.AddKeyUser("acme");
   p.StartServer({}, PauseAt("archived"));
-  WriteText(p.work() + "/pedidos_v.csv", Pedidos(1, 4));
+  WriteText(p.work() + "/pedidos_v.csv", PedidosCsv(1, 4));
   WriteText(p.work() + "/notas.txt", "not a source\n");
   ASSERT_EQ(p.Sftp("acme", "put pedidos_v.csv\nput notas.txt\n").exit_code, 0);
-  WriteText(p.work() + "/pedidos_v.csv", Pedidos(1, 6));  // a corrected version, same name
+  WriteText(p.work() + "/pedidos_v.csv", PedidosCsv(1, 6));  // a corrected version, same name
   ASSERT_EQ(p.Sftp("acme", "put pedidos_v.csv\n").exit_code, 0) << p.ServerLog();
   ASSERT_TRUE(p.WaitForLog("paused at archived")) << p.ServerLog();
   p.KillServer();
@@ -126,8 +109,8 @@ TEST(SftpRecoveryTest, DyingAgainDuringRecoveryLosesAndDoublesNothing) {
   nlohmann::json notas = Find(arrivals, "notas.txt");
   ASSERT_EQ(notas.size(), 1u);
   EXPECT_EQ(notas[0]["state"], "rejected");
-  EXPECT_EQ(Count(p, "SELECT count(*) FROM bronze.pedidos"), 10);
-  EXPECT_EQ(Count(p, "SELECT count(DISTINCT _source_file) FROM bronze.pedidos"), 1);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 10);
+  EXPECT_EQ(p.Count("SELECT count(DISTINCT _source_file) FROM bronze.pedidos"), 1);
   EXPECT_TRUE(fs::exists(p.dir() + "/rejected/acme/notas.txt"));
   EXPECT_FALSE(fs::exists(p.dir() + "/rejected/acme/notas.txt.2"));
   EXPECT_FALSE(fs::exists(p.dir() + "/landing/acme/notas.txt"));
