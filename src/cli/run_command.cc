@@ -1,9 +1,6 @@
 // strata run / strata test: run a project's pipeline, or only its tests.
-#include <atomic>
-#include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli/app.h"
@@ -33,23 +30,10 @@ Status RunPipeline(const RunCommandOptions& options, bool test_only, CommandCont
   if (!options.json) run.progress = TerminalProgress(*context.err);
   // Ctrl-C (or SIGTERM) cancels the run instead of killing it: the table being built commits
   // nothing, those already committed stay, and the record says cancelled.
-  auto cancel = std::make_shared<pipeline::CancelToken>();
-  run.cancel = cancel;
   InterruptGuard guard;
-  std::atomic<bool> finished{false};
-  std::thread watcher([&] {
-    while (!finished.load()) {
-      if (InterruptGuard::Interrupted()) {
-        cancel->Cancel();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
-  Result<pipeline::RunRecord> ran = pipeline::RunProject(project, run);
-  finished.store(true);
-  watcher.join();
-  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, std::move(ran));
+  run.cancel =
+      std::make_shared<pipeline::CancelToken>([] { return InterruptGuard::Interrupted(); });
+  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, pipeline::RunProject(project, run));
   if (options.json) {
     *context.out << pipeline::RunRecordJson(record);
   } else {

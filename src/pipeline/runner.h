@@ -72,13 +72,23 @@ struct ProgressEvent {
 //    failed;
 //  - tables committed earlier in the run stay; the record (cancelled = true, status
 //    "cancelled") and the catalog are written as for any run.
+//
+// A token made with `also_when` is also cancelled once that returns true (a signal flag, an
+// orchestrator task's cancellation): the runner polls it with the flag, so it must be cheap and
+// thread-safe.
 class CancelToken {
  public:
+  CancelToken() = default;
+  explicit CancelToken(std::function<bool()> also_when) : also_when_(std::move(also_when)) {}
+
   void Cancel() noexcept { cancelled_.store(true, std::memory_order_release); }
-  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  bool cancelled() const noexcept {
+    return cancelled_.load(std::memory_order_acquire) || (also_when_ && also_when_());
+  }
 
  private:
   std::atomic<bool> cancelled_{false};
+  std::function<bool()> also_when_;
 };
 
 // The error of nodes a cancel stopped or never started begins with this.

@@ -1,11 +1,9 @@
 #include "orchestrator/service/strata_executor.h"
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "orchestrator/service/command.h"
 #include "pipeline/project.h"
@@ -185,20 +183,9 @@ TaskResult StrataExecutor::RunProjectStep(const std::string& kind, const Json& p
     }
   }
   // Cancelling the task cancels the project run: the table being built commits nothing.
-  auto cancel = std::make_shared<pipeline::CancelToken>();
-  options.cancel = cancel;
-  std::atomic<bool> finished{false};
-  std::thread watcher([&] {
-    while (!finished.load()) {
-      if (ctx.cancellation().WaitFor(50'000)) {
-        cancel->Cancel();
-        return;
-      }
-    }
-  });
+  options.cancel = std::make_shared<pipeline::CancelToken>(
+      [token = ctx.cancellation()] { return token.IsCancelled(); });
   auto record = pipeline::RunProject(*project, options);
-  finished.store(true);
-  watcher.join();
   if (record.ok() && record->cancelled) {
     AppendLog("[strata] stopped: " + ctx.cancellation().Reason());
     return TaskResult::Failure("States.TaskFailed", "cancelled: " + ctx.cancellation().Reason());
