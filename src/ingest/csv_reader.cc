@@ -196,14 +196,6 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
   }
   // The file's column order: the header's (validated), else the contract's.
   std::vector<ColumnSpec> file_columns = staged.columns;
-  if (!scan.header.empty()) {
-    const std::string_view first = scan.header.front();
-    if (first.rfind("\xFF\xFE", 0) == 0 || first.rfind("\xFE\xFF", 0) == 0) {
-      return FileProblem(
-          "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8, or "
-          "as latin-1 with csv.encoding: latin-1");
-    }
-  }
   if (dialect.header) {
     std::string reason;
     std::optional<std::vector<size_t>> order = MatchHeader(staged.columns, scan.header, &reason);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <iterator>
 
 #include "ingest/reader_internal.h"
@@ -159,9 +160,28 @@ RecordScanOptions ScanOptionsFor(const FileSourceSpec& source) {
   return options;
 }
 
+namespace {
+
+// Text formats are read as UTF-8 (or latin-1): a UTF-16 file would only show up as a header or
+// lines of garbage, so it is named for what it is.
+bool StartsWithUtf16ByteOrderMark(const std::string& path) {
+  char bytes[2] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(bytes, 2)) return false;
+  const std::string_view first(bytes, 2);
+  return first == "\xFF\xFE" || first == "\xFE\xFF";
+}
+
+}  // namespace
+
 Result<StagedFile> StageFile(engine::Connection& connection, const ReadRequest& request,
                              const FileScan& scan) {
   const std::string& format = request.source->format;
+  if (format != "parquet" && StartsWithUtf16ByteOrderMark(request.path)) {
+    return internal::FileProblem(
+        "the file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8, or "
+        "as latin-1 with csv.encoding: latin-1");
+  }
   Result<StagedFile> staged = format == "csv" ? internal::StageCsv(connection, request, scan)
                               : format == "jsonl"
                                   ? internal::StageJsonLines(connection, request, scan)

@@ -79,6 +79,11 @@ TEST_F(FormatStage, JsonLinesInferredContractAndEmptyFile) {
   EXPECT_EQ(s->rows_loaded, 2);
   auto empty = StagePath(dir_.Write("z.jsonl", ""), "z.jsonl");
   EXPECT_TRUE(empty.status().IsInvalidArgument());
+  auto utf16 = StagePath(
+      dir_.Write("u.jsonl", std::string("\xFE\xFF\0{\0\"\0a\0\"\0:\0\x31\0}", 16)), "u.jsonl");
+  EXPECT_TRUE(utf16.status().IsInvalidArgument());
+  EXPECT_NE(utf16.status().message().find("the file is UTF-16"), std::string::npos)
+      << utf16.status();
 }
 
 TEST_F(FormatStage, ParquetCastsToTheContractAndQuarantinesFailures) {
