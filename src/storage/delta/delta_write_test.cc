@@ -255,6 +255,45 @@ TEST_F(DeltaWriteTest, EnforcesSchemaAndEvolvesOnRequest) {
   EXPECT_TRUE(t.Append("SELECT 7 AS id").ok()) << "writes keep working on the widened table";
 }
 
+// Files that all hold exactly the table's flat columns are read without a `schema` map (with one,
+// DuckDB reads each file on a single thread); any difference between files brings the map back,
+// and the rows are the same either way.
+TEST_F(DeltaWriteTest, ScansUniformFilesWithoutASchemaMap) {
+  DeltaTable t = Table();
+  ASSERT_TRUE(t.Create({.as_select = "SELECT i::INTEGER AS id, 'n' || i AS name, "
+                                     "TIMESTAMPTZ '2024-01-01 00:00:00+00' AS ts, "
+                                     "(i * 1.5)::DECIMAL(10,2) AS amount FROM range(3) t(i)"})
+                  .ok());
+  ASSERT_TRUE(t.Append("SELECT 7::INTEGER AS id, 'x' AS name, "
+                       "TIMESTAMPTZ '2024-02-01 00:00:00+00' AS ts, 1.25::DECIMAL(10,2) AS amount")
+                  .ok());
+  std::string uniform = Scan();
+  EXPECT_EQ(uniform.find("schema=MAP"), std::string::npos) << uniform;
+  ExpectSameRows(conn(), uniform,
+                 "SELECT * FROM (VALUES (0, 'n0', TIMESTAMPTZ '2024-01-01 00:00:00+00', 0.00), "
+                 "(1, 'n1', TIMESTAMPTZ '2024-01-01 00:00:00+00', 1.50), "
+                 "(2, 'n2', TIMESTAMPTZ '2024-01-01 00:00:00+00', 3.00), "
+                 "(7, 'x', TIMESTAMPTZ '2024-02-01 00:00:00+00', 1.25)) AS v(id, name, ts, amount)",
+                 "uniform");
+
+  // A column added later: the older files lack it, the map makes it read as NULL there.
+  ASSERT_TRUE(t.Append("SELECT 8::INTEGER AS id, 'y' AS name, TIMESTAMPTZ '2024-03-01 00:00:00+00' "
+                       "AS ts, 2::DECIMAL(10,2) AS amount, 'new' AS note",
+                       {.evolve_schema = true})
+                  .ok());
+  std::string mixed = Scan();
+  EXPECT_NE(mixed.find("schema=MAP"), std::string::npos) << mixed;
+  auto rows = conn().QueryRows("SELECT count(*), count(note) FROM (" + mixed + ")");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(std::get<int64_t>((*rows)[0][0]), 5);
+  EXPECT_EQ(std::get<int64_t>((*rows)[0][1]), 1);
+
+  // Nested columns always go through the map (it renames their fields).
+  DeltaTable nested = Table("nested");
+  ASSERT_TRUE(nested.Create({.as_select = "SELECT {'x': 1} AS st"}).ok());
+  EXPECT_NE(Scan("nested").find("schema=MAP"), std::string::npos);
+}
+
 // sum() of a BIGINT is a HUGEINT: stored as decimal(38,0), exact past the range of a long; a
 // value of more than 38 digits fails the write and commits nothing.
 TEST_F(DeltaWriteTest, WideIntegersAreStoredAsExactDecimals) {

@@ -2,8 +2,10 @@
 
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "storage/delta/checkpoint_reader.h"
 #include "storage/delta/deletion_vector.h"
@@ -196,6 +198,7 @@ class ScanPlanner {
     }
     STRATA_ASSIGN_OR_RETURN(auto naive, NaiveTimestampColumns(list));
     std::string schema;
+    std::vector<std::pair<std::string, std::string>> expected;  // physical name, type
     for (const auto& f : snap_.schema.fields) {
       if (IsPartition(f)) continue;
       const std::string phys = PhysicalName(f, mode);
@@ -220,12 +223,70 @@ class ScanPlanner {
         }
       }
       (*columns)[phys] = col;
+      expected.emplace_back(phys, type);
       schema += std::string(schema.empty() ? "" : ", ") + key +
                 ": {name: " + engine::QuoteLiteral(phys) + ", type: " + engine::QuoteLiteral(type) +
                 ", default_value: NULL}";
     }
-    if (!schema.empty()) args += ", schema=MAP{" + schema + "}";
+    if (schema.empty()) return "read_parquet(" + args + ")";
+    STRATA_ASSIGN_OR_RETURN(bool uniform, FilesHoldExactly(paths.size(), list, expected));
+    if (!uniform) args += ", schema=MAP{" + schema + "}";
     return "read_parquet(" + args + ")";
+  }
+
+  // Whether every one of `file_count` files (few of them) stores exactly the `expected` flat
+  // columns with exactly those types: then a plain read_parquet yields the same values as one with
+  // a `schema` map. It matters because DuckDB 1.4 reads a file with a `schema` map on one thread
+  // only, row group after row group: a table of one large file scanned twice as slowly on two
+  // cores. With many files the scan is parallel across files anyway, and reading every footer
+  // here would cost more than it saves.
+  Result<bool> FilesHoldExactly(size_t file_count, const std::string& list,
+                                const std::vector<std::pair<std::string, std::string>>& expected) {
+    constexpr size_t kMaxFilesChecked = 16;
+    if (snap_.column_mapping == ColumnMappingMode::kId || file_count > kMaxFilesChecked) {
+      return false;
+    }
+    for (const auto& f : snap_.schema.fields) {
+      const DataType::Kind kind = f.type.kind;
+      if (kind != DataType::Kind::kPrimitive && kind != DataType::Kind::kDecimal) return false;
+    }
+    // The engine's spelling of each expected type, to compare with what the footers say.
+    std::string spell;
+    for (const auto& [name, type] : expected) {
+      spell += std::string(spell.empty() ? "" : ", ") + "typeof(CAST(NULL AS " + type + "))";
+    }
+    STRATA_ASSIGN_OR_RETURN(auto spelled, conn_.QueryRows("SELECT " + spell));
+    std::map<std::string, std::string> want;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const auto* text = std::get_if<std::string>(&spelled.at(0).at(i));
+      if (text == nullptr) return false;
+      want[expected[i].first] = *text;
+    }
+    // One row per distinct (element, type): the root of each file has children, every other
+    // element must be one of the expected columns, present in every file with its type.
+    STRATA_ASSIGN_OR_RETURN(
+        auto rows, conn_.QueryRows("SELECT name, duckdb_type, count(*), "
+                                   "bool_or(coalesce(num_children, 0) > 0) FROM parquet_schema(" +
+                                   list + ") GROUP BY ALL"));
+    const auto files = static_cast<int64_t>(file_count);
+    int64_t roots = 0;
+    size_t matched = 0;
+    for (const auto& row : rows) {
+      const auto* count = std::get_if<int64_t>(&row[2]);
+      const auto* has_children = std::get_if<bool>(&row[3]);
+      if (count == nullptr || has_children == nullptr) return false;
+      if (*has_children) {
+        roots += *count;
+        continue;
+      }
+      const auto* name = std::get_if<std::string>(&row[0]);
+      const auto* type = std::get_if<std::string>(&row[1]);
+      if (name == nullptr || type == nullptr || *count != files) return false;
+      auto it = want.find(*name);
+      if (it == want.end() || it->second != *type) return false;
+      ++matched;
+    }
+    return roots == files && matched == want.size();
   }
 
   // Top-level timestamp columns stored as naive TIMESTAMP in some file, keyed by name (or field
