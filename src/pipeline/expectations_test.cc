@@ -51,6 +51,31 @@ class ExpectationsTest : public ::testing::Test {
   TestContext context_;
 };
 
+// The unique test first looks for a key equal to its predecessor in key order, then groups: it
+// must find duplicates wherever they sit in the table, with NULLs equal as in GROUP BY.
+TEST_F(ExpectationsTest, UniqueFindsDuplicatesAnywhereAndTreatsNullsAsEqual) {
+  ASSERT_TRUE(duck_.conn
+                  ->Execute("CREATE TABLE k AS SELECT * FROM (VALUES (5, 1), (NULL, 1), (2, 2), "
+                            "(NULL, 2), (5, 2), (2, 3)) AS t(a, b)")
+                  .ok());
+  context_.relation = "k";
+  EXPECT_EQ(Run("{unique: [a, b]}").status, TestStatus::kPass);
+  ASSERT_TRUE(duck_.conn->Execute("INSERT INTO k VALUES (NULL, 1)").ok());
+  EXPECT_EQ(Run("{unique: [a, b]}").failing_rows, 1);  // only a NULL key repeats
+  ASSERT_TRUE(duck_.conn->Execute("INSERT INTO k VALUES (2, 3), (7, NULL)").ok());
+  TestResult both = Run("{unique: [a, b]}");
+  EXPECT_EQ(both.failing_rows, 2) << both.message;  // (NULL, 1) and (2, 3), far apart
+  EXPECT_THAT(both.message, HasSubstr("2 duplicated keys"));
+  EXPECT_EQ(Run("{unique: b}").failing_rows, 3);  // 1, 2 and 3; NULL appears once
+  // Many rows in an order unrelated to the key, one duplicate pair.
+  ASSERT_TRUE(duck_.conn
+                  ->Execute("CREATE TABLE big AS SELECT (i * 7919) % 100003 AS a FROM "
+                            "range(100003) t(i) UNION ALL SELECT 4242")
+                  .ok());
+  context_.relation = "big";
+  EXPECT_EQ(Run("{unique: a}").failing_rows, 1);
+}
+
 TEST_F(ExpectationsTest, EachKindCountsItsFailingRows) {
   EXPECT_EQ(Run("{not_null: preco}").failing_rows, 1);
   EXPECT_EQ(Run("{not_null: [preco, dia]}").failing_rows, 2);
