@@ -210,9 +210,9 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
   for (ColumnSpec& c : file_columns) {
     if (NeedsExactCast(c.type)) c.type = "VARCHAR";
   }
-  // The staged rows hold those columns already converted (NULL when not exact), plus their
-  // text only where it did not convert (`__strata_raw<i>`, for the quarantine's reason): typed
-  // values are smaller to keep and need no second conversion when written.
+  // The staged rows hold those columns already converted (NULL when not exact): typed values
+  // are smaller to keep and need no second conversion when written. Their text is read again
+  // only for a file with inexact values (`<prefix>_text`, aliased tx), for the reasons.
   std::string projection;
   std::string columns;  // the data columns over rows_table aliased r
   for (size_t i = 0; i < staged.columns.size(); ++i) {
@@ -221,12 +221,10 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
     std::string value = "r." + name;
     if (NeedsExactCast(c.type)) {
       const std::string cast = ExactCastSql(name, "VARCHAR", c.type);
-      const std::string raw = QuoteIdentifier("__strata_raw" + std::to_string(i));
       const std::string broken = name + " IS NOT NULL AND " + cast + " IS NULL";
-      projection += (projection.empty() ? "" : ", ") + cast + " AS " + name + ", CASE WHEN " +
-                    broken + " THEN " + name + " END AS " + raw;
+      projection += (projection.empty() ? "" : ", ") + cast + " AS " + name;
       exact += (exact.empty() ? "" : " AND ") + ("NOT (" + broken + ")");
-      typed.push_back({c, "r." + raw + " IS NOT NULL", value, "r." + raw});
+      typed.push_back({c, "tx." + name + " IS NOT NULL", value, "tx." + name});
     } else {
       projection += (projection.empty() ? "" : ", ") + name;
       typed.push_back({c, "false", value, value});
@@ -246,9 +244,31 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
                           "_raw_line, reason AS _reason, " + at + " AS _ingested_at FROM " +
                           stage.rejects_table;
   int64_t inexact = 0;
+  int64_t exact_rows = stage.good_rows;
   if (!exact.empty()) {
+    STRATA_ASSIGN_OR_RETURN(exact_rows, CountRows(conn, stage.rows_table + " WHERE _exact"));
+  }
+  if (exact_rows < stage.good_rows) {
+    // The same read again, so its rows line up with rows_table's by rowid. Every column is kept:
+    // DuckDB does not convert the columns a query leaves out, so their bad values would not
+    // reject the rows they rejected the first time.
+    ReadRequest again = request;
+    again.staging_prefix += "_text";
+    STRATA_RETURN_IF_ERROR(conn.Execute("DROP TABLE IF EXISTS " + Table(again, "rej_err") +
+                                        "; DROP TABLE IF EXISTS " + Table(again, "rej_scan")));
+    const std::string text_table = Table(request, "text");
+    Status read = conn.Execute("CREATE OR REPLACE TEMP TABLE " + text_table + " AS SELECT * FROM " +
+                               ReadCsvCall(again, dialect, file_columns));
+    if (!read.ok()) return FileProblem(read.message());
+    STRATA_ASSIGN_OR_RETURN(int64_t text_rows, CountRows(conn, text_table));
+    if (text_rows != stage.good_rows) {
+      return FileProblem("the file changed while it was read: " + std::to_string(text_rows) +
+                         " rows on the second read, " + std::to_string(stage.good_rows) +
+                         " on the first");
+    }
     const std::string inexact_rows = "(SELECT " + TypedProjection(typed) + ", " + stage.record_sql +
-                                     " AS _source_row" + rows + " WHERE NOT r._exact) t";
+                                     " AS _source_row" + rows + " JOIN " + text_table +
+                                     " tx ON tx.rowid = r.rowid WHERE NOT r._exact) t";
     STRATA_ASSIGN_OR_RETURN(inexact,
                             QuarantineInexact(conn, request, inexact_rows, dialect.header ? 1 : 0));
     if (inexact > 0) {

@@ -197,7 +197,8 @@ Result<StagedFile> StageFile(engine::Connection& connection, const ReadRequest& 
 }
 
 void DropStaging(engine::Connection& connection, const std::string& prefix) {
-  for (const char* suffix : {"rows", "rej", "rej_err", "rej_scan", "blocks", "typed"}) {
+  for (const char* suffix : {"rows", "rej", "rej_err", "rej_scan", "blocks", "typed", "inexact",
+                             "text", "text_rej_err", "text_rej_scan"}) {
     std::string name = engine::QuoteIdentifier(prefix + "_" + suffix);
     (void)connection.Execute("DROP TABLE IF EXISTS " + name);
   }
