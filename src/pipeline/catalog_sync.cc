@@ -3,11 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -134,9 +137,11 @@ catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
   return run;
 }
 
+// `bind_mutex` is held around the session's binds only (they create views, see catalog_sync.h);
+// the queries over the views run without it, so workers can bind meanwhile.
 Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSession& session,
-                engine::Connection& connection, const RunRecord& record, const NodeResult& node,
-                catalog::OpenLineageEmitter* emitter) {
+                std::mutex& bind_mutex, engine::Connection& connection, const RunRecord& record,
+                const NodeResult& node, catalog::OpenLineageEmitter* emitter) {
   catalog::RunSync sync;
   sync.run = CatalogRun(project, record, node);
   if (node.status == NodeStatus::kSkipped) return catalog.RecordRun(sync.run);
@@ -148,7 +153,9 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
     }
     return catalog.RecordRun(sync.run);  // nothing committed yet (an empty source)
   }
+  std::unique_lock<std::mutex> binding(bind_mutex);
   STRATA_ASSIGN_OR_RETURN(lake::BoundTable bound, session.BindTable(node.table));
+  binding.unlock();
   STRATA_ASSIGN_OR_RETURN(sync.schema, ViewSchema(connection, bound.view));
   sync.table.version = bound.version;
   if (bound.snapshot) {
@@ -167,7 +174,9 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   } else if (Result<lake::TableName> name = lake::ParseTableName(node.table); name.ok()) {
     if (const ModelSpec* model = project.FindModel(*name)) {
       // Binding creates the views of the model's inputs, which the lineage derivation reads.
+      binding.lock();
       STRATA_ASSIGN_OR_RETURN(lake::BoundQuery bound_sql, session.Bind(model->sql));
+      binding.unlock();
       sync.sql = bound_sql.parsed ? model->sql : "";
     }
   }
@@ -287,19 +296,31 @@ std::string CatalogLocation(const Project& project) {
   return (fs::path(project.root) / location).lexically_normal().string();
 }
 
-Status SyncRunToCatalog(const Project& project, const lake::Lake& lake, engine::Database& database,
-                        const RunRecord& record) {
+namespace {
+
+// What a sync writes to and reads with.
+struct SyncTarget {
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<catalog::OpenLineageEmitter> emitter;  // null without `openlineage:`
+  std::unique_ptr<engine::Connection> connection;
+};
+
+// Opens the project's catalog and emitter and a connection, then records the project's
+// pipelines and layers. A failure of the latter two is returned in `first_error`.
+Result<SyncTarget> OpenSyncTarget(const Project& project, engine::Database& database,
+                                  Status& first_error) {
   std::string location = CatalogLocation(project);
   if (location.find("://") == std::string::npos) {
     std::error_code error;
     fs::create_directories(fs::path(location).parent_path(), error);
   }
+  SyncTarget target;
   Result<std::unique_ptr<catalog::Catalog>> catalog = catalog::Catalog::Open(location);
   if (!catalog.ok()) {
     return Status(catalog.status().code(),
                   "catalog " + location + ": " + catalog.status().message());
   }
-  std::unique_ptr<catalog::OpenLineageEmitter> emitter;
+  target.catalog = std::move(*catalog);
   if (!project.config.openlineage.empty()) {
     catalog::OpenLineageConfig config;
     config.target = project.config.openlineage;
@@ -307,23 +328,113 @@ Status SyncRunToCatalog(const Project& project, const lake::Lake& lake, engine::
       config.target = (fs::path(project.root) / config.target).lexically_normal().string();
     }
     config.namespace_name = project.config.name;
-    STRATA_ASSIGN_OR_RETURN(emitter, catalog::OpenLineageEmitter::Create(config));
+    STRATA_ASSIGN_OR_RETURN(target.emitter, catalog::OpenLineageEmitter::Create(config));
   }
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database.Connect());
-  Status first_error = SyncPipelinesToCatalog(project, **catalog);
-  if (Status layers = SyncLayersToCatalog(project, **catalog); first_error.ok()) {
+  STRATA_ASSIGN_OR_RETURN(target.connection, database.Connect());
+  first_error = SyncPipelinesToCatalog(project, *target.catalog);
+  if (Status layers = SyncLayersToCatalog(project, *target.catalog); first_error.ok()) {
     first_error = layers;
   }
+  return target;
+}
+
+}  // namespace
+
+struct RunCatalogSync::State {
+  const Project* project = nullptr;
+  const lake::Lake* lake = nullptr;
+  engine::Database* database = nullptr;
+  std::mutex* bind_mutex = nullptr;
+  RunRecord run;  // run id and start: what every node's catalog run shares
+
+  std::mutex mutex;  // guards the members below
+  std::condition_variable wake;
+  std::deque<std::pair<NodeResult, int64_t>> queue;
+  std::set<std::string> added;
+  bool closing = false;
+  Status first_error;
+  std::thread thread;
+};
+
+RunCatalogSync::RunCatalogSync(const Project& project, const lake::Lake& lake,
+                               engine::Database& database, std::mutex& bind_mutex,
+                               const RunRecord& record)
+    : state_(std::make_unique<State>()) {
+  state_->project = &project;
+  state_->lake = &lake;
+  state_->database = &database;
+  state_->bind_mutex = &bind_mutex;
+  state_->run.run_id = record.run_id;
+  state_->run.started_at_micros = record.started_at_micros;
+  state_->thread = std::thread([this] { Loop(); });
+}
+
+RunCatalogSync::~RunCatalogSync() {
   {
-    lake::LakeSession session(lake, *connection);
-    for (const NodeResult& node : record.nodes) {
-      // One node's failure does not stop the others from being recorded.
-      Status status =
-          SyncNode(project, **catalog, session, *connection, record, node, emitter.get());
-      if (!status.ok() && first_error.ok()) first_error = status;
-    }
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->closing = true;
   }
-  return first_error;
+  state_->wake.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+void RunCatalogSync::Add(const NodeResult& node, int64_t finished_at_micros) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->added.insert(node.table);
+    state_->queue.emplace_back(node, finished_at_micros);
+  }
+  state_->wake.notify_all();
+}
+
+Status RunCatalogSync::Finish(const RunRecord& record) {
+  for (const NodeResult& node : record.nodes) {
+    bool added;
+    {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      added = state_->added.count(node.table) > 0;
+    }
+    if (!added) Add(node, record.finished_at_micros);
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->closing = true;
+  }
+  state_->wake.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->first_error;
+}
+
+void RunCatalogSync::Loop() {
+  State& s = *state_;
+  Status first_error;
+  Result<SyncTarget> target = OpenSyncTarget(*s.project, *s.database, first_error);
+  std::unique_ptr<lake::LakeSession> session;
+  if (target.ok()) session = std::make_unique<lake::LakeSession>(*s.lake, *target->connection);
+  while (true) {
+    std::pair<NodeResult, int64_t> next;
+    {
+      std::unique_lock<std::mutex> lock(s.mutex);
+      s.wake.wait(lock, [&] { return s.closing || !s.queue.empty(); });
+      if (s.queue.empty()) break;
+      next = std::move(s.queue.front());
+      s.queue.pop_front();
+    }
+    if (!target.ok()) continue;  // nothing to record into: the open failure is the error
+    RunRecord run = s.run;
+    run.finished_at_micros = next.second;
+    Status status = SyncNode(*s.project, *target->catalog, *session, *s.bind_mutex,
+                             *target->connection, run, next.first, target->emitter.get());
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  {
+    // Dropping the session's views is a catalog write, serialised like binds.
+    std::lock_guard<std::mutex> bind(*s.bind_mutex);
+    session.reset();
+  }
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.first_error = target.ok() ? first_error : target.status();
 }
 
 }  // namespace strata::pipeline

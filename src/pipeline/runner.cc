@@ -320,14 +320,22 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   std::mutex bind_mutex;
   int64_t ingested_at =
       options.ingested_at_micros != 0 ? options.ingested_at_micros : record.started_at_micros;
+  // The workers' views stay until the catalog sync is done with them (catalog_sync.h).
+  std::vector<std::unique_ptr<lake::LakeSession>> sessions;
+  for (int i = 0; i < workers; ++i) {
+    sessions.push_back(std::make_unique<lake::LakeSession>(lake, *connections[i]));
+  }
+  std::unique_ptr<RunCatalogSync> catalog_sync;
+  if (options.sync_catalog && !options.test_only) {
+    catalog_sync = std::make_unique<RunCatalogSync>(project, lake, *database, bind_mutex, record);
+  }
   Scheduler scheduler(tasks, options, start);
   // Declared after the connections: it stops (joins its thread) before they close.
   Canceller canceller(options.cancel, scheduler, connections);
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
-      auto session = std::make_unique<lake::LakeSession>(lake, *connections[i]);
-      Worker worker{&project,    &lake,         connections[i].get(), session.get(),
+      Worker worker{&project,    &lake,         connections[i].get(), sessions[i].get(),
                     &bind_mutex, record.run_id, ingested_at};
       while (std::optional<size_t> next = scheduler.Next()) {
         Task& task = tasks[*next];
@@ -342,11 +350,9 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
         }
         canceller.End(i);
         scheduler.Finish(*next, std::move(result));
+        // Settled by Finish (a cancel marks it); only this thread touches it until the join.
+        if (catalog_sync) catalog_sync->Add(task.result, Clock::System().NowMicros());
       }
-      // Workers leave only when every task is finished, so no view is in use any more. The
-      // session drops its views (catalog writes): serialised like binds.
-      std::lock_guard<std::mutex> lock(bind_mutex);
-      session.reset();
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -367,10 +373,15 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   }
   record.cancelled = scheduler.stopped() > 0;
   record.finished_at_micros = Clock::System().NowMicros();
-  if (options.sync_catalog && !options.test_only) {
-    Status synced = SyncRunToCatalog(project, lake, *database, record);
+  if (catalog_sync) {
+    Status synced = catalog_sync->Finish(record);
     record.catalog_synced = synced.ok();
     record.catalog_error = synced.ok() ? "" : synced.ToString();
+  }
+  {
+    // No view is in use any more. Dropping them is a catalog write: serialised like binds.
+    std::lock_guard<std::mutex> lock(bind_mutex);
+    sessions.clear();
   }
   if (options.write_record) {
     STRATA_ASSIGN_OR_RETURN(record.path, WriteRunRecord(record, project.RunsPath()));

@@ -206,6 +206,42 @@ TEST_F(RunnerTest, RunIsRecordedInTheCatalogAndAsOpenLineageEvents) {
   EXPECT_TRUE(gold_column_lineage) << gold_complete.dump(1);
 }
 
+// The catalog records each node while the run goes on, as soon as the node finishes: a node's
+// catalog run ends when the node did, not when the run did. Failed and skipped nodes are recorded
+// too (FAIL, ABORT).
+TEST_F(RunnerTest, CatalogRecordsEachNodeWhenItFinishes) {
+  p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(10)");
+  // Slow enough that silver.a's catalog run ends well before it.
+  p_.Write(
+      "models/silver/slow.sql",
+      "SELECT count(*) AS n FROM range(30000000) r1, range(2) r2 WHERE r1.range % 7 = r2.range");
+  p_.Write("models/silver/b.sql", "SELECT range AS id FROM range(10)");
+  p_.Write("models/silver/b.yaml", "tests:\n  - {name: poucos, row_count: {max: 5}}\n");
+  p_.Write("models/gold/db.sql", "SELECT count(*) AS n FROM silver.b");
+  RunOptions options;
+  options.workers = 3;  // a, slow and b start together
+  RunRecord record = Run(options);
+  EXPECT_TRUE(record.catalog_synced) << record.catalog_error;
+  Result<std::unique_ptr<catalog::Catalog>> catalog =
+      catalog::Catalog::Open(p_.path() + "/.strata/catalog.db");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  auto only_run = [&](const std::string& job) {
+    Result<std::vector<catalog::RunInfo>> runs = (*catalog)->Runs(job);
+    EXPECT_TRUE(runs.ok()) << runs.status().ToString();
+    EXPECT_EQ(runs.ok() ? runs->size() : 0, 1u) << job;
+    return runs.ok() && !runs->empty() ? runs->front() : catalog::RunInfo{};
+  };
+  catalog::RunInfo a = only_run("silver.a");
+  catalog::RunInfo slow = only_run("silver.slow");
+  EXPECT_EQ(a.status, "COMPLETE");
+  EXPECT_EQ(slow.status, "COMPLETE");
+  EXPECT_EQ(only_run("silver.b").status, "FAIL");
+  EXPECT_EQ(only_run("gold.db").status, "ABORT");
+  // ISO times of one format compare as text.
+  EXPECT_LT(a.ended_at, slow.ended_at);
+  EXPECT_LE(slow.ended_at, only_run("gold.db").ended_at);
+}
+
 TEST_F(RunnerTest, UnwritableOpenLineageTargetIsReportedNotFatal) {
   p_.Write("strata.yaml", "name: r\nopenlineage: strata.yaml/eventos\n");
   p_.Write("models/silver/a.sql", "SELECT 1 AS id");
