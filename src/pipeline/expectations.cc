@@ -1,6 +1,7 @@
 #include "pipeline/expectations.h"
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 
 namespace strata::pipeline {
@@ -229,10 +230,11 @@ std::vector<Result<std::string>> BrokenRowExpressions(const std::vector<const Te
 }
 
 // Counts, in one scan of `relation`, the rows for which each of `broken` holds, and (last) the
-// rows for which any holds.
+// rows for which any of the first `any_of` holds (all of them by default).
 Result<std::vector<int64_t>> CountBroken(engine::Connection& connection,
                                          const std::string& relation,
-                                         const std::vector<std::string>& broken) {
+                                         const std::vector<std::string>& broken,
+                                         size_t any_of = SIZE_MAX) {
   std::string flags;
   std::string counts;
   std::string any;
@@ -240,7 +242,7 @@ Result<std::vector<int64_t>> CountBroken(engine::Connection& connection,
     const std::string flag = "__strata_b" + std::to_string(i);
     flags += (i ? ", " : "") + broken[i] + " AS " + flag;
     counts += "count(*) FILTER (WHERE " + flag + "), ";
-    any += (i ? " OR " : "") + flag;
+    if (i < any_of) any += (i ? " OR " : "") + flag;
   }
   STRATA_ASSIGN_OR_RETURN(
       auto rows, connection.QueryRows("SELECT " + counts + "count(*) FILTER (WHERE " + any +
@@ -259,16 +261,17 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 std::vector<TestResult> RunTests(const std::vector<const TestSpec*>& tests,
-                                 const TestContext& context) {
+                                 const TestContext& context,
+                                 const std::map<const TestSpec*, int64_t>& counted_already) {
   auto start = std::chrono::steady_clock::now();
   std::vector<const TestSpec*> row_tests;
   for (const TestSpec* test : tests) {
-    if (IsRowLevel(test->kind)) row_tests.push_back(test);
+    if (IsRowLevel(test->kind) && counted_already.count(test) == 0) row_tests.push_back(test);
   }
   // Row-level tests share one scan; only the failing ones run again for their sample. If the
   // shared scan fails (a bad expression, a missing table), each test runs alone, so the error
   // is reported by the test it belongs to.
-  std::map<const TestSpec*, int64_t> counted;
+  std::map<const TestSpec*, int64_t> counted = counted_already;
   if (row_tests.size() > 1) {
     std::vector<Result<std::string>> broken = BrokenRowExpressions(row_tests, context);
     std::vector<std::string> expressions;
@@ -304,7 +307,8 @@ std::vector<TestResult> RunTests(const std::vector<const TestSpec*>& tests,
 Result<QuarantineSplit> SplitQuarantine(const std::vector<const TestSpec*>& tests,
                                         const TestContext& context,
                                         const std::string& quarantine_table,
-                                        const std::string& run_id) {
+                                        const std::string& run_id,
+                                        const std::vector<const TestSpec*>& also_count) {
   auto start = std::chrono::steady_clock::now();
   engine::Connection& connection = *context.connection;
   for (const TestSpec* test : tests) {
@@ -317,12 +321,36 @@ Result<QuarantineSplit> SplitQuarantine(const std::vector<const TestSpec*>& test
     if (!b.ok()) return b.status();
     broken.push_back(std::move(*b));
   }
-  // One scan counts every rule; the rows themselves are read again only if some rule broke.
-  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> counts,
-                          CountBroken(connection, context.relation, broken));
+  // The other row-level tests ride along in the same scan, unless one cannot be bound (then they
+  // are all left to RunTests, which reports the error as the test's own).
+  std::vector<const TestSpec*> riders;
+  std::vector<std::string> counted = broken;
+  for (const TestSpec* test : also_count) {
+    if (IsRowLevel(test->kind)) riders.push_back(test);
+  }
+  for (Result<std::string>& b : BrokenRowExpressions(riders, context)) {
+    if (!b.ok()) {
+      riders.clear();
+      counted.resize(broken.size());
+      break;
+    }
+    counted.push_back(std::move(*b));
+  }
+  // One scan counts every rule; the rows themselves are read again only if some rule broke. If
+  // that scan fails with riders, it runs without them, so a rider's error stays the rider's.
+  Result<std::vector<int64_t>> scanned =
+      CountBroken(connection, context.relation, counted, broken.size());
+  if (!scanned.ok() && !riders.empty()) {
+    riders.clear();
+    scanned = CountBroken(connection, context.relation, broken);
+  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> counts, std::move(scanned));
   QuarantineSplit split;
   split.table = engine::QuoteIdentifier(quarantine_table);
   split.rows = counts.back();
+  if (split.rows == 0) {
+    for (size_t i = 0; i < riders.size(); ++i) split.counted[riders[i]] = counts[tests.size() + i];
+  }
   std::vector<std::string> flags;
   std::string any;
   for (size_t i = 0; i < tests.size(); ++i) {

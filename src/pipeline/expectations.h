@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,8 +72,11 @@ TestResult RunTest(const TestSpec& test, const TestContext& context);
 
 // Runs `tests` in order (results in the same order). The row-level ones are counted together
 // in one scan of context.relation; only those that fail are run again, alone, for their sample.
+// `counted_already`: failing-row counts of row-level tests over this very relation, known from an
+// earlier scan (SplitQuarantine's): they are not counted again.
 std::vector<TestResult> RunTests(const std::vector<const TestSpec*>& tests,
-                                 const TestContext& context);
+                                 const TestContext& context,
+                                 const std::map<const TestSpec*, int64_t>& counted_already = {});
 
 struct QuarantineSplit {
   std::string table;  // temp table of quarantined rows: the candidate's columns + _rules
@@ -80,16 +84,21 @@ struct QuarantineSplit {
   // SQL over the candidate aliased t, true for the rows that stay; empty when none broke a rule.
   std::string keep_condition;
   std::vector<TestResult> results;  // one per quarantine test: rows it flagged
+  // Failing rows of the `also_count` tests over the candidate; filled only when no row was
+  // quarantined, so the candidate is the relation they will be judged on.
+  std::map<const TestSpec*, int64_t> counted;
 };
 
 // Copies the rows of context.relation breaking any of `tests` (all row-level, quarantine) into a
 // new temp table `quarantine_table` (made even when empty) with the candidate's columns,
 // `_rules` (VARCHAR[], the names of every rule the row broke, in declaration order), `_run_id`
 // and `_quarantined_at`. The candidate is not changed: the caller keeps the rows passing
-// `keep_condition`. Counting is one scan; the rows are read again only if some rule broke.
+// `keep_condition`. Counting is one scan; the rows are read again only if some rule broke. The
+// row-level tests among `also_count` are counted in the same scan (see `counted`).
 Result<QuarantineSplit> SplitQuarantine(const std::vector<const TestSpec*>& tests,
                                         const TestContext& context,
                                         const std::string& quarantine_table,
-                                        const std::string& run_id);
+                                        const std::string& run_id,
+                                        const std::vector<const TestSpec*>& also_count = {});
 
 }  // namespace strata::pipeline

@@ -134,6 +134,44 @@ TEST_F(ExpectationsTest, QuarantineOfCleanRowsMakesAnEmptyTableAndKeepsEverythin
   EXPECT_EQ((*columns)->columns().size(), 9u);  // the 6 columns, _rules, _run_id, _quarantined_at
 }
 
+// With nothing to quarantine, the other row-level tests are counted in the quarantine's scan and
+// RunTests takes those counts as they are; once a row is quarantined, no count is handed over
+// (the other tests must judge the rows that stay).
+TEST_F(ExpectationsTest, QuarantineScanCountsTheOtherRowTestsWhenItKeepsEveryRow) {
+  std::vector<TestSpec> specs = {
+      Parse("{name: qtd_ok, expect: qtd >= 0, action: quarantine}"),
+      Parse("{name: preco_presente, not_null: preco, action: fail}"),
+      Parse("{name: moedas, accepted_values: {column: moeda, values: [BRL, USD, EUR]}}"),
+      Parse("{name: chave, unique: [pedido_id, seq]}"),  // not row-level: not counted here
+      Parse("{name: perdido, expect: no_such_column > 0}"),
+  };
+  std::vector<const TestSpec*> others = {&specs[1], &specs[2], &specs[3]};
+  Result<QuarantineSplit> split = SplitQuarantine({&specs[0]}, context_, "q", "run-1", others);
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->rows, 0);
+  EXPECT_EQ(split->counted.size(), 2u);
+  EXPECT_EQ(split->counted[&specs[1]], 1);
+  EXPECT_EQ(split->counted[&specs[2]], 1);
+  std::vector<TestResult> results = RunTests(others, context_, split->counted);
+  ASSERT_EQ(results.size(), 3u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    TestResult alone = RunTest(*others[i], context_);
+    EXPECT_EQ(results[i].status, alone.status) << alone.name;
+    EXPECT_EQ(results[i].failing_rows, alone.failing_rows) << alone.name;
+    EXPECT_EQ(results[i].message, alone.message) << alone.name;
+  }
+  // A rider that cannot be bound leaves every rider to RunTests, which reports its error.
+  split = SplitQuarantine({&specs[0]}, context_, "q", "run-1", {&specs[1], &specs[4]});
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_TRUE(split->counted.empty());
+  // Quarantined rows: nothing is handed over.
+  TestSpec strict = Parse("{name: qtd_positiva, expect: qtd > 0, action: quarantine}");
+  split = SplitQuarantine({&strict}, context_, "q", "run-1", others);
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->rows, 1);
+  EXPECT_TRUE(split->counted.empty());
+}
+
 // RunTests counts row-level tests in one scan but reports exactly what RunTest reports alone.
 TEST_F(ExpectationsTest, RunTestsSharesOneScanAndAgreesWithEachTestAlone) {
   std::vector<TestSpec> specs = {

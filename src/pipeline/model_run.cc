@@ -236,12 +236,14 @@ NodeResult RunModel(const ModelNode& node, Worker& worker) {
     (test.action == TestAction::kQuarantine ? quarantine_tests : other_tests).push_back(&test);
   }
   TestContext context = ContextFor(worker, model, QuoteIdentifier(kCandidate), true);
+  std::map<const TestSpec*, int64_t> counted;  // by the quarantine's scan, see SplitQuarantine
   if (!quarantine_tests.empty()) {
-    Result<QuarantineSplit> split =
-        SplitQuarantine(quarantine_tests, context, kCandidateQuarantine, worker.run_id);
+    Result<QuarantineSplit> split = SplitQuarantine(quarantine_tests, context, kCandidateQuarantine,
+                                                    worker.run_id, other_tests);
     if (!split.ok()) return fail(split.status().WithContext(model.sql_file + ": quarantine"));
     result.rows_quarantined = split->rows;
     result.tests = split->results;
+    counted = split->counted;
     if (!split->keep_condition.empty()) {
       // The kept rows are written again (then the first files are deleted); this costs a
       // second write only when some row was quarantined.
@@ -261,7 +263,9 @@ NodeResult RunModel(const ModelNode& node, Worker& worker) {
         QuoteIdentifier(kCandidate) + " LIMIT 0");
     if (!empty.ok()) return fail(empty);
   }
-  for (TestResult& test : RunTests(other_tests, context)) result.tests.push_back(std::move(test));
+  for (TestResult& test : RunTests(other_tests, context, counted)) {
+    result.tests.push_back(std::move(test));
+  }
   result.rows_written = (*staged)->rows();
   SettleStatus(result);
   if (result.status != NodeStatus::kFailed) {
