@@ -76,6 +76,32 @@ TEST_F(ExpectationsTest, UniqueFindsDuplicatesAnywhereAndTreatsNullsAsEqual) {
   EXPECT_EQ(Run("{unique: a}").failing_rows, 1);
 }
 
+// Keys that rise in the order the rows are read are unique without a sort; a key that repeats
+// its predecessor, NULLs included, must still be found.
+TEST_F(ExpectationsTest, UniqueOnKeysInReadOrder) {
+  ASSERT_TRUE(duck_.conn
+                  ->Execute("CREATE TABLE s AS SELECT i // 3 AS a, i % 3 AS b FROM range(30000) "
+                            "t(i) ORDER BY i")
+                  .ok());
+  context_.relation = "s";
+  EXPECT_EQ(Run("{unique: [a, b]}").status, TestStatus::kPass);
+  EXPECT_EQ(Run("{unique: a}").failing_rows, 10000);  // rises, but not strictly
+  ASSERT_TRUE(duck_.conn->Execute("INSERT INTO s VALUES (10000, 0), (10000, 0)").ok());
+  EXPECT_EQ(Run("{unique: [a, b]}").failing_rows, 1);
+  ASSERT_TRUE(duck_.conn
+                  ->Execute("CREATE TABLE n AS SELECT * FROM (VALUES (1, 1), (2, NULL), "
+                            "(2, NULL), (3, 1)) AS t(a, b)")
+                  .ok());
+  context_.relation = "n";
+  EXPECT_EQ(Run("{unique: [a, b]}").failing_rows, 1);  // (2, NULL) twice, side by side
+  ASSERT_TRUE(duck_.conn
+                  ->Execute("CREATE TABLE m AS SELECT * FROM (VALUES (NULL, 1), "
+                            "(NULL, 2), (1, 1)) AS t(a, b)")
+                  .ok());
+  context_.relation = "m";
+  EXPECT_EQ(Run("{unique: [a, b]}").status, TestStatus::kPass);  // NULL first: no rise, no twin
+}
+
 TEST_F(ExpectationsTest, EachKindCountsItsFailingRows) {
   EXPECT_EQ(Run("{not_null: preco}").failing_rows, 1);
   EXPECT_EQ(Run("{not_null: [preco, dia]}").failing_rows, 2);
@@ -160,6 +186,18 @@ TEST_F(ExpectationsTest, QuarantineScanCountsTheOtherRowTestsWhenItKeepsEveryRow
     EXPECT_EQ(results[i].failing_rows, alone.failing_rows) << alone.name;
     EXPECT_EQ(results[i].message, alone.message) << alone.name;
   }
+  // A rider repeating a rule (the quarantine's, or another rider's) shares its count.
+  TestSpec same_rule = Parse("{name: qtd_ok_de_novo, expect: qtd >= 0, action: fail}");
+  TestSpec same_rider = Parse("{name: preco_de_novo, not_null: preco, action: warn}");
+  split = SplitQuarantine({&specs[0]}, context_, "q", "run-1",
+                          {&specs[1], &same_rule, &specs[2], &same_rider});
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->rows, 0);
+  EXPECT_EQ(split->counted.size(), 4u);
+  EXPECT_EQ(split->counted[&specs[1]], 1);
+  EXPECT_EQ(split->counted[&same_rule], 0);
+  EXPECT_EQ(split->counted[&specs[2]], 1);
+  EXPECT_EQ(split->counted[&same_rider], 1);
   // A rider that cannot be bound leaves every rider to RunTests, which reports its error.
   split = SplitQuarantine({&specs[0]}, context_, "q", "run-1", {&specs[1], &specs[4]});
   ASSERT_TRUE(split.ok()) << split.status().ToString();
