@@ -230,6 +230,10 @@ Status Catalog::UpsertPipeline(const PipelineMetadata& pipeline) {
         SetSourcedField(s, id, "owner", pipeline.owner, MetadataSource::kProject));
   }
   STRATA_RETURN_IF_ERROR(ReplaceLabels(s, id, "tag", pipeline.tags, MetadataSource::kProject));
+  if (!pipeline.location.empty()) {
+    STRATA_RETURN_IF_ERROR(s.Execute("UPDATE assets SET location = ? WHERE id = ?",
+                                     {TextParam(pipeline.location), id}));
+  }
   std::set<std::string> live;
   for (const PipelineState& state : pipeline.states) {
     std::string task = name + "/" + state.name;

@@ -86,6 +86,9 @@ struct PipelineMetadata {
   std::string owner{};
   std::vector<std::string> tags{};
   std::vector<PipelineState> states{};  // replaces the stored set
+  // The file that declares it, stored as the asset's location (kept when empty): a project's
+  // sync removes the pipelines whose file under its pipelines/ directory is gone.
+  std::string location{};
 };
 
 struct RunOutput {

@@ -223,6 +223,7 @@ std::string ScalarOr(const YAML::Node& map, const char* key) {
 Result<catalog::PipelineMetadata> ReadPipelineMetadata(const fs::path& file) {
   catalog::PipelineMetadata meta;
   meta.name = file.stem().string();
+  meta.location = file.string();
   try {
     YAML::Node root = YAML::LoadFile(file.string());
     if (!root.IsMap()) return Status::InvalidArgument(file.string() + ": not a mapping");
@@ -254,23 +255,41 @@ Result<catalog::PipelineMetadata> ReadPipelineMetadata(const fs::path& file) {
 }  // namespace
 
 Status SyncPipelinesToCatalog(const Project& project, catalog::Catalog& catalog) {
-  fs::path dir = fs::path(project.root) / "pipelines";
   std::error_code error;
-  if (!fs::is_directory(dir, error)) return Status::OK();
+  const fs::path dir = fs::absolute(fs::path(project.root) / "pipelines", error).lexically_normal();
+  if (error || dir.empty()) return Status::OK();  // no directory to compare the catalog with
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir, error)) {
-    std::string ext = entry.path().extension().string();
-    if (entry.is_regular_file(error) && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
-      files.push_back(entry.path());
+  if (fs::is_directory(dir, error)) {
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+      std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file(error) && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+        files.push_back(entry.path());
+      }
     }
   }
+  // A listing cut short by an error must not read as deleted files.
+  const bool listed_all = !error;
   std::sort(files.begin(), files.end());
+  std::set<std::string> present;
   for (const fs::path& file : files) {
+    present.insert(file.string());
     // A file that does not load is the orchestrator's to report (strata pipeline list names
     // the line); the catalog keeps what it knew of that pipeline.
     Result<catalog::PipelineMetadata> meta = ReadPipelineMetadata(file);
     if (!meta.ok()) continue;
     STRATA_RETURN_IF_ERROR(catalog.UpsertPipeline(*meta));
+  }
+  // A pipeline whose file this directory held and no longer does was deleted (or renamed: the
+  // new name was upserted above). Pipelines from elsewhere (another project sharing the catalog,
+  // the service) do not carry a location here and stay.
+  if (!listed_all) return Status::OK();
+  const std::string prefix = dir.string() + "/";
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> listed, catalog.List("pipeline"));
+  for (const std::string& name : listed) {
+    STRATA_ASSIGN_OR_RETURN(catalog::AssetInfo asset, catalog.GetAsset(name));
+    if (asset.location.rfind(prefix, 0) == 0 && present.count(asset.location) == 0) {
+      STRATA_RETURN_IF_ERROR(catalog.RemoveAsset(name));
+    }
   }
   return Status::OK();
 }

@@ -64,8 +64,10 @@ class RunCatalogSync {
 };
 
 // Upserts every pipeline file of the project (pipeline:NAME and its states pipeline:NAME/STATE)
-// with its description (default: the ASL Comment), owner and tags. Files that do not parse are
-// skipped (the orchestrator reports them); catalog errors are returned.
+// with its description (default: the ASL Comment), owner, tags and file (the asset's location).
+// Files that do not parse are skipped (the orchestrator reports them, the catalog keeps what it
+// knew); pipelines recorded from a file of this project's pipelines/ that is gone are removed
+// (hidden, history kept). Catalog errors are returned.
 [[nodiscard]] Status SyncPipelinesToCatalog(const Project& project, catalog::Catalog& catalog);
 
 // Gives each layer the project declares tables in (sources and models) its owner when all of

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -316,6 +317,45 @@ TEST(PipelineCatalogSyncTest, EveryRunSyncsPipelinesAndSkipsBrokenFiles) {
       << "owner: time-x\nStartAt: P\nStates:\n  P:\n    Type: Pass\n    End: true\n";
   ASSERT_EQ(RunStrata({"run", "--project", project}).exit_code, 0);
   EXPECT_EQ(show("pipeline:quebrado").second["owner"], "time-x");
+  EXPECT_EQ(
+      show("pipeline:carga").second["location"],
+      std::filesystem::absolute(project + "/pipelines/carga.yaml").lexically_normal().string());
+
+  // Deleted: the next run removes it and its states from show and search; a file that stops
+  // parsing is not a deletion, and another project's pipeline in the same catalog stays.
+  std::string other = dir.path() + "/outro";
+  ASSERT_EQ(RunStrata({"init", other}).exit_code, 0);
+  {
+    std::ifstream in(other + "/strata.yaml");
+    std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string line = "catalog: .strata/catalog.db";
+    ASSERT_NE(config.find(line), std::string::npos) << config;
+    config.replace(config.find(line), line.size(), "catalog: " + project + "/.strata/catalog.db");
+    std::ofstream(other + "/strata.yaml") << config;
+  }
+  std::filesystem::create_directories(other + "/pipelines");
+  std::ofstream(other + "/pipelines/vizinho.yaml")
+      << "StartAt: P\nStates:\n  P:\n    Type: Pass\n    End: true\n";
+  CommandResult other_run = RunStrata({"run", "--project", other});
+  ASSERT_EQ(other_run.exit_code, 0) << other_run.out << other_run.err;
+  ASSERT_EQ(show("pipeline:vizinho").first, 0);
+  std::filesystem::remove(project + "/pipelines/carga.yaml");
+  std::ofstream(project + "/pipelines/asl.json") << "{broken";
+  ASSERT_EQ(RunStrata({"run", "--project", project}).exit_code, 0);
+  EXPECT_EQ(show("pipeline:carga").first, 1);
+  EXPECT_EQ(show("pipeline:carga/Load").first, 1);
+  CommandResult search =
+      RunStrata({"catalog", "search", "Carrega", "--project", project, "--json"});
+  ASSERT_EQ(search.exit_code, 0) << search.err;
+  EXPECT_EQ(search.out.find("pipeline:carga"), std::string::npos) << search.out;
+  EXPECT_EQ(show("pipeline:asl").second["description"], "Espera e termina.");
+  EXPECT_EQ(show("pipeline:quebrado").first, 0);
+  EXPECT_EQ(show("pipeline:vizinho").first, 0);
+  // Back again: listed again.
+  std::ofstream(project + "/pipelines/carga.yaml")
+      << "owner: time-y\nStartAt: Load\nStates:\n  Load:\n    Type: Pass\n    End: true\n";
+  ASSERT_EQ(RunStrata({"run", "--project", project}).exit_code, 0);
+  EXPECT_EQ(show("pipeline:carga").second["owner"], "time-y");
 }
 
 }  // namespace
