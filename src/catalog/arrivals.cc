@@ -85,6 +85,10 @@ Result<std::vector<ArrivalRecord>> ListArrivals(Catalog& catalog, const ArrivalF
     sql += " AND state = ?";
     params.emplace_back(filter.state);
   }
+  if (!filter.sha256.empty()) {
+    sql += " AND sha256 = ?";
+    params.emplace_back(filter.sha256);
+  }
   sql += " ORDER BY id DESC LIMIT ?";
   params.emplace_back(int64_t{filter.limit > 0 ? filter.limit : 100});
   STRATA_ASSIGN_OR_RETURN(SqlRows rows, catalog.store().Query(sql, params));

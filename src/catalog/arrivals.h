@@ -47,6 +47,7 @@ Status UpdateArrival(Catalog& catalog, const ArrivalRecord& arrival);
 struct ArrivalFilter {
   std::string partner{};  // "" = all
   std::string state{};    // "" = all
+  std::string sha256{};   // "" = all
   int limit = 100;        // newest first
 };
 Result<std::vector<ArrivalRecord>> ListArrivals(Catalog& catalog, const ArrivalFilter& filter);

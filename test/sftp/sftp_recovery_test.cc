@@ -4,7 +4,9 @@
 // next start loads every such file exactly once, also when it dies again during the recovery.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "sftp/sftp_harness.h"
 
@@ -69,6 +71,67 @@ TEST(SftpRecoveryTest, KilledBeforeHashingTheFileIsLoadedOnceAtRestart) {
   arrivals = p.WaitForArrivals(2);
   EXPECT_EQ(arrivals.size(), 2u) << arrivals.dump(2);
   EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 9);
+}
+
+// Killed after the load committed the rows, before its outcome was recorded: the restart finds
+// the content already in the table, records the arrival as loaded (its own rows, not a second
+// upload's) and fires its file trigger once; no row is doubled, and a real second upload of the
+// same content is already_loaded and fires nothing.
+TEST(SftpRecoveryTest, KilledAfterTheLoadCommittedStillFiresItsTriggerOnce) {
+  SftpProject p;
+  p.AddKeyUser("acme");
+  WriteText(p.dir() + "/pipelines/after_pedidos.yaml",
+            "triggers:\n"
+            "  - {file: \"*/pedidos*.csv\", source: pedidos}\n"
+            "StartAt: Record\n"
+            "States:\n"
+            "  Record:\n"
+            "    Type: Task\n"
+            "    Resource: strata:command\n"
+            "    Parameters:\n"
+            "      command: cat >> triggered.jsonl; echo >> triggered.jsonl\n"
+            "      input.$: $\n"
+            "    End: true\n");
+  const std::string triggered = p.dir() + "/triggered.jsonl";
+  auto fired = [&] {
+    std::string text = ReadText(triggered);
+    int n = 0;
+    for (size_t at = text.find("\"sha256\""); at != std::string::npos;
+         at = text.find("\"sha256\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  p.StartServer({}, PauseAt("loaded"));
+  WriteText(p.work() + "/pedidos_c.csv", PedidosCsv(1, 5));
+  ASSERT_EQ(p.Sftp("acme", "put pedidos_c.csv\n").exit_code, 0) << p.ServerLog();
+  ASSERT_TRUE(p.WaitForLog("paused at loaded")) << p.ServerLog();
+  p.KillServer();
+  nlohmann::json before = p.Arrivals();
+  ASSERT_EQ(before.size(), 1u) << before.dump(2);
+  EXPECT_EQ(before[0]["state"], "received");
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 5);  // committed before the kill
+  EXPECT_EQ(fired(), 0);
+
+  p.StartServer();
+  nlohmann::json arrivals = p.WaitForArrivals(1);
+  ASSERT_EQ(arrivals.size(), 1u) << arrivals.dump(2);
+  EXPECT_EQ(arrivals[0]["state"], "loaded") << arrivals.dump(2) << p.ServerLog();
+  EXPECT_TRUE(arrivals[0]["rows_loaded"].is_null()) << arrivals.dump(2);
+  for (int i = 0; i < 300 && fired() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(fired(), 1) << ReadText(triggered) << p.ServerLog();
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 5);
+
+  // The same content uploaded again is a duplicate: recorded, not loaded, nothing fired.
+  ASSERT_EQ(p.Sftp("acme", "put pedidos_c.csv pedidos_c2.csv\n").exit_code, 0) << p.ServerLog();
+  arrivals = p.WaitForArrivals(2);
+  ASSERT_EQ(arrivals.size(), 2u) << arrivals.dump(2);
+  EXPECT_EQ(arrivals[0]["state"], "already_loaded") << arrivals.dump(2);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(fired(), 1) << ReadText(triggered);
+  EXPECT_EQ(p.Count("SELECT count(*) FROM bronze.pedidos"), 5);
 }
 
 // Killed with three uploads taken (two pedidos versions of one name, one refused name), the

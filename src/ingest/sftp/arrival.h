@@ -28,6 +28,9 @@ struct Arrival {
   uint64_t landing_device = 0;
   uint64_t landing_inode = 0;
   std::string received_at;  // ISO-8601 UTC
+  // Requeued at start, its load unfinished when the process stopped: that load may have
+  // committed the rows before it could record the outcome.
+  bool resumed = false;
 };
 
 // Receives accepted arrivals. Thread safety: OnArrival may be called from any thread and must

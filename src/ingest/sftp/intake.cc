@@ -32,8 +32,12 @@ std::string Hex(const unsigned char* data, size_t size) {
   return out;
 }
 
-// The test hook of intake.h: stops the intake thread for good at `point` when
-// STRATA_TEST_SFTP_PAUSE_AT names it, so a test can kill -9 the process exactly there.
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
 void PauseForTest(const char* point) {
   static const std::string at = [] {
     const char* value = std::getenv("STRATA_TEST_SFTP_PAUSE_AT");
@@ -43,12 +47,6 @@ void PauseForTest(const char* point) {
   Log().warn("sftp: test hook: paused at {}", point);
   for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
 }
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-}  // namespace
 
 bool IsTemporaryName(std::string_view path) {
   std::string_view name =

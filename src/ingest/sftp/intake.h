@@ -20,7 +20,8 @@
 // process died after recording it) is not recorded again: a "received" one is loaded by the
 // server's own restart of unfinished loads, a rejected one is not moved to rejected/ twice.
 // Test hook: STRATA_TEST_SFTP_PAUSE_AT=hash|archived|recorded makes the intake thread log
-// "sftp: test hook: paused at <point>" and stop there for good (tests kill -9 the process).
+// "sftp: test hook: paused at <point>" and stop there for good (tests kill -9 the process);
+// =loaded does the same to the loading thread once a load ran, before its outcome is recorded.
 // Thread safety: Submit from any thread; Start/Stop/WaitIdle from the owner. Stop processes
 // everything already submitted, then joins.
 #pragma once
@@ -41,6 +42,10 @@
 #include "ingest/sftp/spool.h"
 
 namespace strata::sftp {
+
+// The test hook above: blocks the calling thread for good when STRATA_TEST_SFTP_PAUSE_AT is
+// `point`; returns at once otherwise.
+void PauseForTest(const char* point);
 
 class ArrivalIntake {
  public:

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "common/logging.h"
+#include "ingest/sftp/intake.h"
 #include "pipeline/runner.h"
 
 namespace strata::sftp {
@@ -121,6 +122,18 @@ void PipelineTrigger::Finish(const Arrival& arrival, catalog::ArrivalRecord reco
   if (!updated.ok()) Log().error("sftp: cannot record load outcome: {}", updated.message());
 }
 
+bool PipelineTrigger::LoadedByAnotherArrival(const Arrival& arrival) {
+  Result<std::vector<catalog::ArrivalRecord>> loaded =
+      zone_.List({.state = "loaded", .sha256 = arrival.sha256, .limit = 1});
+  if (!loaded.ok()) {
+    // Unknown: take the content as another arrival's, which fires nothing twice.
+    Log().error("sftp: cannot look up arrivals of {}: {}", arrival.sha256,
+                loaded.status().message());
+    return true;
+  }
+  return !loaded->empty();
+}
+
 void PipelineTrigger::LoadBatch(const std::string& source_name,
                                 const std::vector<Arrival>& arrivals) {
   auto fail_all = [&](const std::string& reason) {
@@ -182,6 +195,7 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
   }();
   fs::remove_all(staging, ec);
   if (!run.ok()) return fail_all("the load did not run: " + run.status().message());
+  PauseForTest("loaded");
 
   const pipeline::NodeResult* node = nullptr;
   for (const pipeline::NodeResult& candidate : run->nodes) {
@@ -213,6 +227,14 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
         break;
       case ingest::FileState::kAlreadyLoaded:
         record.state = "already_loaded";
+        if (arrival.resumed && !LoadedByAnotherArrival(arrival)) {
+          // Its own load committed, then the process stopped before recording it: the rows are
+          // this arrival's, and what follows a load (the file triggers) is still owed.
+          record.state = "loaded";
+          record.rows_loaded.reset();  // the commit is not this run's: its counts are unknown
+          record.rows_quarantined.reset();
+          record.reason = "loaded before the server stopped; recorded at restart";
+        }
         break;
       case ingest::FileState::kRejected:
       case ingest::FileState::kFailed: {

@@ -9,12 +9,14 @@
 // _source_file = "<partner>/<path>". Loads are serialised: one at a time in this process and,
 // through an flock on .strata/sftp/ingest.lock, across processes, so two Delta commits never race.
 // Outcomes go to the catalog (file_arrivals): loaded (rows), already_loaded (same content
-// before), or failed; a file the ingest refuses as a whole (empty, header not matching the
-// contract, unreadable) is moved to rejected/ with the reason. A run that fails for reasons of
-// its own (lake unwritable) marks the arrivals failed and leaves the partner's files in place.
-// After a load that committed new rows, the arrival goes on to the next handler (set_next).
-// Thread safety: OnArrival from any thread; Start/Stop/WaitIdle from the owner; Stop finishes
-// every queued load, then joins.
+// before), or failed; a resumed arrival (its load unfinished when the process stopped) whose
+// content is in the table while no other arrival of it is recorded as loaded was committed by
+// that unfinished load: it is recorded loaded (rows unknown) and goes on to the next handler; a
+// file the ingest refuses as a whole (empty, header not matching the contract, unreadable) is moved
+// to rejected/ with the reason. A run that fails for reasons of its own (lake unwritable) marks the
+// arrivals failed and leaves the partner's files in place. After a load that committed new rows,
+// the arrival goes on to the next handler (set_next). Thread safety: OnArrival from any thread;
+// Start/Stop/WaitIdle from the owner; Stop finishes every queued load, then joins.
 #pragma once
 
 #include <condition_variable>
@@ -50,6 +52,8 @@ class PipelineTrigger : public ArrivalHandler {
   void Loop();
   void LoadBatch(const std::string& source, const std::vector<Arrival>& arrivals);
   void Finish(const Arrival& arrival, catalog::ArrivalRecord record);
+  // Whether an arrival of the same content is recorded as loaded (true when it cannot tell).
+  bool LoadedByAnotherArrival(const Arrival& arrival);
 
   LandingZone& zone_;
   std::string project_dir_;

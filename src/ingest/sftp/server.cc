@@ -240,6 +240,7 @@ class SftpServer::Impl {
       arrival.content_path = zone_.ObjectPath(it->sha256);
       arrival.landing_file = zone_.PartnerRoot(it->partner) + "/" + it->path;
       arrival.received_at = it->received_at;
+      arrival.resumed = true;
       struct stat info;
       if (::stat(arrival.content_path.c_str(), &info) != 0) {
         Log().error("sftp: arrival {} ({}/{}): archived content {} is missing", it->id, it->partner,
