@@ -31,19 +31,7 @@ TEST(SftpArrivalTest, ImportAuPedidosUploadIsQueryableRightAfter) {
   SftpProject p;
   p.AddKeyUser("acme");
   // A pipeline bound to the pedidos source: the orchestrator starts it once the rows are in.
-  WriteText(p.dir() + "/pipelines/after_pedidos.yaml",
-            "description: Runs when a pedidos file arrived.\n"
-            "triggers:\n"
-            "  - {file: \"*/pedidos*.csv\", source: pedidos}\n"
-            "StartAt: Record\n"
-            "States:\n"
-            "  Record:\n"
-            "    Type: Task\n"
-            "    Resource: strata:command\n"
-            "    Parameters:\n"
-            "      command: cat > triggered.json\n"
-            "      input.$: $\n"
-            "    End: true\n");
+  p.AddPedidosTriggeredPipeline("cat > triggered.json");
   p.StartServer();
   auto counts = demo::GenerateImportAu(p.work() + "/importau", {.scale = 1});
   ASSERT_TRUE(counts.ok()) << counts.status();

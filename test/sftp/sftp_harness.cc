@@ -114,6 +114,24 @@ SftpProject::~SftpProject() {
   if (server_ > 0) StopServer();
 }
 
+void SftpProject::AddPedidosTriggeredPipeline(const std::string& command) {
+  WriteText(project_ + "/pipelines/after_pedidos.yaml",
+            "description: Runs when a pedidos file arrived.\n"
+            "triggers:\n"
+            "  - {file: \"*/pedidos*.csv\", source: pedidos}\n"
+            "StartAt: Record\n"
+            "States:\n"
+            "  Record:\n"
+            "    Type: Task\n"
+            "    Resource: strata:command\n"
+            "    Parameters:\n"
+            "      command: " +
+                command +
+                "\n"
+                "      input.$: $\n"
+                "    End: true\n");
+}
+
 void SftpProject::AddKeyUser(const std::string& name, bool read_only) {
   const std::string key = KeyPath(name);
   CommandResult made =

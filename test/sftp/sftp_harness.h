@@ -48,6 +48,9 @@ class SftpProject {
   void AddKeyUser(const std::string& name, bool read_only = false);
   void AddPasswordUser(const std::string& name, const std::string& password);
   std::string KeyPath(const std::string& name) const { return work_ + "/keys/" + name; }
+  // Writes pipelines/after_pedidos.yaml: a pipeline with a file trigger on the pedidos source
+  // whose one task runs `command` in the project directory with the trigger's input on stdin.
+  void AddPedidosTriggeredPipeline(const std::string& command);
 
   // `env` ("NAME=value") is added to the server's environment.
   void StartServer(const std::vector<std::string>& extra_args = {},

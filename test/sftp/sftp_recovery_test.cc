@@ -80,18 +80,7 @@ TEST(SftpRecoveryTest, KilledBeforeHashingTheFileIsLoadedOnceAtRestart) {
 TEST(SftpRecoveryTest, KilledAfterTheLoadCommittedStillFiresItsTriggerOnce) {
   SftpProject p;
   p.AddKeyUser("acme");
-  WriteText(p.dir() + "/pipelines/after_pedidos.yaml",
-            "triggers:\n"
-            "  - {file: \"*/pedidos*.csv\", source: pedidos}\n"
-            "StartAt: Record\n"
-            "States:\n"
-            "  Record:\n"
-            "    Type: Task\n"
-            "    Resource: strata:command\n"
-            "    Parameters:\n"
-            "      command: cat >> triggered.jsonl; echo >> triggered.jsonl\n"
-            "      input.$: $\n"
-            "    End: true\n");
+  p.AddPedidosTriggeredPipeline("cat >> triggered.jsonl; echo >> triggered.jsonl");
   const std::string triggered = p.dir() + "/triggered.jsonl";
   auto fired = [&] {
     std::string text = ReadText(triggered);
