@@ -47,6 +47,12 @@ class ExpectationsTest : public ::testing::Test {
 
   TestResult Run(const std::string& yaml) { return RunTest(Parse(yaml), context_); }
 
+  // Creates table `name` from `select_sql` and makes it the relation the tests run on.
+  bool UseTable(const std::string& name, const std::string& select_sql) {
+    context_.relation = name;
+    return duck_.conn->Execute("CREATE TABLE " + name + " AS " + select_sql).ok();
+  }
+
   testing::Duck duck_ = OpenDuck();
   TestContext context_;
 };
@@ -54,11 +60,9 @@ class ExpectationsTest : public ::testing::Test {
 // The unique test first looks for a key equal to its predecessor in key order, then groups: it
 // must find duplicates wherever they sit in the table, with NULLs equal as in GROUP BY.
 TEST_F(ExpectationsTest, UniqueFindsDuplicatesAnywhereAndTreatsNullsAsEqual) {
-  ASSERT_TRUE(duck_.conn
-                  ->Execute("CREATE TABLE k AS SELECT * FROM (VALUES (5, 1), (NULL, 1), (2, 2), "
-                            "(NULL, 2), (5, 2), (2, 3)) AS t(a, b)")
-                  .ok());
-  context_.relation = "k";
+  ASSERT_TRUE(UseTable("k",
+                       "SELECT * FROM (VALUES (5, 1), (NULL, 1), (2, 2), "
+                       "(NULL, 2), (5, 2), (2, 3)) AS t(a, b)"));
   EXPECT_EQ(Run("{unique: [a, b]}").status, TestStatus::kPass);
   ASSERT_TRUE(duck_.conn->Execute("INSERT INTO k VALUES (NULL, 1)").ok());
   EXPECT_EQ(Run("{unique: [a, b]}").failing_rows, 1);  // only a NULL key repeats
@@ -68,37 +72,29 @@ TEST_F(ExpectationsTest, UniqueFindsDuplicatesAnywhereAndTreatsNullsAsEqual) {
   EXPECT_THAT(both.message, HasSubstr("2 duplicated keys"));
   EXPECT_EQ(Run("{unique: b}").failing_rows, 3);  // 1, 2 and 3; NULL appears once
   // Many rows in an order unrelated to the key, one duplicate pair.
-  ASSERT_TRUE(duck_.conn
-                  ->Execute("CREATE TABLE big AS SELECT (i * 7919) % 100003 AS a FROM "
-                            "range(100003) t(i) UNION ALL SELECT 4242")
-                  .ok());
-  context_.relation = "big";
+  ASSERT_TRUE(UseTable("big",
+                       "SELECT (i * 7919) % 100003 AS a FROM "
+                       "range(100003) t(i) UNION ALL SELECT 4242"));
   EXPECT_EQ(Run("{unique: a}").failing_rows, 1);
 }
 
 // Keys that rise in the order the rows are read are unique without a sort; a key that repeats
 // its predecessor, NULLs included, must still be found.
 TEST_F(ExpectationsTest, UniqueOnKeysInReadOrder) {
-  ASSERT_TRUE(duck_.conn
-                  ->Execute("CREATE TABLE s AS SELECT i // 3 AS a, i % 3 AS b FROM range(30000) "
-                            "t(i) ORDER BY i")
-                  .ok());
-  context_.relation = "s";
+  ASSERT_TRUE(UseTable("s",
+                       "SELECT i // 3 AS a, i % 3 AS b FROM range(30000) "
+                       "t(i) ORDER BY i"));
   EXPECT_EQ(Run("{unique: [a, b]}").status, TestStatus::kPass);
   EXPECT_EQ(Run("{unique: a}").failing_rows, 10000);  // rises, but not strictly
   ASSERT_TRUE(duck_.conn->Execute("INSERT INTO s VALUES (10000, 0), (10000, 0)").ok());
   EXPECT_EQ(Run("{unique: [a, b]}").failing_rows, 1);
-  ASSERT_TRUE(duck_.conn
-                  ->Execute("CREATE TABLE n AS SELECT * FROM (VALUES (1, 1), (2, NULL), "
-                            "(2, NULL), (3, 1)) AS t(a, b)")
-                  .ok());
-  context_.relation = "n";
+  ASSERT_TRUE(UseTable("n",
+                       "SELECT * FROM (VALUES (1, 1), (2, NULL), "
+                       "(2, NULL), (3, 1)) AS t(a, b)"));
   EXPECT_EQ(Run("{unique: [a, b]}").failing_rows, 1);  // (2, NULL) twice, side by side
-  ASSERT_TRUE(duck_.conn
-                  ->Execute("CREATE TABLE m AS SELECT * FROM (VALUES (NULL, 1), "
-                            "(NULL, 2), (1, 1)) AS t(a, b)")
-                  .ok());
-  context_.relation = "m";
+  ASSERT_TRUE(UseTable("m",
+                       "SELECT * FROM (VALUES (NULL, 1), "
+                       "(NULL, 2), (1, 1)) AS t(a, b)"));
   EXPECT_EQ(Run("{unique: [a, b]}").status, TestStatus::kPass);  // NULL first: no rise, no twin
 }
 
@@ -121,11 +117,9 @@ TEST_F(ExpectationsTest, EachKindCountsItsFailingRows) {
 }
 
 TEST_F(ExpectationsTest, FreshnessComparesToNow) {
-  ASSERT_TRUE(duck_.conn
-                  ->Execute("CREATE TABLE eventos AS SELECT now() - INTERVAL 2 HOUR AS ts "
-                            "UNION ALL SELECT now() - INTERVAL 50 HOUR")
-                  .ok());
-  context_.relation = "eventos";
+  ASSERT_TRUE(UseTable("eventos",
+                       "SELECT now() - INTERVAL 2 HOUR AS ts "
+                       "UNION ALL SELECT now() - INTERVAL 50 HOUR"));
   EXPECT_EQ(Run("{freshness: {column: ts, max_age: 3 hours}}").status, TestStatus::kPass);
   EXPECT_EQ(Run("{freshness: {column: ts, max_age: 1 hour}}").status, TestStatus::kFail);
   ASSERT_TRUE(duck_.conn->Execute("DELETE FROM eventos").ok());
