@@ -141,6 +141,36 @@ TEST_F(CsvStage, IntegersAndDecimalsMustFitExactly) {
   EXPECT_EQ(Data(*clean), (std::vector<std::string>{"1|2.50|x|1"}));
 }
 
+// Columns whose values are all plain numbers that fit the scale are typed by DuckDB's reader
+// directly: the values are the same, and a value out of range is its reject, column named.
+// The other integer and decimal columns of the file are still read as text and checked.
+TEST_F(CsvStage, PlainNumberColumnsAreTypedByTheReader) {
+  FileSourceSpec spec = testing::CsvSource(
+      "t", {{"qty", "INTEGER"}, {"price", "DECIMAL(12,2)"}, {"rate", "DECIMAL(6,1)"}});
+  auto s = Stage(
+      "rate,qty,price\n"
+      "1.50,007,+3.1\n"
+      "2,-12,10.50\n"
+      ",12.0,\"4\"\n"
+      "3.0,99999999999,1\n"
+      "4.25,5,6\n",
+      spec);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rows_read, 5);
+  EXPECT_EQ(s->rows_loaded, 3);
+  EXPECT_EQ(Data(*s),
+            (std::vector<std::string>{"7|3.10|1.5|1", "-12|10.50|2.0|2", "12|4.00|NULL|3"}));
+  std::vector<std::string> q = Quarantine(*s);
+  ASSERT_EQ(q.size(), 2u);
+  // qty is plain: DuckDB's reader refuses the value that does not fit an INTEGER.
+  EXPECT_NE(q[0].find("4|3.0,99999999999,1|"), std::string::npos) << q[0];
+  EXPECT_NE(q[0].find("column \"qty\""), std::string::npos) << q[0];
+  EXPECT_NE(q[0].find("Could not convert string \"99999999999\" to 'INTEGER'"), std::string::npos)
+      << q[0];
+  // rate has a value with more decimals than it keeps: read as text, that row is quarantined.
+  EXPECT_EQ(q[1], "5|4.25,5,6|column \"rate\": cannot convert '4.25' to DECIMAL(6,1)");
+}
+
 TEST_F(CsvStage, BadInputsGetTheirOutcome) {
   struct Case {
     std::string name, content;

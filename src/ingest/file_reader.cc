@@ -74,9 +74,11 @@ std::string TypeKey(std::string_view type) {
   return key;
 }
 
-bool NeedsExactCast(std::string_view target_type) {
+bool NeedsExactCast(std::string_view target_type) { return ExactScale(target_type) >= 0; }
+
+int ExactScale(std::string_view target_type) {
   std::string key = TypeKey(target_type);
-  return IsIntegerType(key) || DecimalScale(key) >= 0;
+  return IsIntegerType(key) ? 0 : DecimalScale(key);
 }
 
 std::string ExactCastSql(const std::string& value_sql, std::string_view source_type,
@@ -156,6 +158,8 @@ RecordScanOptions ScanOptionsFor(const FileSourceSpec& source) {
     const std::optional<char> none;
     options.quote = csv.quote.empty() ? none : std::optional<char>(csv.quote.front());
     options.escape = csv.escape.empty() ? none : std::optional<char>(csv.escape.front());
+    options.check_numbers = true;  // see StageCsv
+    options.null_string = csv.null_string;
   }
   return options;
 }

@@ -75,6 +75,14 @@ class RecordCounter {
           if (seg > 0) {
             if (out_->lines == 0) CaptureHeader(std::string_view(base, seg));
             if (capturing_) current_.append(base, seg);
+            if (opt_.check_numbers) {
+              // A whole line without quotes is split where it lies; other lines are gathered.
+              if (nl && line_bytes_ == 0 && record_.empty()) {
+                if (!HeaderLine()) ShapeLine(std::string_view(base, seg));
+              } else {
+                record_.append(base, seg);
+              }
+            }
             line_bytes_ += static_cast<int64_t>(seg);
             last_was_cr_ = base[seg - 1] == '\r';
             field_start_ = base[seg - 1] == opt_.delimiter;
@@ -107,6 +115,7 @@ class RecordCounter {
   void Byte(char c) {
     if (out_->lines == 0) CaptureHeader(std::string_view(&c, 1));
     if (capturing_) current_ += c;  // EndLine drops the line break that ends the line
+    if (opt_.check_numbers) record_ += c;
     if (in_quote_) {
       if (after_escape_) {
         after_escape_ = false;
@@ -154,10 +163,56 @@ class RecordCounter {
       if (sink_status_.ok()) sink_status_ = (*sink_)(out_->lines, current_);
       current_.clear();
     }
+    if (!record_.empty()) {
+      if (!is_header) {
+        if (record_.back() == '\n') record_.pop_back();
+        std::vector<std::string> fields =
+            SplitCsvRecord(record_, opt_.delimiter, opt_.quote, opt_.escape);
+        for (size_t i = 0; i < fields.size(); ++i) ShapeField(i, fields[i]);
+      }
+      record_.clear();
+    }
     if (sink_ != nullptr) AimCapture();
     line_bytes_ = 0;
     last_was_cr_ = false;
     field_start_ = true;
+  }
+
+  bool HeaderLine() const { return opt_.header && out_->lines == 0; }
+
+  // The fields of one record line without quotes (a final '\r' is the line break's).
+  void ShapeLine(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    for (size_t field = 0;; ++field) {
+      size_t end = line.find(opt_.delimiter);
+      ShapeField(field, line.substr(0, end));
+      if (end == std::string_view::npos) return;
+      line.remove_prefix(end + 1);
+    }
+  }
+
+  // Folds one value into FieldNumbers of its position (see file_scan.h).
+  void ShapeField(size_t field, std::string_view value) {
+    std::vector<FieldNumbers>& shapes = out_->field_numbers;
+    if (field >= shapes.size()) shapes.resize(field + 1);
+    FieldNumbers& shape = shapes[field];
+    if (!shape.plain || value.empty() || value == opt_.null_string) return;
+    auto digit = [&](size_t i) { return i < value.size() && value[i] >= '0' && value[i] <= '9'; };
+    size_t i = value[0] == '+' || value[0] == '-' ? 1 : 0;
+    const size_t integer_start = i;
+    while (digit(i)) ++i;
+    bool plain = i > integer_start;
+    int decimals = 0;
+    if (plain && i < value.size()) {
+      plain = value[i++] == '.' && digit(i);
+      const size_t fraction_start = i;
+      for (; digit(i); ++i) {
+        if (value[i] != '0') decimals = static_cast<int>(i + 1 - fraction_start);
+      }
+      plain = plain && i == value.size();
+    }
+    shape.plain = plain;
+    shape.decimals = std::max(shape.decimals, decimals);
   }
 
   // Whether the line being read (number lines + 1) is one to capture.
@@ -175,6 +230,7 @@ class RecordCounter {
   Status sink_status_;
   bool capturing_ = false;
   std::string current_;
+  std::string record_;  // the line being read, when it cannot be shaped where it lies
   bool in_quote_ = false;
   bool quote_pending_ = false;
   bool after_escape_ = false;
@@ -288,6 +344,7 @@ Status ReadLines(const std::string& path, const RecordScanOptions& options,
   std::sort(line_numbers.begin(), line_numbers.end());
   RecordScanOptions counting = options;
   counting.count_records = true;
+  counting.check_numbers = false;
   return Scan(path, counting, std::move(line_numbers), &sink).status();
 }
 

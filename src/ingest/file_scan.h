@@ -1,6 +1,8 @@
 // One pass over a landed file: its SHA-256 (the identity that makes loading exactly-once) and,
 // for line formats, an independent count of its records, so that "rows read = rows loaded +
-// rows quarantined" is checked against the file itself and not only against DuckDB's output.
+// rows quarantined" is checked against the file itself and not only against DuckDB's output;
+// and, on request, which field positions hold only plainly spelled numbers (the CSV reader then
+// lets DuckDB type them, see StageCsv).
 //
 // Record model (the same as DuckDB's CSV reader, checked in file_scan_test.cc and
 // csv_reader_test.cc):
@@ -34,6 +36,18 @@ struct RecordScanOptions {
   std::optional<char> quote = '"';   // nullopt: no quoting (JSON lines)
   std::optional<char> escape = '"';  // nullopt: no escape character
   bool header = true;                // line 1 is the header: captured, not a record
+  // Also work out FileScan::field_numbers; values equal to `null_string` count as empty.
+  bool check_numbers = false;
+  std::string null_string;
+};
+
+// How the values at one field position of a file's data records are spelled.
+struct FieldNumbers {
+  // Every value is empty, the null string, or a plain number: an optional sign, digits, and
+  // optionally a point followed by digits ("-12", "+3.50", "007"; not " 1", "1e3", ".5").
+  bool plain = true;
+  // The most digits a value has after the point, its trailing zeros aside ("3.50" has 1).
+  int decimals = 0;
 };
 
 struct FileScan {
@@ -47,6 +61,10 @@ struct FileScan {
   std::vector<std::string> header;
   bool has_bom = false;
   bool unterminated_quote = false;  // the file ends inside a quoted field
+  // Per field position, in file order, when RecordScanOptions::check_numbers (else empty). A
+  // quoted value counts by its unquoted text. A position some record lacks is judged by the
+  // records that have it.
+  std::vector<FieldNumbers> field_numbers;
 
   // Records that are rows: every line after the header, blank ones only if they hold a row.
   int64_t data_records(bool header_line, bool blank_lines_are_rows) const {

@@ -50,6 +50,46 @@ TEST(ScanFile, QuotedLineBreaksDoNotEndRecords) {
   EXPECT_FALSE(scan.unterminated_quote);
 }
 
+// Which field positions hold only plainly spelled numbers, and how many digits they keep after
+// the point: the header and quotes aside, across lines without quotes (split in place), lines
+// with quotes and a line that straddles two read chunks.
+TEST(ScanFile, FieldNumbersTellPlainNumbersApart) {
+  testing::TempDir dir;
+  RecordScanOptions options;
+  options.check_numbers = true;
+  options.null_string = "NA";
+  std::string padding(1 << 20, '7');  // one value across the first read chunk's end
+  FileScan scan = Scan(dir,
+                       "x.5,b,c,d,e\n"
+                       "-12,3.50,007,\"9\",1\r\n"
+                       "+4,,NA,\"x\ny\",2\n"
+                       "0,-0.125,12.0,5,3\n"
+                       "1," +
+                           padding +
+                           ".1,1,\"\"\"6\",4\n"
+                           "2,1.5",
+                       options);
+  ASSERT_EQ(scan.field_numbers.size(), 5u);
+  auto shape = [&](size_t i) {
+    return std::make_pair(scan.field_numbers[i].plain, scan.field_numbers[i].decimals);
+  };
+  EXPECT_EQ(shape(0), std::make_pair(true, 0));   // the header's "x.5" does not count
+  EXPECT_EQ(shape(1), std::make_pair(true, 3));   // "3.50" keeps 1, "-0.125" 3
+  EXPECT_EQ(shape(2), std::make_pair(true, 0));   // "007", NA, "12.0"
+  EXPECT_EQ(shape(3), std::make_pair(false, 0));  // "9" quoted is plain; "x\ny" and "\"6" not
+  EXPECT_EQ(shape(4), std::make_pair(true, 0));   // the last line has no fifth field
+
+  for (const char* bad :
+       {" 1", "1 ", "1e3", ".5", "5.", "0x1F", "1_000", "-", "+", "1.2.3", "\xd9\xa1", "1\r2"}) {
+    FileScan one = Scan(dir, std::string("a,b\n1,") + bad + "\n2,3\n", options);
+    ASSERT_EQ(one.field_numbers.size(), 2u) << bad;
+    EXPECT_TRUE(one.field_numbers[0].plain) << bad;
+    EXPECT_FALSE(one.field_numbers[1].plain) << bad;
+  }
+  // Without check_numbers, nothing is worked out.
+  EXPECT_TRUE(Scan(dir, "a\n1\n").field_numbers.empty());
+}
+
 TEST(ReadLines, GivesTheRawTextOfTheAskedLinesAcrossChunks) {
   testing::TempDir dir;
   std::string padding(1 << 20, 'p');  // line 4 straddles the first read chunk

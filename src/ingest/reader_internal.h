@@ -63,6 +63,8 @@ std::string TypedProjection(const std::vector<TypedColumn>& columns);
 // Whether a value converted to `target_type` could lose part of itself in DuckDB's cast
 // (integers and decimals: DuckDB rounds "12.5" to 13).
 bool NeedsExactCast(std::string_view target_type);
+// The digits an integer (0) or decimal type keeps after the point; -1 for other types.
+int ExactScale(std::string_view target_type);
 // SQL converting `value_sql` (of SQL type `source_type`) to `target_type`, NULL when the value
 // does not convert or would not convert exactly: text must be a plain integer or decimal with at
 // most the column's scale; a number must compare equal after the cast. Other targets: TRY_CAST.
