@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -372,7 +373,13 @@ class Walker {
   Status status_;
 };
 
+// DuckDB's aggregate functions: those of the linked library, which strata does not extend, so
+// the first successful listing serves the process (it took 30-60 ms, once per lineage).
 Result<std::set<std::string>> AggregateNames(engine::Connection& connection) {
+  static std::mutex mutex;
+  static std::optional<std::set<std::string>> cached;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cached) return *cached;
   STRATA_ASSIGN_OR_RETURN(
       auto rows,
       connection.QueryRows("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
@@ -381,6 +388,7 @@ Result<std::set<std::string>> AggregateNames(engine::Connection& connection) {
   for (const auto& row : rows) {
     if (const auto* s = std::get_if<std::string>(&row[0])) names.insert(*s);
   }
+  cached = names;
   return names;
 }
 
