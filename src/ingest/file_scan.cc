@@ -14,6 +14,7 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
 constexpr size_t kMaxHeaderBytes = 1 << 20;
+constexpr size_t kMaxShapedRecordBytes = 8 << 20;
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 struct EvpDeleter {
@@ -75,12 +76,12 @@ class RecordCounter {
           if (seg > 0) {
             if (out_->lines == 0) CaptureHeader(std::string_view(base, seg));
             if (capturing_) current_.append(base, seg);
-            if (opt_.check_numbers) {
+            if (shaping_) {
               // A whole line without quotes is split where it lies; other lines are gathered.
               if (nl && line_bytes_ == 0 && record_.empty()) {
                 if (!HeaderLine()) ShapeLine(std::string_view(base, seg));
               } else {
-                record_.append(base, seg);
+                Gather(std::string_view(base, seg));
               }
             }
             line_bytes_ += static_cast<int64_t>(seg);
@@ -115,7 +116,7 @@ class RecordCounter {
   void Byte(char c) {
     if (out_->lines == 0) CaptureHeader(std::string_view(&c, 1));
     if (capturing_) current_ += c;  // EndLine drops the line break that ends the line
-    if (opt_.check_numbers) record_ += c;
+    if (shaping_) Gather(std::string_view(&c, 1));
     if (in_quote_) {
       if (after_escape_) {
         after_escape_ = false;
@@ -180,6 +181,16 @@ class RecordCounter {
 
   bool HeaderLine() const { return opt_.header && out_->lines == 0; }
 
+  // Adds to the record being gathered. A record longer than DuckDB's longest line (say, an
+  // unterminated quote) ends the shaping: no position is then known to be plain.
+  void Gather(std::string_view bytes) {
+    record_.append(bytes);
+    if (record_.size() <= kMaxShapedRecordBytes) return;
+    shaping_ = false;
+    out_->field_numbers.clear();
+    std::string().swap(record_);
+  }
+
   // The fields of one record line without quotes (a final '\r' is the line break's).
   void ShapeLine(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -230,6 +241,7 @@ class RecordCounter {
   Status sink_status_;
   bool capturing_ = false;
   std::string current_;
+  bool shaping_ = opt_.check_numbers;
   std::string record_;  // the line being read, when it cannot be shaped where it lies
   bool in_quote_ = false;
   bool quote_pending_ = false;
