@@ -185,6 +185,14 @@ std::string QuoteLiteral(std::string_view text) {
   return out;
 }
 
+Result<int64_t> QueryInt64(Connection& connection, std::string_view sql) {
+  STRATA_ASSIGN_OR_RETURN(auto rows, connection.QueryRows(sql));
+  const auto* n =
+      rows.size() == 1 && rows[0].size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
+  if (n == nullptr) return Status::Internal("not one integer: " + std::string(sql));
+  return *n;
+}
+
 std::string EngineVersion() { return duckdb_library_version(); }
 
 }  // namespace strata::engine

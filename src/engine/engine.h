@@ -180,6 +180,10 @@ class Database {
 std::string QuoteIdentifier(std::string_view name);  // "my ""col"""
 std::string QuoteLiteral(std::string_view text);     // 'it''s'
 
+// The one integer `sql` returns, e.g. a count(*); Internal if the result is not exactly one
+// non-null integer.
+Result<int64_t> QueryInt64(Connection& connection, std::string_view sql);
+
 // The DuckDB library version, e.g. "v1.4.4".
 std::string EngineVersion();
 

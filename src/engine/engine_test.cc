@@ -249,6 +249,21 @@ TEST_F(EngineTest, QueryRowsCollectsSmallResults) {
   EXPECT_EQ(Scalar("SELECT sum(i) FROM range(100) t(i)"), Value(int64_t{4950}));  // HUGEINT
 }
 
+TEST_F(EngineTest, QueryInt64TakesExactlyOneInteger) {
+  auto n = QueryInt64(*conn_, "SELECT count(*) FROM range(7)");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 7);
+  for (const char* sql : {"SELECT 'seven'", "SELECT NULL::BIGINT", "SELECT 1, 2",
+                          "SELECT * FROM range(2)", "SELECT * FROM range(0)"}) {
+    auto bad = QueryInt64(*conn_, sql);
+    ASSERT_FALSE(bad.ok()) << sql;
+    EXPECT_EQ(bad.status().code(), StatusCode::kInternal) << bad.status();
+    EXPECT_NE(bad.status().message().find(sql), std::string::npos) << bad.status();
+  }
+  EXPECT_EQ(QueryInt64(*conn_, "SELECT * FROM nowhere").status().code(),
+            conn_->Execute("SELECT * FROM nowhere").code());  // DuckDB's error, as it is
+}
+
 TEST_F(EngineTest, ExecuteRunsSeveralStatementsAndQueryReturnsTheLast) {
   ASSERT_TRUE(conn_->Execute("CREATE TABLE a(x INTEGER); INSERT INTO a VALUES (1), (2);").ok());
   auto result = conn_->Query("INSERT INTO a VALUES (3); SELECT count(*) FROM a");

@@ -30,13 +30,6 @@ std::string ReadCsvCall(const ReadRequest& request, const LinesDialect& dialect,
          dialect.extra_options + ")";
 }
 
-Result<int64_t> CountRows(engine::Connection& conn, const std::string& table) {
-  STRATA_ASSIGN_OR_RETURN(auto rows, conn.QueryRows("SELECT count(*) FROM " + table));
-  const auto* n = rows.size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
-  if (!n) return Status::Internal("count(*) of " + table + " is not an integer");
-  return *n;
-}
-
 // Writes the row blocks into `<prefix>_blocks` with the appender.
 Status WriteBlocks(engine::Connection& conn, const ReadRequest& request,
                    const std::vector<RowBlock>& blocks) {
@@ -130,7 +123,8 @@ Result<LinesStage> StageLines(engine::Connection& conn, const ReadRequest& reque
                    "string_agg(CAST(error_type AS VARCHAR) || ': ' || error_message, '; ' ORDER BY "
                    "column_idx) AS reason FROM " +
                    Table(request, "rej_err") + " GROUP BY line"));
-  STRATA_ASSIGN_OR_RETURN(stage.good_rows, CountRows(conn, stage.rows_table));
+  STRATA_ASSIGN_OR_RETURN(stage.good_rows,
+                          engine::QueryInt64(conn, "SELECT count(*) FROM " + stage.rows_table));
   STRATA_ASSIGN_OR_RETURN(auto rejected, conn.QueryRows("SELECT record FROM " +
                                                         stage.rejects_table + " ORDER BY record"));
   stage.rejected_rows = static_cast<int64_t>(rejected.size());
@@ -259,7 +253,9 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
   int64_t inexact = 0;
   int64_t exact_rows = stage.good_rows;
   if (!exact.empty()) {
-    STRATA_ASSIGN_OR_RETURN(exact_rows, CountRows(conn, stage.rows_table + " WHERE _exact"));
+    STRATA_ASSIGN_OR_RETURN(
+        exact_rows,
+        engine::QueryInt64(conn, "SELECT count(*) FROM " + stage.rows_table + " WHERE _exact"));
   }
   if (exact_rows < stage.good_rows) {
     // The same read again, so its rows line up with rows_table's by rowid. Every column is kept:
@@ -273,7 +269,8 @@ Result<StagedFile> StageCsv(engine::Connection& conn, const ReadRequest& request
     Status read = conn.Execute("CREATE OR REPLACE TEMP TABLE " + text_table + " AS SELECT * FROM " +
                                ReadCsvCall(again, dialect, file_columns));
     if (!read.ok()) return FileProblem(read.message());
-    STRATA_ASSIGN_OR_RETURN(int64_t text_rows, CountRows(conn, text_table));
+    STRATA_ASSIGN_OR_RETURN(int64_t text_rows,
+                            engine::QueryInt64(conn, "SELECT count(*) FROM " + text_table));
     if (text_rows != stage.good_rows) {
       return FileProblem("the file changed while it was read: " + std::to_string(text_rows) +
                          " rows on the second read, " + std::to_string(stage.good_rows) +

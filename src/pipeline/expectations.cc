@@ -102,13 +102,6 @@ Result<std::string> BrokenRowExpression(const TestSpec& test, std::string_view a
 
 namespace {
 
-Result<int64_t> CountOf(engine::Connection& connection, const std::string& sql) {
-  STRATA_ASSIGN_OR_RETURN(auto rows, connection.QueryRows(sql));
-  const auto* n = rows.size() == 1 ? std::get_if<int64_t>(&rows[0][0]) : nullptr;
-  if (n == nullptr) return Status::Internal("a count is not an integer: " + sql);
-  return *n;
-}
-
 // Whether every row's key is greater than the previous row's in the order the rows are read
 // (lexicographic, no NULL deciding): then no two keys are equal. One streaming pass without a
 // sort, a tenth of the cost of sorting 4M keys; tables loaded from files that are in key order
@@ -126,9 +119,9 @@ bool KeysRiseInReadOrder(engine::Connection& connection, const std::string& rela
                           : greater + " OR (" + q + " = " + previous + " AND (" + rises + "))";
   }
   // The first row has no predecessor and always counts: one such row means all others rose.
-  Result<int64_t> not_rising =
-      CountOf(connection, "SELECT count(*) FILTER (WHERE NOT coalesce(" + rises +
-                              ", false)) FROM (SELECT " + select + " FROM " + relation + ")");
+  Result<int64_t> not_rising = engine::QueryInt64(
+      connection, "SELECT count(*) FILTER (WHERE NOT coalesce(" + rises +
+                      ", false)) FROM (SELECT " + select + " FROM " + relation + ")");
   return not_rising.ok() && *not_rising <= 1;
 }
 
@@ -141,10 +134,11 @@ Result<bool> KeyHashesRepeat(engine::Connection& connection, const std::string& 
                              const std::vector<std::string>& quoted_columns) {
   STRATA_ASSIGN_OR_RETURN(
       int64_t repeats,
-      CountOf(connection,
-              "SELECT count(*) FILTER (WHERE __strata_h = __strata_p) FROM (SELECT __strata_h, "
-              "lag(__strata_h) OVER (ORDER BY __strata_h) AS __strata_p FROM (SELECT hash(" +
-                  JoinComma(quoted_columns) + ") AS __strata_h FROM " + relation + "))"));
+      engine::QueryInt64(
+          connection,
+          "SELECT count(*) FILTER (WHERE __strata_h = __strata_p) FROM (SELECT __strata_h, "
+          "lag(__strata_h) OVER (ORDER BY __strata_h) AS __strata_p FROM (SELECT hash(" +
+              JoinComma(quoted_columns) + ") AS __strata_h FROM " + relation + "))"));
   return repeats > 0;
 }
 
@@ -165,11 +159,12 @@ Result<bool> HasDuplicateKeys(engine::Connection& connection, const std::string&
   }
   STRATA_ASSIGN_OR_RETURN(bool hashes_repeat, KeyHashesRepeat(connection, relation, quoted));
   if (!hashes_repeat) return false;
-  STRATA_ASSIGN_OR_RETURN(int64_t duplicates,
-                          CountOf(connection, "SELECT count(*) FROM (SELECT " + same +
-                                                  "row_number() OVER w > 1 AS __strata_dup FROM " +
-                                                  relation + " WINDOW w AS (ORDER BY " +
-                                                  JoinComma(quoted) + ")) WHERE __strata_dup"));
+  STRATA_ASSIGN_OR_RETURN(
+      int64_t duplicates,
+      engine::QueryInt64(connection, "SELECT count(*) FROM (SELECT " + same +
+                                         "row_number() OVER w > 1 AS __strata_dup FROM " +
+                                         relation + " WINDOW w AS (ORDER BY " + JoinComma(quoted) +
+                                         ")) WHERE __strata_dup"));
   return duplicates > 0;
 }
 

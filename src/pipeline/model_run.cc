@@ -57,11 +57,6 @@ Result<std::string> BindTestSql(Worker& worker, const ModelSpec& model, std::str
   return BindLakeSql(worker, rewritten);
 }
 
-Result<int64_t> CountRows(engine::Connection& connection, const std::string& relation) {
-  STRATA_ASSIGN_OR_RETURN(auto rows, connection.QueryRows("SELECT count(*) FROM " + relation));
-  return std::get<int64_t>(rows.at(0).at(0));
-}
-
 int64_t MetricRows(const delta::CommitResult& commit, int64_t fallback) {
   auto it = commit.metrics.find("numOutputRows");
   if (it == commit.metrics.end() || !it->is_string()) return fallback;
@@ -292,7 +287,7 @@ NodeResult TestModel(const ModelNode& node, Worker& worker) {
     std::vector<const TestSpec*> tests;
     for (const TestSpec& test : model.tests) tests.push_back(&test);
     result.tests = RunTests(tests, context);
-    Result<int64_t> rows = CountRows(*worker.connection, *view);
+    Result<int64_t> rows = engine::QueryInt64(*worker.connection, "SELECT count(*) FROM " + *view);
     if (rows.ok()) result.rows_written = *rows;
   }
   SettleStatus(result);

@@ -39,11 +39,6 @@ bool Contains(const std::vector<std::string>& names, std::string_view name) {
   return false;
 }
 
-Result<int64_t> CountOf(engine::Connection& conn, const std::string& sql) {
-  STRATA_ASSIGN_OR_RETURN(auto rows, conn.QueryRows(sql));
-  return std::get<int64_t>(rows.at(0).at(0));
-}
-
 }  // namespace
 
 Result<CommitResult> DeltaTable::Delete(const DeleteOptions& options) {
@@ -139,15 +134,16 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
         del_expr + " AS __strata_del FROM (" + std::string(source_sql) + ") AS __strata_src"));
     STRATA_ASSIGN_OR_RETURN(
         int64_t dups,
-        CountOf(conn_, "SELECT count(*) FROM (SELECT 1 FROM " + src.name() + " WHERE true" +
-                           key_not_null + " GROUP BY " + key_list + " HAVING count(*) > 1)"));
+        engine::QueryInt64(conn_, "SELECT count(*) FROM (SELECT 1 FROM " + src.name() +
+                                      " WHERE true" + key_not_null + " GROUP BY " + key_list +
+                                      " HAVING count(*) > 1)"));
     if (dups > 0) {
       return Status::InvalidArgument(where + ": " + Str(dups) + " key value(s) of (" + key_list +
                                      ") appear in more than one source row; deduplicate the "
                                      "source first");
     }
     STRATA_ASSIGN_OR_RETURN(int64_t source_rows,
-                            CountOf(conn_, "SELECT count(*) FROM " + src.name()));
+                            engine::QueryInt64(conn_, "SELECT count(*) FROM " + src.name()));
 
     // Files that may hold a source key: prune with the source's key range per key column.
     std::vector<Predicate> range;
