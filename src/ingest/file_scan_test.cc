@@ -95,6 +95,63 @@ TEST(ScanFile, FieldNumbersTellPlainNumbersApart) {
   EXPECT_TRUE(Scan(dir, "a\n1\n").field_numbers.empty());
 }
 
+// Random files (plain and odd values, quoted or not, quoted delimiters, quotes and line breaks,
+// LF or CRLF, some across read chunks) against the shapes of the values they were made of.
+TEST(ScanFile, FieldNumbersMatchTheValuesOfRandomFiles) {
+  testing::TempDir dir;
+  RecordScanOptions options;
+  options.check_numbers = true;
+  const std::vector<std::string> plain = {"12", "-3", "+7", "007", "3.50", "-0.125", "12.0", ""};
+  const std::vector<std::string> odd = {"1e3", " 1",   ".5",   "5.",    "0x1F",
+                                        "x,y", "a\nb", "q\"q", "1 000", "-"};
+  for (unsigned seed = 1; seed <= 24; ++seed) {
+    std::mt19937 random(seed);
+    auto chance = [&](int percent) { return static_cast<int>(random() % 100) < percent; };
+    const int columns = 4;
+    const int rows = seed % 6 == 0 ? 70000 : 1 + static_cast<int>(random() % 40);  // > 1 MB
+    const std::string eol = seed % 2 == 0 ? "\r\n" : "\n";
+    std::vector<FieldNumbers> expected(columns);
+    std::string content = "a,b,c,d" + eol;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < columns; ++c) {
+        // Column c takes an odd value with probability c * 1% (column 0 never does).
+        const bool is_odd = chance(c);
+        const std::string& value =
+            is_odd ? odd[random() % odd.size()] : plain[random() % plain.size()];
+        if (is_odd) expected[c].plain = false;
+        size_t point = value.find('.');
+        if (!is_odd && point != std::string::npos) {
+          size_t last = value.find_last_not_of('0');
+          expected[c].decimals =
+              std::max(expected[c].decimals, static_cast<int>(last > point ? last - point : 0));
+        }
+        const bool must_quote = value.find_first_of(",\n\"") != std::string::npos;
+        std::string field = value;
+        if (must_quote || chance(20)) {
+          field = "\"";
+          for (char ch : value) field += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+          field += "\"";
+        }
+        content += (c ? "," : "") + field;
+      }
+      content += eol;
+    }
+    for (int c = 0; c < columns; ++c) {
+      if (!expected[c].plain) expected[c].decimals = 0;  // not compared once a column is odd
+    }
+    FileScan scan = Scan(dir, content, options);
+    EXPECT_EQ(scan.lines, rows + 1) << "seed " << seed;
+    ASSERT_EQ(scan.field_numbers.size(), static_cast<size_t>(columns)) << "seed " << seed;
+    for (int c = 0; c < columns; ++c) {
+      EXPECT_EQ(scan.field_numbers[c].plain, expected[c].plain) << "seed " << seed << " col " << c;
+      if (expected[c].plain) {
+        EXPECT_EQ(scan.field_numbers[c].decimals, expected[c].decimals)
+            << "seed " << seed << " col " << c;
+      }
+    }
+  }
+}
+
 TEST(ReadLines, GivesTheRawTextOfTheAskedLinesAcrossChunks) {
   testing::TempDir dir;
   std::string padding(1 << 20, 'p');  // line 4 straddles the first read chunk
