@@ -235,10 +235,9 @@ Result<CrawlReport> Crawl(Catalog& catalog, engine::Connection& connection, cons
     }
     for (const auto& row : *described)
       table.columns.push_back({TextOf(row[0]), TextOf(row[1]), "", {}, ""});
-    auto count = connection.QueryRows("SELECT count(*) FROM " + relation);
-    if (count.ok() && !count->empty()) {
-      if (const auto* n = std::get_if<int64_t>(&(*count)[0][0])) table.row_count = *n;
-    }
+    // Best effort: a table whose rows cannot be counted is listed without a count.
+    Result<int64_t> count = engine::QueryInt64(connection, "SELECT count(*) FROM " + relation);
+    if (count.ok()) table.row_count = *count;
     CrawledTable crawled;
     crawled.name = path;
     crawled.format = c.format;
