@@ -116,9 +116,15 @@ class WorkerCliTest : public ::testing::TestWithParam<bool> {
 TEST_P(WorkerCliTest, TwoWorkersRunEachQueuedRunExactlyOnce) {
   auto w1 = StartWorker("w1");
   auto w2 = StartWorker("w2");
+  // Runs hold at B until four of them are in B at once: each worker takes two at a time, so both
+  // have claimed runs by then, however fast one of them polls or the runs are queued.
+  WriteText(project_ + "/marks/block", "");
   std::set<std::string> queued;
   for (int i = 0; i < 8; ++i) queued.insert(Queue());
   ASSERT_EQ(queued.size(), 8u);
+  ASSERT_TRUE(Eventually(60, [&] { return Lines(project_ + "/marks/b_start.txt").size() >= 4; }))
+      << w1->err() << w2->err();
+  fs::remove(project_ + "/marks/block");
   // Queued, not run by the command that queued them.
   bool all_done = Eventually(120, [&] {
     auto runs = RunsById();
