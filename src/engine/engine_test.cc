@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -364,14 +365,20 @@ TEST_F(EngineTest, ALaterStatementClosesAnUnfinishedStream) {
 }
 
 TEST_F(EngineTest, InterruptFromAnotherThreadCancelsALongQuery) {
-  std::thread interrupter([this] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    conn_->Interrupt();
+  // Interrupts until the query has ended: one that lands before the statement starts is cleared
+  // by it, and a loaded machine may start the statement late.
+  std::atomic<bool> ended{false};
+  std::thread interrupter([this, &ended] {
+    while (!ended) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      conn_->Interrupt();
+    }
   });
   auto start = std::chrono::steady_clock::now();
   // Takes many seconds when left alone.
   auto rows = conn_->QueryRows("SELECT count(*) FROM range(100000000000) a");
   auto elapsed = std::chrono::steady_clock::now() - start;
+  ended = true;
   interrupter.join();
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().code(), StatusCode::kCancelled) << rows.status();

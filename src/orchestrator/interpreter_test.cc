@@ -286,11 +286,17 @@ std::string MapMachine(int max_concurrency) {
 TEST(Interpreter, MapRespectsMaxConcurrency) {
   for (int limit : {1, 3}) {
     std::atomic<int> active{0}, peak{0};
+    // With a limit above 1, iterations wait (up to a shared deadline) for a second one to be
+    // running, so overlap does not depend on how fast a loaded machine wakes threads.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     Harness h(
         [&](const TaskRequest& r, TaskContext&) {
           int now = ++active;
           int p = peak.load();
           while (now > p && !peak.compare_exchange_weak(p, now)) {
+          }
+          while (limit > 1 && peak < 2 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
           }
           std::this_thread::sleep_for(std::chrono::milliseconds(3));
           --active;

@@ -60,17 +60,20 @@ Status CheckSingleSelect(engine::Connection& connection, std::string_view sql, R
   return Status::OK();
 }
 
-// Interrupts the connection when the deadline passes before Cancel().
+// Interrupts the connection when the deadline passes before Cancel(), and again every 20 ms
+// until Cancel(): DuckDB clears a pending interrupt when a statement starts, so one interrupt
+// that lands just before the query begins would be lost.
 class Watchdog {
  public:
   Watchdog(engine::Connection& connection, int timeout_ms)
       : thread_([this, &connection, timeout_ms] {
           std::unique_lock lock(mutex_);
-          if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                            [this] { return done_; })) {
-            fired_ = true;
+          auto done = [this] { return done_; };
+          if (cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done)) return;
+          fired_ = true;
+          do {
             connection.Interrupt();
-          }
+          } while (!cv_.wait_for(lock, std::chrono::milliseconds(20), done));
         }) {}
   ~Watchdog() { Cancel(); }
   void Cancel() {

@@ -487,7 +487,8 @@ TEST_F(ServerApiTest, CancelsARunningProjectRun) {
   EXPECT_EQ(Post("/api/runs/" + id + "/cancel", "").status, 202);  // asking twice is fine
   json run = WaitRun(id);
   const auto took = std::chrono::steady_clock::now() - asked;
-  EXPECT_LT(took, std::chrono::seconds(10)) << "the cancel took too long to stop the run";
+  // The model would run for hours; the bound leaves room for a loaded sanitizer build.
+  EXPECT_LT(took, std::chrono::seconds(60)) << "the cancel took too long to stop the run";
   EXPECT_EQ(run["status"], "cancelled") << run;
   EXPECT_EQ(run["error"], "cancelled by user") << run;
   EXPECT_EQ(run["states"]["gold.lento"]["status"], "skipped") << run;

@@ -231,7 +231,9 @@ TEST(SftpArrivalTest, TruncatedUploadIsNeverLoadedAndResumeCompletesIt) {
   ASSERT_GT(size, 180'000'000);
   const std::string remote = p.dir() + "/landing/acme/pedidos_big.csv";
   WriteText(p.work() + "/big-batch", "put " + big + "\n");
-  pid_t client = Spawn(p.SftpArgv("acme", p.work() + "/big-batch"), p.work() + "/big.log");
+  // At 80 Mbit/s the whole file takes about 20 s: the kill below comes well before the end,
+  // however late the test gets to look.
+  pid_t client = Spawn(p.SftpArgv("acme", p.work() + "/big-batch", 80'000), p.work() + "/big.log");
   // Kill the client once part of the file is on the server.
   for (int i = 0; i < 600; ++i) {
     std::error_code ec;

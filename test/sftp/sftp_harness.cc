@@ -209,25 +209,28 @@ bool SftpProject::WaitForLog(const std::string& text, int timeout_seconds) const
 std::string SftpProject::ServerLog() const { return ReadText(work_ + "/server.log"); }
 
 std::vector<std::string> SftpProject::SftpArgv(const std::string& user,
-                                               const std::string& batch_file) const {
-  return {"sftp",
-          "-o",
-          "StrictHostKeyChecking=no",
-          "-o",
-          "UserKnownHostsFile=/dev/null",
-          "-o",
-          "LogLevel=ERROR",
-          "-o",
-          "IdentitiesOnly=yes",
-          "-o",
-          "PasswordAuthentication=no",
-          "-P",
-          std::to_string(port_),
-          "-i",
-          KeyPath(user),
-          "-b",
-          batch_file,
-          user + "@127.0.0.1"};
+                                               const std::string& batch_file,
+                                               int limit_kbits) const {
+  std::vector<std::string> argv = {"sftp",
+                                   "-o",
+                                   "StrictHostKeyChecking=no",
+                                   "-o",
+                                   "UserKnownHostsFile=/dev/null",
+                                   "-o",
+                                   "LogLevel=ERROR",
+                                   "-o",
+                                   "IdentitiesOnly=yes",
+                                   "-o",
+                                   "PasswordAuthentication=no",
+                                   "-P",
+                                   std::to_string(port_),
+                                   "-i",
+                                   KeyPath(user),
+                                   "-b",
+                                   batch_file,
+                                   user + "@127.0.0.1"};
+  if (limit_kbits > 0) argv.insert(argv.begin() + 1, {"-l", std::to_string(limit_kbits)});
+  return argv;
 }
 
 CommandResult SftpProject::Sftp(const std::string& user, const std::string& batch) const {

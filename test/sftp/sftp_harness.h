@@ -65,8 +65,10 @@ class SftpProject {
 
   // One sftp batch session as `user` (key auth), run from work() as the local directory.
   CommandResult Sftp(const std::string& user, const std::string& batch) const;
-  // The command line of that session (for running it in the background).
-  std::vector<std::string> SftpArgv(const std::string& user, const std::string& batch_file) const;
+  // The command line of that session (for running it in the background); with limit_kbits > 0
+  // the client sends at most that many Kbit/s (sftp -l).
+  std::vector<std::string> SftpArgv(const std::string& user, const std::string& batch_file,
+                                    int limit_kbits = 0) const;
   CommandResult SftpWithPassword(const std::string& user, const std::string& password,
                                  const std::string& batch) const;
 

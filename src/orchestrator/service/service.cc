@@ -39,6 +39,13 @@ std::string DefaultWorkerId() {
 
 Result<std::unique_ptr<OrchestratorService>> OrchestratorService::Open(
     const ServiceOptions& options) {
+  if (options.recover_lost_runs && options.lost_after_micros < 3 * options.heartbeat_micros) {
+    return Status::InvalidArgument(
+        "runs count as lost after " + std::to_string(options.lost_after_micros / 1000) +
+        " ms without a heartbeat, but heartbeats come every " +
+        std::to_string(options.heartbeat_micros / 1000) +
+        " ms: the lost-after time must be at least 3 times the heartbeat");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   std::error_code ec;

@@ -69,7 +69,9 @@ struct ServiceOptions {
   // or its host lost) is marked FAILED (error Strata.WorkerLost, the cause names the worker)
   // and resumed as a new run (trigger "recover") from the state it was in; a run recovered
   // max_recoveries times in a row is left FAILED. Off by default (workers and schedulers
-  // turn it on); the first process to notice does it, once.
+  // turn it on); the first process to notice does it, once. With recovery on,
+  // lost_after_micros must be at least 3 * heartbeat_micros, or a live process would take its
+  // own runs for lost (Open returns InvalidArgument).
   bool recover_lost_runs = false;
   int64_t lost_after_micros = 30'000'000;
   int max_recoveries = 3;

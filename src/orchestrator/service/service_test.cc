@@ -215,10 +215,11 @@ States:
   }
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(service->Cancel(*id, "stop it").ok());
-  auto done = service->WaitRun(*id, 30'000'000);
+  auto done = service->WaitRun(*id, 50'000'000);
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->status, "ABORTED");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  // Well under the command's 60 s, with room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(40));
   auto log = service->ReadTaskLog(*id, "Sleep");
   ASSERT_TRUE(log.ok());
   EXPECT_NE(log->find("cancelled (stop it)"), std::string::npos) << *log;

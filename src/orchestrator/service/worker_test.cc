@@ -89,6 +89,24 @@ TEST_F(WorkerServiceTest, QueuedRunsAreExecutedByAClaimingService) {
   EXPECT_EQ(claimed, 2);
 }
 
+TEST_F(WorkerServiceTest, RecoveryRefusesALostAfterTimeWithinThreeHeartbeats) {
+  ServiceOptions options;
+  options.project_dir = project_.path();
+  options.recover_lost_runs = true;
+  options.heartbeat_micros = 1'000'000;
+  options.lost_after_micros = 2'999'999;
+  auto refused = OrchestratorService::Open(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("at least 3 times the heartbeat"), std::string::npos)
+      << refused.status();
+  options.lost_after_micros = 3'000'000;
+  EXPECT_TRUE(OrchestratorService::Open(options).ok());
+  options.recover_lost_runs = false;  // without recovery the time is not used
+  options.lost_after_micros = 1;
+  EXPECT_TRUE(OrchestratorService::Open(options).ok());
+}
+
 TEST_F(WorkerServiceTest, ALostRunIsMarkedAndResumedAfterItsLastFinishedState) {
   // A worker that died after A: its run is RUNNING, A's exit (next: B) is recorded, and its
   // heartbeat is a minute old.
@@ -119,7 +137,10 @@ TEST_F(WorkerServiceTest, ALostRunIsMarkedAndResumedAfterItsLastFinishedState) {
 
   ServiceOptions options;
   options.recover_lost_runs = true;
+  // The ghost's heartbeat is 60 s old; this service's own runs beat every 0.1 s, well within
+  // the 1 s that would make them look lost too.
   options.lost_after_micros = 1'000'000;
+  options.heartbeat_micros = 100'000;
   auto recovering = Open(options);
   ASSERT_TRUE(recovering);
   std::string resumed;
