@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -208,72 +209,54 @@ bool SftpProject::WaitForLog(const std::string& text, int timeout_seconds) const
 
 std::string SftpProject::ServerLog() const { return ReadText(work_ + "/server.log"); }
 
+namespace {
+
+// Appends `more` to `argv`.
+void Append(std::vector<std::string>& argv, std::initializer_list<std::string> more) {
+  argv.insert(argv.end(), more);
+}
+
+}  // namespace
+
 std::vector<std::string> SftpProject::SftpArgv(const std::string& user,
                                                const std::string& batch_file,
                                                int limit_kbits) const {
-  std::vector<std::string> argv = {"sftp",
-                                   "-o",
-                                   "StrictHostKeyChecking=no",
-                                   "-o",
-                                   "UserKnownHostsFile=/dev/null",
-                                   "-o",
-                                   "LogLevel=ERROR",
-                                   "-o",
-                                   "IdentitiesOnly=yes",
-                                   "-o",
-                                   "PasswordAuthentication=no",
-                                   "-P",
-                                   std::to_string(port_),
-                                   "-i",
-                                   KeyPath(user),
-                                   "-b",
-                                   batch_file,
-                                   user + "@127.0.0.1"};
-  if (limit_kbits > 0) argv.insert(argv.begin() + 1, {"-l", std::to_string(limit_kbits)});
+  std::vector<std::string> argv = {"sftp"};
+  if (limit_kbits > 0) Append(argv, {"-l", std::to_string(limit_kbits)});
+  AppendClientOptions(argv);
+  Append(argv, {"-o", "IdentitiesOnly=yes", "-o", "PasswordAuthentication=no", "-i", KeyPath(user),
+                "-b", batch_file, user + "@127.0.0.1"});
   return argv;
 }
 
-CommandResult SftpProject::Sftp(const std::string& user, const std::string& batch) const {
-  const std::string file =
-      work_ + "/batch-" + std::to_string(const_cast<SftpProject*>(this)->batches_++);
+void SftpProject::AppendClientOptions(std::vector<std::string>& argv) const {
+  Append(argv, {"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+                "LogLevel=ERROR", "-P", std::to_string(port_)});
+}
+
+std::string SftpProject::NextBatchFile(const std::string& batch) const {
+  const std::string file = work_ + "/batch-" + std::to_string(batches_++);
   WriteText(file, batch);
+  return file;
+}
+
+CommandResult SftpProject::Sftp(const std::string& user, const std::string& batch) const {
   std::vector<std::string> argv = {"sh", "-c", "cd \"$0\" && exec \"$@\"", work_};
-  for (const std::string& arg : SftpArgv(user, file)) argv.push_back(arg);
+  for (const std::string& arg : SftpArgv(user, NextBatchFile(batch))) argv.push_back(arg);
   return RunProgram(argv);
 }
 
 CommandResult SftpProject::SftpWithPassword(const std::string& user, const std::string& password,
                                             const std::string& batch) const {
-  const std::string file =
-      work_ + "/batch-" + std::to_string(const_cast<SftpProject*>(this)->batches_++);
-  WriteText(file, batch);
+  const std::string file = NextBatchFile(batch);
   // BatchMode must be off for a password prompt, and must come before -b to win.
-  return RunProgram({"sh",
-                     "-c",
-                     "cd \"$0\" && exec \"$@\"",
-                     work_,
-                     "sshpass",
-                     "-p",
-                     password,
-                     "sftp",
-                     "-o",
-                     "BatchMode=no",
-                     "-o",
-                     "StrictHostKeyChecking=no",
-                     "-o",
-                     "UserKnownHostsFile=/dev/null",
-                     "-o",
-                     "LogLevel=ERROR",
-                     "-o",
-                     "PubkeyAuthentication=no",
-                     "-o",
-                     "PreferredAuthentications=password",
-                     "-P",
-                     std::to_string(port_),
-                     "-b",
-                     file,
-                     user + "@127.0.0.1"},
-                    "");
+  std::vector<std::string> argv = {
+      "sh", "-c",          "cd \"$0\" && exec \"$@\"", work_, "sshpass", "-p", password, "sftp",
+      "-o", "BatchMode=no"};
+  AppendClientOptions(argv);
+  Append(argv, {"-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password", "-b",
+                file, user + "@127.0.0.1"});
+  return RunProgram(argv, "");
 }
 
 nlohmann::json SftpProject::Arrivals() const {

@@ -82,11 +82,16 @@ class SftpProject {
   int64_t Count(const std::string& query) const;
 
  private:
+  // The client's common -o options and the server's port.
+  void AppendClientOptions(std::vector<std::string>& argv) const;
+  // Writes `batch` to a new file under work() and returns its path.
+  std::string NextBatchFile(const std::string& batch) const;
+
   TempDir temp_;
   std::string project_, work_;
   pid_t server_ = -1;
   int port_ = 0;
-  int batches_ = 0;
+  mutable int batches_ = 0;  // numbers the files of NextBatchFile()
   int starts_ = 0;
 };
 
