@@ -7,11 +7,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 namespace strata::storage::testing {
+
+// Runs on a ScopedTempDir's directory just before it is removed. Test binaries of layers that
+// write Delta tables set it (storage/delta/conformance_test_util.h checks every table there).
+inline std::function<void(const std::string&)>& BeforeTempDirRemoval() {
+  static std::function<void(const std::string&)> hook;
+  return hook;
+}
 
 // A fresh directory under $STRATA_TEST_TMP (else /tmp), removed with its contents on destruction.
 class ScopedTempDir {
@@ -28,6 +36,7 @@ class ScopedTempDir {
     path_ = pattern;
   }
   ~ScopedTempDir() {
+    if (BeforeTempDirRemoval()) BeforeTempDirRemoval()(path_);
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "storage/delta/conformance_test_util.h"
 
 namespace strata::delta::testing {
 

@@ -106,7 +106,8 @@ ojson FieldToJson(const StructField& f) {
   o["name"] = f.name;
   o["type"] = DataTypeToJson(f.type);
   o["nullable"] = f.nullable;
-  o["metadata"] = ojson::parse(f.metadata.dump());
+  // Spark's DataType.fromJson takes an object or no key at all; `null` makes the table unreadable.
+  o["metadata"] = f.metadata.is_object() ? ojson::parse(f.metadata.dump()) : ojson::object();
   return o;
 }
 

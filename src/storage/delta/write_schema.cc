@@ -227,7 +227,7 @@ Result<Schema> SchemaFromColumns(const std::vector<engine::Column>& columns,
     auto type = DeltaTypeFromSql(c.type_name);
     if (!type.ok())
       return type.status().WithContext(std::string(what) + ": column '" + c.name + "'");
-    schema.fields.push_back(StructField{c.name, std::move(type).value(), true, {}});
+    schema.fields.push_back(StructField{c.name, std::move(type).value(), true, nlohmann::json::object()});
   }
   return schema;
 }
@@ -305,7 +305,7 @@ Result<WritePlan> PlanWrite(const Schema& table, const std::vector<std::string>&
     }
     auto type = DeltaTypeFromSql(c.type_name);
     if (!type.ok()) return type.status().WithContext(where + ": column '" + c.name + "'");
-    plan.schema.fields.push_back(StructField{c.name, std::move(type).value(), true, {}});
+    plan.schema.fields.push_back(StructField{c.name, std::move(type).value(), true, nlohmann::json::object()});
     match.push_back(&c);
     plan.added_columns.push_back(c.name);
     plan.schema_changed = true;
