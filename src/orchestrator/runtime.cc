@@ -81,6 +81,11 @@ void CancellationSource::Cancel(const std::string& reason) { state_->Cancel(reas
 
 WorkerPool::WorkerPool(int threads) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  // Return only once every thread waits for work: TryRun counts idle threads, and a pool whose
+  // threads the OS has not yet scheduled would otherwise refuse every hand-off (a Map started
+  // right away then ran on the calling thread alone).
+  std::unique_lock lock(mu_);
+  ready_.wait(lock, [&] { return idle_ == threads; });
 }
 
 WorkerPool::~WorkerPool() {
@@ -106,6 +111,7 @@ void WorkerPool::Loop() {
   std::unique_lock lock(mu_);
   while (true) {
     ++idle_;
+    ready_.notify_all();
     cv_.wait(lock, [&] { return stop_ || !handoff_.empty(); });
     --idle_;
     if (handoff_.empty()) return;  // stopping
@@ -130,25 +136,37 @@ void RunBounded(WorkerPool& pool, size_t n, size_t limit, const std::function<vo
   };
   std::mutex mu;
   std::condition_variable cv;
-  size_t running = 0;
-  size_t helpers = std::min(limit, n) - 1;
-  for (size_t h = 0; h < helpers; ++h) {
-    {
-      std::lock_guard lock(mu);
-      ++running;
+  size_t running = 0;  // helpers handed to the pool and not yet finished
+  const size_t wanted = std::min(limit, n) - 1;
+  size_t recruited = 0;  // only the calling thread touches it
+  // Hands work to idle pool threads until `wanted` helpers run. Called before every item the
+  // calling thread takes, so threads that were busy elsewhere (another Map, a Parallel branch)
+  // join as soon as they are free instead of the Map staying narrower for its whole run.
+  auto recruit = [&] {
+    while (recruited < wanted && next.load() < n && !stop()) {
+      {
+        std::lock_guard lock(mu);
+        ++running;
+      }
+      bool started = pool.TryRun([&] {
+        work();
+        std::lock_guard lock(mu);
+        if (--running == 0) cv.notify_all();
+      });
+      if (!started) {
+        std::lock_guard lock(mu);
+        --running;
+        return;
+      }
+      ++recruited;
     }
-    bool started = pool.TryRun([&] {
-      work();
-      std::lock_guard lock(mu);
-      if (--running == 0) cv.notify_all();
-    });
-    if (!started) {
-      std::lock_guard lock(mu);
-      --running;
-      break;
-    }
+  };
+  while (!stop()) {
+    recruit();
+    size_t i = next.fetch_add(1);
+    if (i >= n) break;
+    body(i);
   }
-  work();
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return running == 0; });
 }
