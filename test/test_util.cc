@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,7 +36,28 @@ TempDir::TempDir() {
   path_ = pattern;
 }
 
+// Fails the running test if a Delta table under `dir` breaks the protocol.
+void ExpectConformingTables(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir + "/STRATA_NONCONFORMING_OK", ec)) return;
+  bool any_table = false;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() == "_delta_log") {
+      any_table = true;
+      break;
+    }
+  }
+  if (!any_table) return;
+  CommandResult check = RunStrata({"table", "check", dir});
+  if (check.exit_code != 0) {
+    ADD_FAILURE() << "Delta tables under " << dir << " break the protocol:\n"
+                  << check.out << check.err;
+  }
+}
+
 TempDir::~TempDir() {
+  ExpectConformingTables(path_);
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
 }

@@ -15,7 +15,10 @@ struct CommandResult {
 // Runs the strata binary with `args` (no shell involved), optionally feeding `stdin_text`.
 CommandResult RunStrata(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
-// A fresh directory under $STRATA_TEST_TMP (or /tmp), removed when the object dies.
+// A fresh directory under $STRATA_TEST_TMP (or /tmp), removed when the object dies. Before that,
+// every Delta table under it must pass `strata table check` (the Delta write-conformance check),
+// or the test fails; a test that leaves a broken table on purpose puts a file named
+// STRATA_NONCONFORMING_OK in the directory, saying why.
 class TempDir {
  public:
   TempDir();

@@ -14,6 +14,7 @@
 
 #include "catalog/pg_test_server.h"
 #include "catalog/store.h"
+#include "storage/delta/conformance_test_util.h"
 
 namespace strata::catalog::testing {
 
@@ -31,6 +32,7 @@ class TempDir {
  public:
   TempDir() : path_(MakeTempDir("catalog-")) {}
   ~TempDir() {
+    delta::testing::ExpectConformingTables(path_);
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

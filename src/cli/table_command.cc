@@ -168,6 +168,7 @@ void AddTableCommand(CLI::App& app, CommandContext& context) {
   });
 
   AddTableMaintenanceCommands(table, context);
+  AddTableCheckCommand(table, context);
 }
 
 }  // namespace strata::cli

@@ -1,5 +1,5 @@
 // The pieces of `strata table` that live outside table_command.cc: info and history
-// (table_info.cc) and the maintenance commands (table_maintenance.cc).
+// (table_info.cc), the maintenance commands (table_maintenance.cc) and check (table_check.cc).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -22,5 +22,8 @@ Status RunTableHistory(const std::string& lake_flag, const std::string& table, i
 
 // Adds vacuum, optimize and checkpoint under `table`.
 void AddTableMaintenanceCommands(CLI::App* table, CommandContext& context);
+
+// Adds `check` (table_check.cc): the Delta protocol conformance of a table, a path or the lake.
+void AddTableCheckCommand(CLI::App* table, CommandContext& context);
 
 }  // namespace strata::cli

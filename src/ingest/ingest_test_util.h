@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "ingest/file_source.h"
+#include "storage/delta/conformance_test_util.h"
 
 namespace strata::ingest::testing {
 
@@ -30,6 +31,7 @@ class TempDir {
     path_ = pattern;
   }
   ~TempDir() {
+    delta::testing::ExpectConformingTables(path_);
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -17,6 +17,7 @@
 #include "storage/delta/actions.h"
 #include "storage/delta/schema.h"
 #include "storage/object_store.h"
+#include "storage/delta/conformance_test_util.h"
 
 namespace strata::lake::testing {
 
@@ -50,6 +51,7 @@ class ScratchDir {
     path_ = pattern;
   }
   ~ScratchDir() {
+    delta::testing::ExpectConformingTables(path_);
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "storage/delta/conformance_test_util.h"
 
 namespace strata::pipeline::testing {
 
@@ -26,6 +27,7 @@ class ScratchProject {
     path_ = pattern;
   }
   ~ScratchProject() {
+    delta::testing::ExpectConformingTables(path_);
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }

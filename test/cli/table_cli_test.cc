@@ -227,6 +227,50 @@ TEST_F(TableCliTest, ErrorsAreOneLineAndExitOne) {
   EXPECT_NE(no_lake.err.find("does not exist"), std::string::npos) << no_lake.err;
 }
 
+// `strata table check`: the Delta protocol conformance of the lake, one table or a path. A
+// schema field with "metadata": null (what strata wrote before issue 24) is named with its file
+// and line, and the exit code is 1.
+TEST_F(TableCliTest, CheckNamesEachProtocolProblemAndExitsOne) {
+  CommandResult all = Table({"check"});
+  ASSERT_EQ(all.exit_code, 0) << all.out << all.err;
+  EXPECT_NE(all.out.find("3 tables, 4 commits, 0 checkpoints: OK"), std::string::npos) << all.out;
+  CommandResult one = Table({"check", "bronze.pedidos", "--json"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  json report = json::parse(one.out);
+  EXPECT_EQ(report["tables"], 1);
+  EXPECT_EQ(report["ok"], true);
+
+  // A metadata change whose schema has a null field metadata, as strata once wrote.
+  std::ofstream(lake_.path() + "/STRATA_NONCONFORMING_OK") << "broken on purpose by this test";
+  json schema = {{"type", "struct"},
+                 {"fields",
+                  {{{"name", "id"}, {"type", "long"}, {"nullable", false}, {"metadata", nullptr}},
+                   {{"name", "name"}, {"type", "string"}, {"nullable", true}}}}};
+  json metadata = {{"metaData",
+                    {{"id", "5b0ad2c1-0000-4000-8000-000000000000"},
+                     {"format", {{"provider", "parquet"}, {"options", json::object()}}},
+                     {"schemaString", schema.dump()},
+                     {"partitionColumns", json::array()},
+                     {"configuration", json::object()}}}};
+  std::ofstream(lake_.path() + "/bronze/pedidos/_delta_log/00000000000000000002.json")
+      << metadata.dump() << "\n";
+  CommandResult broken = Table({"check"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.out.find("bronze/pedidos/_delta_log/00000000000000000002.json:1"),
+            std::string::npos)
+      << broken.out;
+  EXPECT_NE(broken.out.find("field 'id': 'metadata' must be an object"), std::string::npos)
+      << broken.out;
+  EXPECT_EQ(CountLines(broken.err), 1) << broken.err;
+  EXPECT_NE(broken.err.find("1 Delta protocol problem(s)"), std::string::npos) << broken.err;
+  // The other tables are still fine on their own; a path without a table is an error.
+  EXPECT_EQ(Table({"check", "gold.vendas"}).exit_code, 0);
+  TempDir empty;
+  CommandResult none = RunStrata({"table", "check", empty.path()});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no Delta table"), std::string::npos) << none.err;
+}
+
 TEST_F(TableCliTest, UsageErrorsExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"read", "bronze.pedidos", "--version", "0", "--timestamp", "2024-01-01"},

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include "storage/delta/conformance_test_util.h"
 
 namespace strata::sftp::testing {
 
@@ -21,6 +22,7 @@ class TempDir {
     path_ = pattern;
   }
   ~TempDir() {
+    delta::testing::ExpectConformingTables(path_);
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

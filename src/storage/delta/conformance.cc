@@ -533,8 +533,10 @@ Result<ConformanceReport> CheckTableConformance(storage::ObjectStore& store,
 Result<ConformanceReport> CheckTablesConformance(storage::ObjectStore& store,
                                                  std::string_view prefix,
                                                  engine::Connection& connection) {
-  STRATA_ASSIGN_OR_RETURN(std::vector<storage::ObjectInfo> objects,
-                          storage::ListAll(store, prefix));
+  // "bronze/pedidos" must not take in "bronze/pedidos__quarantine": list it as a directory.
+  std::string dir(prefix);
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  STRATA_ASSIGN_OR_RETURN(std::vector<storage::ObjectInfo> objects, storage::ListAll(store, dir));
   std::set<std::string> roots;
   for (const storage::ObjectInfo& object : objects) {
     size_t at = object.key.find("_delta_log/");

@@ -300,6 +300,11 @@ TEST(ConformanceWalkTest, FindsEveryTableUnderAPrefixAndNothingElse) {
   auto both = CheckTablesConformance(store, "lake", *duck.conn);
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(both->tables, 2);
+  // A table's prefix is a directory: "lake/bronze/a" does not take in "lake/bronze/a_b".
+  ASSERT_TRUE(store.Put("lake/bronze/a_b/_delta_log/00000000000000000000.json", v0).ok());
+  auto one = CheckTablesConformance(store, "lake/bronze/a", *duck.conn);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->tables, 1);
   // Both lack a metaData: each is reported under its own path.
   EXPECT_THAT(AllProblems(*both), HasSubstr("lake/bronze/a/_delta_log/"));
   EXPECT_THAT(AllProblems(*both), HasSubstr("lake/silver/b/_delta_log/"));

@@ -39,6 +39,20 @@ TEST(SchemaTest, RoundTripsThroughJson) {
   EXPECT_EQ(*schema, *again);
 }
 
+// Issue 24: a field built without metadata (a default-constructed json is null) was written as
+// "metadata": null, which Spark's DataType.fromJson refuses. It must be written as {}.
+TEST(SchemaTest, FieldsWithoutMetadataAreWrittenWithAnEmptyObject) {
+  Schema schema;
+  schema.fields.push_back(StructField{"id", DataType::Primitive("long"), true, nlohmann::json()});
+  schema.fields.push_back(StructField{
+      "nested", DataType::Struct({StructField{"x", DataType::Primitive("date"), false, {}}}), true,
+      nlohmann::json::object()});
+  nlohmann::json written = nlohmann::json::parse(SchemaToJson(schema));
+  EXPECT_EQ(written["fields"][0]["metadata"], nlohmann::json::object());
+  EXPECT_EQ(written["fields"][1]["type"]["fields"][0]["metadata"], nlohmann::json::object());
+  EXPECT_EQ(written["fields"][1]["type"]["fields"][0]["nullable"], false);
+}
+
 TEST(SchemaTest, RejectsBadAndUnsupportedSchemas) {
   EXPECT_TRUE(ParseSchema("{").status().IsCorruption());
   EXPECT_TRUE(ParseSchema(R"({"type":"struct","fields":[{"name":"x","type":"uint"}]})")
