@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "pipeline/project_text.h"
+
 namespace strata::pipeline {
 namespace {
 
