@@ -42,7 +42,8 @@ class Fields {
     }
     if (v->is_number_integer()) return v->get<int64_t>();
     // Some writers emit integral values as floats ("size": 12.0) or strings. Converting a double
-    // outside int64 (or NaN) is undefined behaviour: such a value is an error (fuzz/delta_log_fuzz).
+    // outside int64 (or NaN) is undefined behaviour: such a value is an error
+    // (fuzz/delta_log_fuzz).
     if (v->is_number_float()) {
       const double d = v->get<double>();
       if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
