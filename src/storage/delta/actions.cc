@@ -36,9 +36,20 @@ class Fields {
   std::optional<int64_t> OptInt(const char* name) {
     const json* v = Find(name);
     if (v == nullptr) return std::nullopt;
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      Fail(name, "an integer within int64");
+      return std::nullopt;
+    }
     if (v->is_number_integer()) return v->get<int64_t>();
-    // Some writers emit integral values as floats ("size": 12.0) or strings.
-    if (v->is_number_float()) return static_cast<int64_t>(v->get<double>());
+    // Some writers emit integral values as floats ("size": 12.0) or strings. Converting a double
+    // outside int64 (or NaN) is undefined behaviour: such a value is an error
+    // (fuzz/delta_log_fuzz).
+    if (v->is_number_float()) {
+      const double d = v->get<double>();
+      if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+        return static_cast<int64_t>(d);
+      }
+    }
     Fail(name, "an integer");
     return std::nullopt;
   }

@@ -71,6 +71,20 @@ TEST(ActionsTest, MissingRequiredFieldIsCorruption) {
             std::string::npos);
 }
 
+// Found by fuzz/delta_log_fuzz: a float beyond int64 was converted (undefined behaviour).
+TEST(ActionsTest, NumbersBeyondInt64AreCorruptionNotOverflow) {
+  for (const char* version : {"6e49", "-1e300", "18446744073709551615"}) {
+    auto r = ParseCommitFile(std::string("{\"txn\":{\"appId\":\"a\",\"version\":") + version + "}}",
+                             "_delta_log/02.json");
+    ASSERT_FALSE(r.ok()) << version;
+    EXPECT_TRUE(r.status().IsCorruption()) << r.status();
+    EXPECT_NE(r.status().message().find("_delta_log/02.json:1: txn.version"), std::string::npos)
+        << r.status();
+  }
+  auto ok = ParseCommitFile("{\"txn\":{\"appId\":\"a\",\"version\":12.0}}", "v.json");
+  ASSERT_TRUE(ok.ok()) << ok.status();  // integral floats stay accepted
+}
+
 TEST(ActionsTest, NullFieldsCountAsAbsent) {
   nlohmann::json row = nlohmann::json::parse(
       R"({"add":{"path":"a","partitionValues":{},"size":3,"modificationTime":1,"dataChange":true,"stats":null,"deletionVector":null,"tags":null},"remove":null})");
