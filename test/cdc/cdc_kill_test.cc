@@ -266,8 +266,8 @@ TEST_F(CdcKillTest, KilledFollowerLosesAndDoublesNothing) {
     }
   }
   ASSERT_GT(expected.size(), 50u);
-  auto changes =
-      (*conn)->QueryRows("SELECT _position, _op FROM " + bronze + " WHERE _op <> 'r' ORDER BY _position");
+  auto changes = (*conn)->QueryRows("SELECT _position, _op FROM " + bronze +
+                                    " WHERE _op <> 'r' ORDER BY _position");
   ASSERT_TRUE(changes.ok()) << changes.status();
   ASSERT_EQ(changes->size(), expected.size()) << "each binlog change exactly once";
   for (size_t i = 0; i < expected.size(); ++i) {
