@@ -124,13 +124,13 @@ struct Project {
   ProjectConfig config;
   std::vector<SourceSpec> sources;
   std::vector<DatabaseSourceSpec> database_sources;  // `kind: mysql` items of sources/*.yaml
-  std::vector<ModelSpec> models;  // sorted by table name
+  std::vector<ModelSpec> models;                     // sorted by table name
 
   // Absolute paths (or URIs for storage) resolved against `root`.
   std::string StoragePath() const;
   std::string LandingPath() const;
-  std::string RunsPath() const;  // <root>/.strata/runs
-  std::string SecretsPath() const;  // <root>/.strata/secrets
+  std::string RunsPath() const;         // <root>/.strata/runs
+  std::string SecretsPath() const;      // <root>/.strata/secrets
   std::string SourceStatePath() const;  // <root>/.strata/cdc (database source followers)
   const ModelSpec* FindModel(const lake::TableName& table) const;
   const SourceSpec* FindSource(const lake::TableName& table) const;
