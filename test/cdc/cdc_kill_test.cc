@@ -65,7 +65,7 @@ class Workload {
         return std::to_string(Int(1901, 2155));
       case 10: {
         static const char* kWords[] = {"ação",    "naïve",         "😀 emoji", "plain",
-                                       "quote's", "back\\\\slash", ""};
+                                       "quote''s", "back\\\\slash", ""};
         return "'" + std::string(kWords[Int(0, 6)]) + std::to_string(Int(0, 99)) + "'";
       }
       case 11:
