@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "common/numbers.h"
 #include "ingest/mysql/binlog_values.h"
 
 namespace strata::ingest::mysql {
@@ -323,7 +324,10 @@ Result<TableMap> ParseTableMap(std::string_view body, int table_id_bytes) {
           Status::Unsupported("table " + where + ", column " + c.name + ": " + described.message());
     }
   }
-  for (std::string& key : map.primary_key) key = map.columns[std::stoul(key)].name;
+  // The metadata pass above stored each key column's index, checked against the column count.
+  for (std::string& key : map.primary_key) {
+    key = map.columns[ParseInteger<size_t>(key).value_or(0)].name;
+  }
   return map;
 }
 

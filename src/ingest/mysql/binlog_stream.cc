@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+
+#include "common/numbers.h"
 
 namespace strata::ingest::mysql {
 
@@ -97,7 +100,13 @@ Result<BinlogPosition> CurrentPosition(Client& client) {
   }
   BinlogPosition p;
   p.file = *rows[0][0];
-  p.offset = std::stoull(*rows[0][1]);
+  std::optional<uint64_t> offset = ParseInteger<uint64_t>(*rows[0][1]);
+  if (!offset) {
+    return Status::Internal("mysql " + client.spec().host +
+                            ": SHOW MASTER STATUS gave a non-numeric position '" + *rows[0][1] +
+                            "'");
+  }
+  p.offset = *offset;
   STRATA_ASSIGN_OR_RETURN(p.gtid, Variable(client, "gtid_binlog_pos"));
   return p;
 }

@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "common/numbers.h"
+
 namespace strata::ingest::mysql {
 namespace {
 
@@ -27,12 +29,15 @@ std::string KeyLiteral(const Column& c, const std::string& hex) {
   if (c.kind == ColumnKind::kBinary) return "X'" + hex + "'";
   std::string text;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    text += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    text += static_cast<char>(ParseInteger<int>(hex.substr(i, 2), 16).value_or(0));
   }
   return QuoteString(text);
 }
 
-int64_t ToInt(const std::optional<std::string>& text) { return text ? std::stoll(*text) : 0; }
+// information_schema counts; a NULL (or, defensively, anything non-numeric) counts as 0.
+int64_t ToInt(const std::optional<std::string>& text) {
+  return text ? ParseInteger<int64_t>(*text).value_or(0) : 0;
+}
 
 Result<BinlogPosition> SnapshotBinlogPosition(Client& client) {
   STRATA_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
@@ -41,7 +46,9 @@ Result<BinlogPosition> SnapshotBinlogPosition(Client& client) {
   for (const TextRow& row : rows) {
     if (row.size() < 2 || !row[0] || !row[1]) continue;
     if (*row[0] == "Binlog_snapshot_file") p.file = *row[1];
-    if (*row[0] == "Binlog_snapshot_position") p.offset = std::stoull(*row[1]);
+    if (*row[0] == "Binlog_snapshot_position") {
+      p.offset = ParseInteger<uint64_t>(*row[1]).value_or(0);
+    }
   }
   if (p.file.empty()) {
     return Status::FailedPrecondition("mysql " + client.spec().host +

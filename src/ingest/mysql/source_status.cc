@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "common/numbers.h"
 #include "ingest/mysql/binlog_stream.h"
 #include "ingest/mysql/snapshot.h"
 #include "ingest/mysql/source.h"
@@ -23,7 +24,7 @@ int64_t LagBytes(Client& client, const BinlogPosition& from, const BinlogPositio
   bool counting = false;
   for (const TextRow& r : *logs) {
     if (!r[0] || !r[1]) continue;
-    int64_t size = std::stoll(*r[1]);
+    int64_t size = ParseInteger<int64_t>(*r[1]).value_or(0);
     if (*r[0] == from.file) {
       counting = true;
       bytes += size - static_cast<int64_t>(from.offset);
