@@ -19,6 +19,7 @@
 #include "ingest/file_reader.h"
 #include "ingest/file_scan.h"
 #include "ingest/landing.h"
+#include "lake/table.h"
 #include "storage/delta/delta_table.h"
 #include "storage/delta/write_schema.h"
 
@@ -116,7 +117,7 @@ struct Run {
         conn(c),
         source(s),
         landing_dir(dir),
-        quarantine_name{s.table.layer, s.table.name + "__quarantine"},
+        quarantine_name(lake::QuarantineTableOf(s.table)),
         data(l.shared_store(), l.TableRoot(s.table), c),
         quarantine(l.shared_store(), l.TableRoot(quarantine_name), c) {}
 

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "lake/session.h"
+#include "lake/table.h"
 #include "pipeline/catalog_sync.h"
 #include "pipeline/node_run.h"
 
@@ -239,7 +240,7 @@ std::vector<Task> PlanTasks(const Project& project, const ModelGraph& graph,
       task.source = &source;
       task.table = source.spec.table.ToString();
       by_table[task.table] = tasks.size();
-      by_table[task.table + "__quarantine"] = tasks.size();
+      by_table[lake::QuarantineTableOf(task.table)] = tasks.size();
       tasks.push_back(std::move(task));
     }
   }
