@@ -1,4 +1,4 @@
-#include "ingest/sftp/pipeline_trigger.h"
+#include "landing/sftp/pipeline_trigger.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "common/logging.h"
-#include "ingest/sftp/intake.h"
+#include "landing/sftp/intake.h"
 #include "pipeline/runner.h"
 
 namespace strata::sftp {

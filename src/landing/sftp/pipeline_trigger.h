@@ -26,8 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "ingest/sftp/arrival.h"
-#include "ingest/sftp/landing_zone.h"
+#include "landing/sftp/arrival.h"
+#include "landing/sftp/landing_zone.h"
 
 namespace strata::sftp {
 
