@@ -178,6 +178,11 @@ NodeResult RunSource(const SourceSpec& source, Worker& worker) {
   NodeResult result = SourceResult(source);
   ingest::IngestOptions options;
   options.ingested_at_micros = worker.ingested_at_micros;
+  if (worker.files != nullptr) {
+    if (auto named = worker.files->find(source.spec.name); named != worker.files->end()) {
+      options.files = named->second;
+    }
+  }
   Result<ingest::IngestReport> report = ingest::IngestFileSource(
       *worker.lake, *worker.connection, source.spec, worker.project->LandingPath(), options);
   if (!report.ok()) {
