@@ -18,7 +18,8 @@ Then it fails on:
     the layers and headers of their "Tests:" paragraph, and any header of an allowed layer);
   - such an include, outside tests, of a header that is not a front door of its layer;
   - `duckdb.h` included anywhere but src/engine/;
-  - a strata_* library linked in a layer's CMakeLists.txt that the README does not allow;
+  - a strata_* library linked in a layer's CMakeLists.txt that the README does not allow, or
+    linked PUBLIC (DEPS) although no front-door header of the layer includes that layer;
   - a README without "May depend on:" or "Front door:", or naming a front door that does not
     exist.
 Each problem is printed as FILE:LINE: what, and the exit code is 1 if there is any.
@@ -230,6 +231,29 @@ def check_includes(src, layers, problems):
                         f"(src/{other}/README.md, Front door: {doors})")
 
 
+def exposed_layers(src, layer, names):
+    """The other layers whose headers the layer's front doors include (through its own)."""
+    seen, exposed = set(), set()
+    stack = sorted(layer.front_doors)
+    while stack:
+        header = stack.pop()
+        path = os.path.join(src, header)
+        if header in seen or not os.path.isfile(path):
+            continue
+        seen.add(header)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                match = INCLUDE.match(line)
+                if not match or match.group(1) != '"':
+                    continue
+                other = layer_of(match.group(2), names)
+                if other == layer.name:
+                    stack.append(match.group(2))
+                elif other is not None:
+                    exposed.add(other)
+    return exposed
+
+
 def check_links(src, layers, problems):
     by_library = {}
     for layer in layers.values():
@@ -239,6 +263,13 @@ def check_links(src, layers, problems):
         if layer.library is None:
             continue
         shown = os.path.relpath(os.path.join(layer.dir, "CMakeLists.txt"), os.path.dirname(src))
+        exposed = exposed_layers(src, layer, list(layers))
+        for library in layer.library[1]["DEPS"]:
+            other = by_library.get(library)
+            if other is not None and other not in exposed:
+                problems.append(
+                    f"{shown}:1: DEPS {library} is public, but no front door of {layer.name} "
+                    f"includes {other}: make it a PRIVATE_DEPS")
         for section, libraries in layer.library[1].items():
             for library in libraries:
                 other = by_library.get(library)
@@ -293,6 +324,7 @@ def self_test():
                             '#include "util/util.h"\n#include <duckdb.h>\n',
         "src/util/README.md": "# util\nFront door: `util.h`, `gone.h`.\nMay depend on: nothing.\n",
         "src/low/CMakeLists.txt": "strata_layer(low DEPS strata_high)\n",
+        "src/high/high.h": "#pragma once\n",
     })
     expected = [
         'src/low/low.cc:3: #include "high/high.h": layer low may not depend on high',
@@ -301,6 +333,8 @@ def self_test():
         "src/high/high.cc:4: #include <duckdb.h>: only src/engine/ includes duckdb.h",
         "src/util/README.md:1: front door util/gone.h does not exist",
         "src/low/CMakeLists.txt:1: DEPS strata_high: layer low may not depend on high",
+        "src/low/CMakeLists.txt:1: DEPS strata_high is public, but no front door of low",
+        "src/high/CMakeLists.txt:1: DEPS strata_low is public, but no front door of high",
     ]
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
