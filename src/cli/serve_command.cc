@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "cli/app.h"
-#include "ingest/sftp/server.h"
+#include "landing/sftp/server.h"
 #include "server/server.h"
 
 namespace strata::cli {

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <utility>
@@ -17,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "catalog/sync.h"
 #include "lake/session.h"
+#include "lake/table.h"
 
 namespace strata::pipeline {
 namespace {
@@ -85,29 +85,6 @@ std::string TableDirectory(const Project& project, const NodeResult& node) {
   return project.StoragePath() + "/" + relative;
 }
 
-// Rows and bytes of a committed snapshot, from the Delta log alone (no data read): numRecords
-// of each file's stats minus its deletion vector. Rows stay unknown if a file has no stats.
-void SnapshotStatistics(const delta::Snapshot& snapshot, std::optional<int64_t>& rows,
-                        std::optional<int64_t>& bytes) {
-  int64_t total_bytes = 0, total_rows = 0;
-  bool rows_known = true;
-  for (const delta::AddFile& file : snapshot.files) {
-    total_bytes += file.size;
-    if (!rows_known) continue;
-    nlohmann::json stats =
-        file.stats ? nlohmann::json::parse(*file.stats, nullptr, false) : nlohmann::json();
-    if (!stats.is_object() || !stats.contains("numRecords") ||
-        !stats["numRecords"].is_number_integer()) {
-      rows_known = false;
-      continue;
-    }
-    total_rows += stats["numRecords"].get<int64_t>();
-    if (file.deletion_vector) total_rows -= file.deletion_vector->cardinality;
-  }
-  bytes = total_bytes;
-  if (rows_known) rows = std::max<int64_t>(total_rows, 0);
-}
-
 catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
                               const NodeResult& node) {
   catalog::RunRecord run;
@@ -159,10 +136,10 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   STRATA_ASSIGN_OR_RETURN(sync.schema, ViewSchema(connection, bound.view));
   sync.table.version = bound.version;
   if (bound.snapshot) {
-    std::optional<int64_t> rows;
-    SnapshotStatistics(*bound.snapshot, rows, sync.table.size_bytes);
-    sync.table.row_count = rows;
-    if (!sync.run.outputs.empty()) sync.run.outputs.front().row_count = rows;
+    const lake::TableStatistics stats = lake::StatisticsOf(*bound.snapshot);
+    sync.table.size_bytes = stats.total_bytes;
+    sync.table.row_count = stats.row_count;
+    if (!sync.run.outputs.empty()) sync.run.outputs.front().row_count = stats.row_count;
   }
   sync.relation_sql = bound.view;
   if (node.is_source) {

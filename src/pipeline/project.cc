@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "lake/table.h"
+
 namespace strata::pipeline {
 namespace {
 
@@ -314,9 +316,7 @@ const char* MaterializationName(Materialization m) {
   return "?";
 }
 
-lake::TableName ModelSpec::QuarantineTable() const {
-  return {table.layer, table.name + "__quarantine"};
-}
+lake::TableName ModelSpec::QuarantineTable() const { return lake::QuarantineTableOf(table); }
 
 std::string Project::StoragePath() const {
   if (config.storage.find("://") != std::string::npos) return config.storage;

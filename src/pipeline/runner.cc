@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "lake/session.h"
+#include "lake/table.h"
 #include "pipeline/catalog_sync.h"
 #include "pipeline/node_run.h"
 
@@ -239,7 +240,7 @@ std::vector<Task> PlanTasks(const Project& project, const ModelGraph& graph,
       task.source = &source;
       task.table = source.spec.table.ToString();
       by_table[task.table] = tasks.size();
-      by_table[task.table + "__quarantine"] = tasks.size();
+      by_table[lake::QuarantineTableOf(task.table)] = tasks.size();
       tasks.push_back(std::move(task));
     }
   }
@@ -336,7 +337,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
       Worker worker{&project,    &lake,         connections[i].get(), sessions[i].get(),
-                    &bind_mutex, record.run_id, ingested_at};
+                    &bind_mutex, record.run_id, ingested_at,          &options.files};
       while (std::optional<size_t> next = scheduler.Next()) {
         Task& task = tasks[*next];
         canceller.Begin(i);

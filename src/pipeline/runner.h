@@ -36,10 +36,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
+#include "ingest/file_source.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
 #include "pipeline/run_record.h"
@@ -107,6 +110,10 @@ struct RunOptions {
   bool sync_catalog = true;
   // Cancels the run when cancelled (see CancelToken); null = cannot be cancelled.
   std::shared_ptr<const CancelToken> cancel;
+  // Exactly the files a source loads, by source name, instead of listing the landing
+  // directory (sources not named here list as usual); see ingest::LandedFile. The SFTP landing
+  // zone names the files that arrived, read from their archived copies.
+  std::map<std::string, std::vector<ingest::LandedFile>> files;
 };
 
 Result<RunRecord> RunProject(const Project& project, const RunOptions& options);

@@ -118,6 +118,34 @@ TEST_F(RunnerTest, QuarantineTableFollowsTheModel) {
   EXPECT_TRUE(std::filesystem::exists(record.path));
 }
 
+// RunOptions::files: a source loads exactly the files named (the SFTP landing zone's arrivals),
+// read from where they are kept; without it the landing directory is listed.
+TEST_F(RunnerTest, NamedFilesAreLoadedInsteadOfTheListing) {
+  p_.Write("sources/s.yaml",
+           "sources:\n  - {name: pedidos, files: 'p*.csv', columns: [{name: id, type: BIGINT}]}\n");
+  p_.Write("landing/p1.csv", "id\n1\n");
+  p_.Write("landing/acme/p2.csv", "id\n999\n");  // the partner's newer upload: not this one
+  p_.Write("archive/object", "id\n2\n");
+  RunOptions options;
+  options.selection.names = {"bronze.pedidos"};
+  options.files["pedidos"] = {{.name = "acme/p2.csv",
+                               .matched_name = "p2.csv",
+                               .content_path = p_.path() + "/archive/object"}};
+  RunRecord named = Run(options);
+  ASSERT_TRUE(named.ok()) << Node(named, "bronze.pedidos").error;
+  const NodeResult& node = Node(named, "bronze.pedidos");
+  ASSERT_EQ(node.files.size(), 1u);
+  EXPECT_EQ(node.files[0].file, "acme/p2.csv");
+  EXPECT_EQ(node.files[0].state, ingest::FileState::kLoaded) << node.files[0].reason;
+  EXPECT_THAT(Query("SELECT id, _source_file FROM bronze.pedidos"),
+              ::testing::ElementsAre("2|acme/p2.csv"));
+
+  RunRecord listed = Run();  // p1.csv only: a pattern without '/' stays at the landing root
+  ASSERT_TRUE(listed.ok()) << Node(listed, "bronze.pedidos").error;
+  EXPECT_THAT(Query("SELECT id, _source_file FROM bronze.pedidos ORDER BY id"),
+              ::testing::ElementsAre("1|p1.csv", "2|acme/p2.csv"));
+}
+
 TEST_F(RunnerTest, IndependentModelsRunInParallelAndFailuresSkipDownstreamOnly) {
   p_.Write("models/silver/a.sql", "SELECT range AS id FROM range(1000)");
   p_.Write("models/silver/b.sql", "SELECT range AS id FROM range(10)");

@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "engine/engine.h"
 #include "lake/session.h"
+#include "lake/table.h"
 
 namespace strata::server {
 namespace {
@@ -143,9 +144,9 @@ Result<RefreshReport> RefreshCatalog(const pipeline::Project& project, const lak
     }
     catalog::RunSync sync;
     sync.table = Declared(project, name);
-    const lake::TableSummary summary = lake::Summarize(*bound->snapshot);
-    sync.table.row_count = summary.row_count;
-    sync.table.size_bytes = summary.total_bytes;
+    const lake::TableStatistics stats = lake::StatisticsOf(*bound->snapshot);
+    sync.table.row_count = stats.row_count;
+    sync.table.size_bytes = stats.total_bytes;
     sync.table.location = (std::filesystem::path(project.StoragePath()) / name.layer / name.name)
                               .lexically_normal()
                               .string();
@@ -170,7 +171,7 @@ Result<RefreshReport> RefreshCatalog(const pipeline::Project& project, const lak
       sync.run.pipeline = project.config.name;
       sync.run.status = "COMPLETE";
     }
-    sync.run.outputs = {{table_name, bound->version, summary.row_count}};
+    sync.run.outputs = {{table_name, bound->version, stats.row_count}};
     const pipeline::ModelSpec* model = project.FindModel(name);
     if (model != nullptr) {
       // The model's inputs become views on the connection, so lineage can DESCRIBE them.

@@ -1,4 +1,4 @@
-#include "ingest/sftp/landing_zone.h"
+#include "landing/sftp/landing_zone.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "ingest/sftp/spool.h"
+#include "landing/sftp/spool.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ingest/sftp/sftp_test_util.h"
+#include "landing/sftp/sftp_test_util.h"
 
 namespace strata::sftp {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "ingest/sftp/session_internal.h"
+#include "landing/sftp/session_internal.h"
 
 namespace strata::sftp {
 

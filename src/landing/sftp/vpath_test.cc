@@ -1,4 +1,4 @@
-#include "ingest/sftp/vpath.h"
+#include "landing/sftp/vpath.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ingest/sftp/sftp_test_util.h"
+#include "landing/sftp/sftp_test_util.h"
 
 namespace strata::sftp {
 namespace {

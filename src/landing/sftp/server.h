@@ -24,7 +24,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "ingest/sftp/landing_zone.h"
+#include "landing/sftp/landing_zone.h"
 #include "orchestrator/service/service.h"
 
 namespace strata::sftp {

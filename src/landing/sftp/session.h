@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/sftp/intake.h"
-#include "ingest/sftp/landing_zone.h"
+#include "landing/sftp/intake.h"
+#include "landing/sftp/landing_zone.h"
 
 namespace strata::sftp {
 

@@ -1,4 +1,4 @@
-#include "ingest/sftp/intake.h"
+#include "landing/sftp/intake.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ingest/sftp/sftp_test_util.h"
+#include "landing/sftp/sftp_test_util.h"
 
 namespace strata::sftp {
 namespace {

@@ -1,4 +1,4 @@
-#include "ingest/sftp/vpath.h"
+#include "landing/sftp/vpath.h"
 
 #include <sys/stat.h>
 

@@ -8,7 +8,6 @@
 //   <project>/.strata/sftp/host_key     the server's ed25519 host key, generated once
 //   <project>/.strata/sftp/objects/<sha256>   every arrived content, kept by hash (immutable)
 //   <project>/.strata/sftp/spool/       uploads taken at close time, until recorded (spool.h)
-//   <project>/.strata/sftp/staging/     per-load trees of hard links handed to the ingest
 //
 // Nothing is ever deleted by the landing zone: a refused file is moved (the archive keeps its
 // content), a new version of a name keeps the old one in objects/.
@@ -42,7 +41,6 @@ class LandingZone {
   std::string HostKeyPath() const { return StateDir() + "/host_key"; }
   std::string ObjectPath(const std::string& sha256) const;
   std::string SpoolDir() const { return StateDir() + "/spool"; }
-  std::string StagingDir() const { return StateDir() + "/staging"; }
 
   // Creates the partner's landing and rejected directories (idempotent).
   Status EnsurePartner(const std::string& partner) const;

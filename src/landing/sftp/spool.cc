@@ -1,4 +1,4 @@
-#include "ingest/sftp/spool.h"
+#include "landing/sftp/spool.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,4 +1,4 @@
-#include "ingest/sftp/users.h"
+#include "landing/sftp/users.h"
 
 #include <fcntl.h>
 #include <libssh/libssh.h>
@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "catalog/catalog.h"
-#include "ingest/sftp/vpath.h"
+#include "landing/sftp/vpath.h"
 
 namespace strata::sftp {
 namespace {

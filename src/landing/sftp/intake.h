@@ -37,9 +37,9 @@
 #include <vector>
 
 #include "common/result.h"
-#include "ingest/sftp/arrival.h"
-#include "ingest/sftp/landing_zone.h"
-#include "ingest/sftp/spool.h"
+#include "landing/sftp/arrival.h"
+#include "landing/sftp/landing_zone.h"
+#include "landing/sftp/spool.h"
 
 namespace strata::sftp {
 

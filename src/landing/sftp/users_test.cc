@@ -1,4 +1,4 @@
-#include "ingest/sftp/users.h"
+#include "landing/sftp/users.h"
 
 #include <gtest/gtest.h>
 #include <libssh/libssh.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ingest/sftp/sftp_test_util.h"
+#include "landing/sftp/sftp_test_util.h"
 
 namespace strata::sftp {
 namespace {

@@ -2,10 +2,11 @@
 // runner (pipeline/runner.h), until the orchestrator's file trigger takes over.
 //
 // Arrivals queue; one worker thread takes everything queued, groups it by source and runs, per
-// source, RunProject selecting just that source over a staging tree holding exactly the arrived
-// files (hard links to their archived content, at <partner>/<path>), so a half-written upload or
-// another partner's unfinished file is never seen. The source's patterns are applied under the
-// partner prefix ("pedidos*.csv" takes "acme/pedidos.csv"), and bronze rows carry
+// source, RunProject selecting just that source with exactly the arrived files
+// (RunOptions::files): each read from its archived content with the SHA-256 the intake computed,
+// so a half-written upload, a newer upload to the same name or another partner's unfinished file
+// is never seen, and no file is hashed twice. The source's patterns apply to the partner-relative
+// path ("pedidos*.csv" takes acme's "pedidos.csv"), and bronze rows carry
 // _source_file = "<partner>/<path>". Loads are serialised: one at a time in this process and,
 // through an flock on .strata/sftp/ingest.lock, across processes, so two Delta commits never race.
 // Outcomes go to the catalog (file_arrivals): loaded (rows), already_loaded (same content
@@ -26,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "ingest/sftp/arrival.h"
-#include "ingest/sftp/landing_zone.h"
+#include "landing/sftp/arrival.h"
+#include "landing/sftp/landing_zone.h"
 
 namespace strata::sftp {
 
@@ -64,7 +65,6 @@ class PipelineTrigger : public ArrivalHandler {
   std::deque<Arrival> queue_;
   bool busy_ = false;
   bool stopping_ = false;
-  uint64_t batches_ = 0;
   std::thread thread_;
 };
 

@@ -1,4 +1,4 @@
-#include "ingest/sftp/session.h"
+#include "landing/sftp/session.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/logging.h"
-#include "ingest/sftp/session_internal.h"
-#include "ingest/sftp/vpath.h"
+#include "landing/sftp/session_internal.h"
+#include "landing/sftp/vpath.h"
 
 namespace strata::sftp {
 namespace {

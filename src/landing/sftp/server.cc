@@ -1,4 +1,4 @@
-#include "ingest/sftp/server.h"
+#include "landing/sftp/server.h"
 
 #include <arpa/inet.h>
 #include <libssh/libssh.h>
@@ -17,12 +17,12 @@
 
 #include "catalog/location.h"
 #include "common/logging.h"
-#include "ingest/sftp/intake.h"
-#include "ingest/sftp/orchestrator_notifier.h"
-#include "ingest/sftp/pipeline_trigger.h"
-#include "ingest/sftp/session.h"
-#include "ingest/sftp/users.h"
-#include "ingest/sftp/vpath.h"
+#include "landing/sftp/intake.h"
+#include "landing/sftp/orchestrator_notifier.h"
+#include "landing/sftp/pipeline_trigger.h"
+#include "landing/sftp/session.h"
+#include "landing/sftp/users.h"
+#include "landing/sftp/vpath.h"
 #include "pipeline/project.h"
 
 namespace strata::sftp {

@@ -1,4 +1,4 @@
-#include "ingest/sftp/server.h"
+#include "landing/sftp/server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ingest/sftp/intake.h"
-#include "ingest/sftp/sftp_test_util.h"
-#include "ingest/sftp/spool.h"
+#include "landing/sftp/intake.h"
+#include "landing/sftp/sftp_test_util.h"
+#include "landing/sftp/spool.h"
 
 namespace strata::sftp {
 namespace {

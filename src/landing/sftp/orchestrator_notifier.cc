@@ -1,4 +1,4 @@
-#include "ingest/sftp/orchestrator_notifier.h"
+#include "landing/sftp/orchestrator_notifier.h"
 
 #include "common/logging.h"
 

@@ -1,22 +1,19 @@
-#include "ingest/sftp/pipeline_trigger.h"
+#include "landing/sftp/pipeline_trigger.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <map>
 #include <set>
 #include <stdexcept>
 
 #include "common/logging.h"
-#include "ingest/sftp/intake.h"
+#include "landing/sftp/intake.h"
 #include "pipeline/runner.h"
 
 namespace strata::sftp {
 namespace {
-
-namespace fs = std::filesystem;
 
 // An flock held for the lifetime of the object (released on close).
 class ScopedFlock {
@@ -146,40 +143,27 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
   };
   Result<pipeline::Project> loaded = pipeline::LoadProject(project_dir_);
   if (!loaded.ok()) return fail_all("the project does not load: " + loaded.status().message());
-  pipeline::Project project = std::move(*loaded);
-  pipeline::SourceSpec* source = nullptr;
-  for (pipeline::SourceSpec& candidate : project.sources) {
+  const pipeline::Project& project = *loaded;
+  const pipeline::SourceSpec* source = nullptr;
+  for (const pipeline::SourceSpec& candidate : project.sources) {
     if (candidate.spec.name == source_name) source = &candidate;
   }
   if (source == nullptr)
     return fail_all("source '" + source_name + "' is no longer in the project");
 
-  uint64_t batch;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    batch = batches_++;
-  }
-  const std::string staging =
-      zone_.StagingDir() + "/" + std::to_string(::getpid()) + "-" + std::to_string(batch);
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  for (const Arrival& arrival : arrivals) {
-    Status linked =
-        LinkOrCopy(arrival.content_path, staging + "/" + arrival.partner + "/" + arrival.path);
-    if (!linked.ok()) {
-      fs::remove_all(staging, ec);
-      return fail_all("cannot stage the file for loading: " + linked.message());
-    }
-  }
-  // The source's patterns, under any partner prefix (partner names are plain, never globs).
-  std::vector<std::string> patterns;
-  for (const std::string& pattern : source->spec.file_patterns) patterns.push_back("*/" + pattern);
-  source->spec.file_patterns = std::move(patterns);
-  project.config.landing = staging;
-
   pipeline::RunOptions options;
   options.selection.names = {source->spec.table.ToString()};
   options.workers = 1;
+  // Exactly the arrived files, read from their archived content (a newer upload to the same
+  // name is another arrival), with the hash the intake computed; the source's patterns apply
+  // to the partner-relative path, as the intake matched it.
+  std::vector<ingest::LandedFile>& files = options.files[source_name];
+  for (const Arrival& arrival : arrivals) {
+    files.push_back({.name = arrival.partner + "/" + arrival.path,
+                     .matched_name = arrival.path,
+                     .content_path = arrival.content_path,
+                     .sha256 = arrival.sha256});
+  }
   Result<pipeline::RunRecord> run = [&]() -> Result<pipeline::RunRecord> {
     ScopedFlock lock(zone_.StateDir() + "/ingest.lock");
     if (!lock.locked()) return Status::IOError("cannot lock " + zone_.StateDir() + "/ingest.lock");
@@ -193,7 +177,6 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
                               error.what());
     }
   }();
-  fs::remove_all(staging, ec);
   if (!run.ok()) return fail_all("the load did not run: " + run.status().message());
   PauseForTest("loaded");
 

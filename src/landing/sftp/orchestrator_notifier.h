@@ -7,7 +7,7 @@
 // queued, not finished. The service must outlive the notifier.
 #pragma once
 
-#include "ingest/sftp/arrival.h"
+#include "landing/sftp/arrival.h"
 #include "orchestrator/service/service.h"
 
 namespace strata::sftp {

@@ -1,4 +1,4 @@
-#include "ingest/sftp/intake.h"
+#include "landing/sftp/intake.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
