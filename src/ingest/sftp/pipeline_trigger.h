@@ -1,8 +1,9 @@
-// PipelineTrigger: the ArrivalHandler that loads arrived files itself, through the pipeline
-// runner (pipeline/runner.h), until the orchestrator's file trigger takes over.
+// PipelineTrigger: the ArrivalHandler that loads arrived files itself, as runs of the project's
+// built-in pipeline (OrchestratorService::RunProject, trigger "file": `strata runs list` shows
+// them), until the orchestrator's file trigger takes over.
 //
 // Arrivals queue; one worker thread takes everything queued, groups it by source and runs, per
-// source, RunProject selecting just that source over a staging tree holding exactly the arrived
+// source, the project selecting just that source over a staging tree holding exactly the arrived
 // files (hard links to their archived content, at <partner>/<path>), so a half-written upload or
 // another partner's unfinished file is never seen. The source's patterns are applied under the
 // partner prefix ("pedidos*.csv" takes "acme/pedidos.csv"), and bronze rows carry
@@ -28,12 +29,15 @@
 
 #include "ingest/sftp/arrival.h"
 #include "ingest/sftp/landing_zone.h"
+#include "orchestrator/service/service.h"
 
 namespace strata::sftp {
 
 class PipelineTrigger : public ArrivalHandler {
  public:
-  PipelineTrigger(LandingZone& zone, std::string project_dir);
+  // `service` records and runs the loads; not owned, must outlive the trigger.
+  PipelineTrigger(LandingZone& zone, std::string project_dir,
+                  orchestrator::service::OrchestratorService& service);
   ~PipelineTrigger() override;
   PipelineTrigger(const PipelineTrigger&) = delete;
   PipelineTrigger& operator=(const PipelineTrigger&) = delete;
@@ -57,6 +61,7 @@ class PipelineTrigger : public ArrivalHandler {
 
   LandingZone& zone_;
   std::string project_dir_;
+  orchestrator::service::OrchestratorService& service_;
   ArrivalHandler* next_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
