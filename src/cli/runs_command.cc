@@ -152,7 +152,7 @@ Status Cancel(const RunsOptions& o, CommandContext& c) {
   STRATA_RETURN_IF_ERROR(service->Cancel(o.run_id, "cancelled with strata runs cancel"));
   // The process running it stops it within a moment; report what happened.
   auto done = service->WaitRun(o.run_id, 30'000'000);
-  std::string status = done.ok() ? done->status : "CANCELLING";
+  std::string status = done.ok() ? std::string(svc::RunStatusName(done->status)) : "CANCELLING";
   if (o.json) {
     *c.out << Json{{"run_id", o.run_id}, {"status", status}}.dump(2) << "\n";
   } else {

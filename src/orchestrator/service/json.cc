@@ -46,8 +46,8 @@ Json RunJson(const RunSummary& r) {
               {"ended_at_micros", r.ended_at_micros},
               {"duration_ms", Duration(r.started_at_micros, r.ended_at_micros)},
               {"cancel_requested", r.cancel_requested},
-              {"states", r.states},
-              {"failed_states", r.failed_states}};
+              {"state_count", r.states},
+              {"failed_state_count", r.failed_states}};
 }
 
 Json RunDetailJson(const RunDetail& d) {

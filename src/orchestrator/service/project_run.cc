@@ -41,6 +41,7 @@ class ProjectProgress {
       Enter(e.table);  // a table skipped before it started is entered as it ends
       const pipeline::NodeResult& node = *e.result;
       ExecutionEvent out = Event(EventType::kStateExited, e.table);
+      out.duration_micros = node.millis * 1000;
       if (node.status == pipeline::NodeStatus::kSuccess ||
           node.status == pipeline::NodeStatus::kWarn) {
         out.output = Json::parse(pipeline::NodeResultJson(node), nullptr, false);

@@ -259,6 +259,9 @@ void OrchestratorService::Impl::RecoverLost() {
   }
   for (const RunSummary& run : *lost) {
     Log().warn("run {} of {}: {}", run.run_id, run.pipeline, run.cause);
+    // A project run is the work of the process that started it (strata run, an SFTP load whose
+    // restart loads its arrivals again): it stays FAILED for a person to resume.
+    if (run.pipeline == kProjectPipeline) continue;
     // A run that kills its worker every time (out of memory, say) is not resumed forever.
     int recoveries = 0;
     std::string previous = run.trigger == "recover" ? run.resumed_from : "";

@@ -91,7 +91,8 @@ struct ServiceOptions {
   // max_recoveries times in a row is left FAILED. Off by default (workers and schedulers
   // turn it on); the first process to notice does it, once. With recovery on,
   // lost_after_micros must be at least 3 * heartbeat_micros, or a live process would take its
-  // own runs for lost (Open returns InvalidArgument).
+  // own runs for lost (Open returns InvalidArgument). Lost runs of kProjectPipeline are marked
+  // FAILED but not resumed (the process that ran them owned the work: `strata pipeline resume`).
   bool recover_lost_runs = false;
   int64_t lost_after_micros = 30'000'000;
   int max_recoveries = 3;
