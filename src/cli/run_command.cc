@@ -6,6 +6,7 @@
 #include "cli/app.h"
 #include "cli/pipeline_support.h"
 #include "cli/run_output.h"
+#include "orchestrator/service/service.h"
 #include "pipeline/project.h"
 #include "pipeline/runner.h"
 
@@ -33,7 +34,7 @@ Status RunPipeline(const RunCommandOptions& options, bool test_only, CommandCont
   InterruptGuard guard;
   run.cancel =
       std::make_shared<pipeline::CancelToken>([] { return InterruptGuard::Interrupted(); });
-  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, pipeline::RunProject(project, run));
+  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, RunProjectPipeline(project, run));
   if (options.json) {
     *context.out << pipeline::RunRecordJson(record);
   } else {

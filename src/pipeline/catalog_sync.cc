@@ -98,17 +98,17 @@ catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
   switch (node.status) {
     case NodeStatus::kSuccess:
     case NodeStatus::kWarn:
-      run.status = "COMPLETE";
+      run.status = RunStatus::kSucceeded;
       run.rows_written = node.rows_written;
       if (node.table_version) {
         run.outputs.push_back({node.table, *node.table_version, std::nullopt});
       }
       break;
     case NodeStatus::kFailed:
-      run.status = "FAIL";
+      run.status = RunStatus::kFailed;
       break;
     case NodeStatus::kSkipped:
-      run.status = "ABORT";
+      run.status = RunStatus::kAborted;
       break;
   }
   return run;
@@ -124,7 +124,7 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   if (node.status == NodeStatus::kSkipped) return catalog.RecordRun(sync.run);
   sync.table = Declared(project, node, TableDirectory(project, node));
   if (node.status == NodeStatus::kFailed || !node.table_version) {
-    if (sync.run.status == "FAIL") {
+    if (sync.run.status == RunStatus::kFailed) {
       STRATA_RETURN_IF_ERROR(catalog::SyncRun(catalog, connection, sync, emitter).status());
       return Status::OK();
     }
@@ -159,7 +159,7 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   }
   // The START event goes out first (with the run's start time), then COMPLETE with its facets.
   catalog::RunRecord started = sync.run;
-  started.status = "RUNNING";
+  started.status = RunStatus::kRunning;
   started.ended_at.clear();
   started.outputs.clear();
   started.rows_written.reset();

@@ -325,7 +325,6 @@ std::string Project::StoragePath() const {
 std::string Project::LandingPath() const {
   return (fs::path(root) / config.landing).lexically_normal().string();
 }
-std::string Project::RunsPath() const { return (fs::path(root) / ".strata" / "runs").string(); }
 
 const ModelSpec* Project::FindModel(const lake::TableName& table) const {
   for (const ModelSpec& model : models) {

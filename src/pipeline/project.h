@@ -126,7 +126,6 @@ struct Project {
   // Absolute paths (or URIs for storage) resolved against `root`.
   std::string StoragePath() const;
   std::string LandingPath() const;
-  std::string RunsPath() const;  // <root>/.strata/runs
   const ModelSpec* FindModel(const lake::TableName& table) const;
   const SourceSpec* FindSource(const lake::TableName& table) const;
 };

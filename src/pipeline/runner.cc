@@ -289,7 +289,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   auto start = std::chrono::steady_clock::now();
   RunRecord record;
   record.started_at_micros = Clock::System().NowMicros();
-  record.run_id = NewRunId(record.started_at_micros);
+  record.run_id = options.run_id.empty() ? NewRunId(record.started_at_micros) : options.run_id;
   record.project = project.config.name;
   record.command = options.test_only ? "test" : "run";
   record.selected_names = options.selection.names;
@@ -383,9 +383,6 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
     // No view is in use any more. Dropping them is a catalog write: serialised like binds.
     std::lock_guard<std::mutex> lock(bind_mutex);
     sessions.clear();
-  }
-  if (options.write_record) {
-    STRATA_ASSIGN_OR_RETURN(record.path, WriteRunRecord(record, project.RunsPath()));
   }
   return record;
 }

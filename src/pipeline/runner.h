@@ -26,9 +26,10 @@
 //    schema, run statistics, lineage, classifications. A catalog failure is reported in the
 //    record (catalog_error), never fails the run.
 //  - Cancelling (RunOptions::cancel) stops the run early, see CancelToken.
-//  - The record is written to <project>/.strata/runs/<run_id>.json (run_record.h) whatever
-//    the outcome. Status errors are for failures of the run itself (lake unusable, bad project
-//    SQL); failures of sources, models and tests are reported in the record.
+//  - The record (run_record.h) is returned whatever the outcome; the orchestrator's run store
+//    keeps it (orchestrator/service/service.h, RunProject: `strata run` is a run of the
+//    project's built-in pipeline). Status errors are for failures of the run itself (lake
+//    unusable, bad project SQL); failures of sources, models and tests are in the record.
 // Contract (test): no ingestion and no commit; every selected node's tests run against its
 // committed table (quarantine tests report the rows they would move).
 #pragma once
@@ -105,7 +106,9 @@ struct RunOptions {
   std::function<void(const ProgressEvent&)> progress;
   // _ingested_at of this run, micros since the epoch; 0 = now.
   int64_t ingested_at_micros = 0;
-  bool write_record = true;
+  // The run's id (the run store's: catalog runs and lineage, quarantine rows and OpenLineage
+  // carry it); "" = a new one (NewRunId).
+  std::string run_id;
   // Record the run in the project's catalog (catalog_sync.h); `strata run` always does.
   bool sync_catalog = true;
   // Cancels the run when cancelled (see CancelToken); null = cannot be cancelled.

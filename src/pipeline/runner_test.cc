@@ -115,7 +115,7 @@ TEST_F(RunnerTest, QuarantineTableFollowsTheModel) {
   // A second run replaces (not appends to) the quarantine of a table model.
   ASSERT_TRUE(Run().ok());
   EXPECT_EQ(Query("SELECT count(*) FROM silver.t__quarantine").at(0), "2");
-  EXPECT_TRUE(std::filesystem::exists(record.path));
+  EXPECT_FALSE(std::filesystem::exists(p_.path() + "/.strata/runs"));  // the run store keeps runs
 }
 
 // RunOptions::files: a source loads exactly the files named (the SFTP landing zone's arrivals),
@@ -318,7 +318,7 @@ TEST_F(RunnerTest, CancelInterruptsTheRunningModelAndStartsNothingMore) {
   EXPECT_EQ(Node(record, "gold.depois").error, "cancelled by user: not started");
   nlohmann::json json = nlohmann::json::parse(RunRecordJson(record));
   EXPECT_EQ(json["status"], "cancelled");
-  EXPECT_TRUE(std::filesystem::exists(record.path));
+  EXPECT_FALSE(std::filesystem::exists(p_.path() + "/.strata/runs"));  // the run store keeps runs
 
   // silver.a's new version stays; gold.lento and gold.depois are still their first versions.
   EXPECT_EQ(Query("SELECT count(*) FROM silver.a").at(0), "5");

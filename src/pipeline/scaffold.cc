@@ -16,7 +16,8 @@ constexpr std::string_view kStrataYaml =
 #                        each holds its description, owner, tags, columns, materialization, key
 #                        and tests
 #   lake/                the Delta tables (bronze/, silver/, gold/), written by `strata run`
-#   .strata/runs/        one JSON record per run: what ran, rows, tests, errors
+#   .strata/catalog.db   the catalog, and every run: what ran, rows, tests, errors
+#                        (strata runs list; strata runs show RUN_ID)
 #
 # Try it:  strata run --project .      (loads landing/, builds every model, runs every test)
 #          strata sql "SELECT * FROM silver.pedidos_validos"

@@ -16,10 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string CatalogStatus(const std::string& node_status) {
-  if (node_status == "failed") return "FAIL";
-  if (node_status == "skipped") return "ABORT";
-  return "COMPLETE";  // success, warn
+RunStatus CatalogStatus(const std::string& node_status) {
+  if (node_status == "failed") return RunStatus::kFailed;
+  if (node_status == "skipped") return RunStatus::kAborted;
+  return RunStatus::kSucceeded;  // success, warn
 }
 
 // Latest node of each table across the records, plus every landing file each source loaded.
@@ -169,7 +169,7 @@ Result<RefreshReport> RefreshCatalog(const pipeline::Project& project, const lak
       sync.run.run_id = "delta/" + table_name + "@v" + std::to_string(bound->version);
       sync.run.job = table_name;
       sync.run.pipeline = project.config.name;
-      sync.run.status = "COMPLETE";
+      sync.run.status = RunStatus::kSucceeded;
     }
     sync.run.outputs = {{table_name, bound->version, stats.row_count}};
     const pipeline::ModelSpec* model = project.FindModel(name);

@@ -47,8 +47,9 @@ catalog::ArrivalRecord RecordFor(const Arrival& arrival) {
 
 }  // namespace
 
-PipelineTrigger::PipelineTrigger(LandingZone& zone, std::string project_dir)
-    : zone_(zone), project_dir_(std::move(project_dir)) {}
+PipelineTrigger::PipelineTrigger(LandingZone& zone, std::string project_dir,
+                                 orchestrator::service::OrchestratorService& service)
+    : zone_(zone), project_dir_(std::move(project_dir)), service_(service) {}
 
 PipelineTrigger::~PipelineTrigger() { Stop(); }
 
@@ -151,26 +152,32 @@ void PipelineTrigger::LoadBatch(const std::string& source_name,
   if (source == nullptr)
     return fail_all("source '" + source_name + "' is no longer in the project");
 
-  pipeline::RunOptions options;
-  options.selection.names = {source->spec.table.ToString()};
-  options.workers = 1;
+  orchestrator::service::ProjectRunOptions options;
+  options.run.selection.names = {source->spec.table.ToString()};
+  options.run.workers = 1;
   // Exactly the arrived files, read from their archived content (a newer upload to the same
   // name is another arrival), with the hash the intake computed; the source's patterns apply
   // to the partner-relative path, as the intake matched it.
-  std::vector<ingest::LandedFile>& files = options.files[source_name];
+  std::vector<ingest::LandedFile>& files = options.run.files[source_name];
   for (const Arrival& arrival : arrivals) {
     files.push_back({.name = arrival.partner + "/" + arrival.path,
                      .matched_name = arrival.path,
                      .content_path = arrival.content_path,
                      .sha256 = arrival.sha256});
   }
+  options.trigger = "file";
+  options.trigger_info = arrivals.front().partner + "/" + arrivals.front().path;
+  if (arrivals.size() > 1) {
+    options.trigger_info += " and " + std::to_string(arrivals.size() - 1) + " more";
+  }
+  options.project = &project;
   Result<pipeline::RunRecord> run = [&]() -> Result<pipeline::RunRecord> {
     ScopedFlock lock(zone_.StateDir() + "/ingest.lock");
     if (!lock.locked()) return Status::IOError("cannot lock " + zone_.StateDir() + "/ingest.lock");
     // One partner's file must never take the server down: whatever escapes the run (a bug
     // below this layer) fails this load, recorded, and the server goes on.
     try {
-      return pipeline::RunProject(project, options);
+      return service_.RunProject(options);
     } catch (const std::exception& error) {
       Log().error("sftp: the load of {} threw: {}", source_name, error.what());
       return Status::Internal(std::string("the load stopped on an internal error: ") +

@@ -1,5 +1,6 @@
-// PipelineTrigger: the ArrivalHandler that loads arrived files itself, through the pipeline
-// runner (pipeline/runner.h), until the orchestrator's file trigger takes over.
+// PipelineTrigger: the ArrivalHandler that loads arrived files itself, as runs of the project's
+// built-in pipeline (OrchestratorService::RunProject, trigger "file": `strata runs list` shows
+// them), until the orchestrator's file trigger takes over.
 //
 // Arrivals queue; one worker thread takes everything queued, groups it by source and runs, per
 // source, RunProject selecting just that source with exactly the arrived files
@@ -29,12 +30,15 @@
 
 #include "landing/sftp/arrival.h"
 #include "landing/sftp/landing_zone.h"
+#include "orchestrator/service/service.h"
 
 namespace strata::sftp {
 
 class PipelineTrigger : public ArrivalHandler {
  public:
-  PipelineTrigger(LandingZone& zone, std::string project_dir);
+  // `service` records and runs the loads; not owned, must outlive the trigger.
+  PipelineTrigger(LandingZone& zone, std::string project_dir,
+                  orchestrator::service::OrchestratorService& service);
   ~PipelineTrigger() override;
   PipelineTrigger(const PipelineTrigger&) = delete;
   PipelineTrigger& operator=(const PipelineTrigger&) = delete;
@@ -58,6 +62,7 @@ class PipelineTrigger : public ArrivalHandler {
 
   LandingZone& zone_;
   std::string project_dir_;
+  orchestrator::service::OrchestratorService& service_;
   ArrivalHandler* next_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -86,7 +86,8 @@ class SftpServer::Impl {
         notifier_(options_.orchestrator != nullptr ? *options_.orchestrator : *own_orchestrator_),
         zone_(root, std::move(landing), std::move(catalog)),
         users_(zone_.UsersPath()),
-        trigger_(zone_, root),
+        trigger_(zone_, root,
+                 options_.orchestrator != nullptr ? *options_.orchestrator : *own_orchestrator_),
         intake_(zone_, root, trigger_) {
     // Arrivals are loaded into bronze here, then handed to the orchestrator's file triggers.
     trigger_.set_next(&notifier_);

@@ -482,7 +482,7 @@ Result<std::vector<BackfillItem>> OrchestratorService::Backfill(const std::strin
     size_t i = in_flight.front();
     in_flight.pop_front();
     STRATA_ASSIGN_OR_RETURN(RunSummary done, WaitRun(items[i].run_id));
-    items[i].status = done.status;
+    items[i].status = RunStatusName(done.status);
     return Status::OK();
   };
   for (int64_t day = from; day <= to; ++day) {
