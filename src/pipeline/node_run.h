@@ -28,6 +28,7 @@ struct Worker {
   std::mutex* bind_mutex = nullptr;
   std::string run_id;
   int64_t ingested_at_micros = 0;
+  bool full_refresh = false;  // RunOptions::full_refresh
 };
 
 NodeResult RunSource(const SourceSpec& source, Worker& worker);

@@ -103,6 +103,8 @@ struct RunOptions {
   // _ingested_at of this run, micros since the epoch; 0 = now.
   int64_t ingested_at_micros = 0;
   bool write_record = true;
+  // Rebuild incremental tables from all their input (apply_changes: every change of the source).
+  bool full_refresh = false;
   // Record the run in the project's catalog (catalog_sync.h); `strata run` always does.
   bool sync_catalog = true;
   // Cancels the run when cancelled (see CancelToken); null = cannot be cancelled.
