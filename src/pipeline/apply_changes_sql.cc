@@ -75,9 +75,9 @@ Result<ChangeColumns> ResolveColumns(const std::vector<engine::Column>& columns,
   std::optional<std::string> op = FindColumn(columns, "_op");
   if (!op) {
     return Status::InvalidArgument(r.model_file +
-                                   ": apply_changes needs the change kind in a "
-                                   "column _op ('r', 'c', 'u', 'd'), which" +
-                                   of.substr(3));
+                                   ": apply_changes needs the change kind in a column _op "
+                                   "('r', 'c', 'u', 'd'); _op" +
+                                   of);
   }
   cols.op = *op;
   cols.time = FindColumn(columns, "_source_ts").value_or(cols.sequence);
