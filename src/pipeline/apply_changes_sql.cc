@@ -217,7 +217,10 @@ Status BuildFullRows(engine::Connection& conn, const ChangeColumns& cols) {
     rows = "SELECT " + List(cols.out) + " FROM (" + LatestSql(cols, kChanges) + ") WHERE " +
            QuoteIdentifier(cols.op) + " <> 'd'";
   }
-  return conn.Execute(std::string("CREATE OR REPLACE TEMP TABLE ") + kFull + " AS " + rows);
+  // Ordered by key, the files get narrow key ranges: later MERGEs skip the files outside the
+  // range of the keys they touch.
+  return conn.Execute(std::string("CREATE OR REPLACE TEMP TABLE ") + kFull + " AS " + rows +
+                      " ORDER BY " + List(MergeKeys(cols)));
 }
 
 Status BuildMergeRows(engine::Connection& conn, const ChangeColumns& cols,

@@ -201,7 +201,7 @@ TEST(ProjectTest, ApplyChangesOptionsAndTheirErrors) {
               HasSubstr("models/silver/clientes.sql:2:15: materialized: apply_changes mirrors a "
                         "table by its key: add 'key: [column, ...]'"));
   EXPECT_THAT(error("materialized: apply_changes\nkey: id\nhistory: scd3\n"),
-              HasSubstr("models/silver/clientes.sql:4:10: history: expected one of scd1, scd2, "
+              HasSubstr("models/silver/clientes.sql:4:10: history: expected one of scd1 or scd2, "
                         "got 'scd3'"));
   EXPECT_THAT(error("materialized: merge\nkey: id\nhistory: scd2\n"),
               HasSubstr("clientes.sql:4:10: history: only a model with 'materialized: "
