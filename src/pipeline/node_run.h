@@ -33,6 +33,7 @@ struct Worker {
   int64_t ingested_at_micros = 0;
   // RunOptions::files: the files named for each source (null or absent = list the landing).
   const std::map<std::string, std::vector<ingest::LandedFile>>* files = nullptr;
+  bool full_refresh = false;  // RunOptions::full_refresh
 };
 
 NodeResult RunSource(const SourceSpec& source, Worker& worker);

@@ -337,7 +337,8 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
       Worker worker{&project,    &lake,         connections[i].get(), sessions[i].get(),
-                    &bind_mutex, record.run_id, ingested_at,          &options.files};
+                    &bind_mutex, record.run_id, ingested_at,          &options.files,
+                    options.full_refresh};
       while (std::optional<size_t> next = scheduler.Next()) {
         Task& task = tasks[*next];
         canceller.Begin(i);

@@ -109,6 +109,8 @@ struct RunOptions {
   // The run's id (the run store's: catalog runs and lineage, quarantine rows and OpenLineage
   // carry it); "" = a new one (NewRunId).
   std::string run_id;
+  // Rebuild incremental tables from all their input (apply_changes: every change of the source).
+  bool full_refresh = false;
   // Record the run in the project's catalog (catalog_sync.h); `strata run` always does.
   bool sync_catalog = true;
   // Cancels the run when cancelled (see CancelToken); null = cannot be cancelled.

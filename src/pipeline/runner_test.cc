@@ -11,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "lake/session.h"
 #include "pipeline/pipeline_test_util.h"
+#include "storage/delta/delta_table.h"
 
 namespace strata::pipeline {
 namespace {
@@ -93,6 +94,57 @@ TEST_F(RunnerTest, TableIncrementalAndMergeMaterializations) {
               ::testing::ElementsAre("1|a", "2|b", "3|c"));
   EXPECT_THAT(Query("SELECT id, v FROM silver.merge ORDER BY id"),
               ::testing::ElementsAre("1|a", "2|B", "3|c"));
+}
+
+// A CDC bronze table (as a database source writes it) mirrored by an apply_changes model whose
+// SQL transforms the changes; the second run reads only the new bronze version.
+TEST_F(RunnerTest, ApplyChangesMirrorsACdcBronzeTable) {
+  auto store = storage::OpenObjectStore(p_.path() + "/lake");
+  ASSERT_TRUE(store.ok());
+  testing::Duck duck = testing::OpenDuck();
+  delta::DeltaTable bronze(*store, "bronze/erp_clientes", *duck.conn);
+  auto changes = [](const std::string& rows) {
+    return "SELECT id::BIGINT AS id, nome, _op, _position, _source_ts::TIMESTAMP AS _source_ts, "
+           "_tx::BIGINT AS _tx, _ingested_at::TIMESTAMP AS _ingested_at FROM (VALUES " +
+           rows + ") AS v(id, nome, _op, _position, _source_ts, _tx, _ingested_at)";
+  };
+  ASSERT_TRUE(bronze
+                  .Create({.as_select =
+                               changes("(1, 'ana', 'r', 'b.1:10', '2024-01-01', 1, '2024-01-02'), "
+                                       "(2, 'bia', 'r', 'b.1:10', '2024-01-01', 1, '2024-01-02')")})
+                  .ok());
+  p_.Write("models/silver/clientes.sql",
+           "/*---\nmaterialized: apply_changes\nkey: [id]\n"
+           "tests:\n  - {name: um_por_id, unique: [id], action: fail}\n---*/\n"
+           "SELECT c.id, upper(c.nome) AS nome, c._op, c._position, c._source_ts\n"
+           "FROM bronze.erp_clientes AS c\n");
+  RunRecord first = Run();
+  ASSERT_EQ(Node(first, "silver.clientes").status, NodeStatus::kSuccess)
+      << Node(first, "silver.clientes").error;
+  EXPECT_EQ(Node(first, "silver.clientes").materialized, "apply_changes");
+  EXPECT_THAT(Query("SELECT * FROM silver.clientes ORDER BY id"),
+              ::testing::ElementsAre("1|ANA|2024-01-01 00:00:00", "2|BIA|2024-01-01 00:00:00"));
+  ASSERT_TRUE(bronze
+                  .Append(changes("(1, 'ana maria', 'u', 'b.1:20', '2024-01-03', 2, '2024-01-04'), "
+                                  "(2, 'bia', 'd', 'b.1:30', '2024-01-03', 3, '2024-01-04')"))
+                  .ok());
+  RunRecord second = Run();
+  const NodeResult& node = Node(second, "silver.clientes");
+  ASSERT_EQ(node.status, NodeStatus::kSuccess) << node.error;
+  EXPECT_EQ(node.rows_written, 2);  // one update, one delete
+  ASSERT_EQ(node.tests.size(), 1u);
+  EXPECT_EQ(node.tests[0].status, TestStatus::kPass);
+  EXPECT_THAT(Query("SELECT * FROM silver.clientes ORDER BY id"),
+              ::testing::ElementsAre("1|ANA MARIA|2024-01-03 00:00:00"));
+  // A key column the changes lack: the node fails naming the model file, line and field.
+  p_.Write("models/silver/clientes.sql",
+           "/*---\nmaterialized: apply_changes\nkey: [cliente_id]\n---*/\n"
+           "SELECT * FROM bronze.erp_clientes\n");
+  RunRecord bad = Run();
+  EXPECT_EQ(Node(bad, "silver.clientes").status, NodeStatus::kFailed);
+  EXPECT_THAT(Node(bad, "silver.clientes").error,
+              ::testing::HasSubstr("models/silver/clientes.sql:3:6: key: column 'cliente_id' is "
+                                   "not a column of the changes read from bronze.erp_clientes"));
 }
 
 TEST_F(RunnerTest, QuarantineTableFollowsTheModel) {
