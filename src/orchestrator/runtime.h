@@ -45,8 +45,9 @@ class WorkerPool {
 
 // Runs body(i) for i in [0, n) with at most `limit` concurrent calls: the calling thread works
 // too and helpers come from `pool` only when idle; before each item it takes, the calling
-// thread recruits idle pool threads up to the limit (so helpers busy at the start join later). Stops handing out new indices once
-// `stop` returns true. Returns when every started call has returned.
+// thread recruits idle pool threads up to the limit (so helpers busy at the start join later).
+// Stops handing out new indices once `stop` returns true. Returns when every started call has
+// returned.
 void RunBounded(WorkerPool& pool, size_t n, size_t limit, const std::function<void(size_t)>& body,
                 const std::function<bool()>& stop);
 

@@ -36,7 +36,8 @@ TEST(WorkerPoolTest, ANewPoolTakesWorkAtOnce) {
     std::atomic<bool> ran{false};
     ASSERT_TRUE(pool.TryRun([&] { ran = true; })) << "round " << round;
     const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (!ran && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!ran && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_TRUE(ran);
   }
 }
