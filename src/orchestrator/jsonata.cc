@@ -6,7 +6,9 @@
 #include <set>
 #include <vector>
 
+#include "common/numbers.h"
 #include "orchestrator/jsonata_internal.h"
+#include "orchestrator/nesting.h"
 
 namespace strata::orchestrator {
 
@@ -156,7 +158,13 @@ class Parser {
       }
       tok_.type = Token::kNum;
       tok_.text = std::string(s_.substr(pos_, i - pos_));
-      tok_.value = Json::parse(tok_.text);
+      if (std::optional<int64_t> n = ParseInteger<int64_t>(tok_.text)) {
+        tok_.value = *n;
+      } else if (std::optional<double> d = ParseDouble(tok_.text)) {
+        tok_.value = *d;
+      } else {
+        return Error("number out of range '" + tok_.text + "'", pos_);
+      }
       pos_ = i;
       return Status::OK();
     }
@@ -228,6 +236,8 @@ class Parser {
   }
 
   Result<NodePtr> Expression(int rbp) {
+    NestingGuard guard(depth_);
+    if (guard.too_deep()) return Error("expression nested too deeply", tok_.pos);
     STRATA_ASSIGN_OR_RETURN(NodePtr left, Nud());
     while (rbp < Lbp()) {
       STRATA_ASSIGN_OR_RETURN(left, Led(std::move(left)));
@@ -477,6 +487,7 @@ class Parser {
 
   std::string_view s_;
   size_t pos_ = 0;
+  int depth_ = 0;  // NestingGuard
   Token tok_;
 };
 
