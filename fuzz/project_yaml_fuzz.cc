@@ -1,14 +1,14 @@
-// Fuzz target for the project files (src/pipeline/project.h): each input is parsed as strata.yaml,
-// as a sources/*.yaml, as a model's .yaml and as a model's .sql with a `/*--- ... ---*/` header,
-// through ParseProjectText as LoadProject does. Each parse returns OK or an error naming the
-// file, never throws, aborts or runs away (YAML alias bombs included).
-// Build and run: fuzz/run [SECONDS] project_yaml_fuzz (fuzz/README.md).
+// Fuzz target for the project files (src/pipeline/project_text.h): each input is parsed as
+// strata.yaml, as a sources/*.yaml, as a model's .yaml and as a model's .sql with a `/*--- ...
+// ---*/` header, through ParseProjectText as LoadProject does. Each parse returns OK or an error
+// naming the file, never throws, aborts or runs away (YAML alias bombs included). Build and run:
+// fuzz/run [SECONDS] project_yaml_fuzz (fuzz/README.md).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "pipeline/project.h"
+#include "pipeline/project_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace strata::pipeline;

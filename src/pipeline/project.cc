@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lake/table.h"
+#include "pipeline/project_text.h"
 
 namespace strata::pipeline {
 namespace {

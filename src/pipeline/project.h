@@ -156,15 +156,6 @@ Result<Project> LoadProject(const std::string& directory);
 // models); `root` is set. Errors as LoadProject.
 Result<Project> LoadProjectConfig(const std::string& directory);
 
-// One project file's text, parsed into `project` the way LoadProject parses that file on disk
-// (what LoadProject adds on top: reading directories, model names from paths, one definition per
-// table). kModel is a model's .sql (its `/*--- ... ---*/` header) and kModelMeta its .yaml; both
-// append a ModelSpec with an empty table name. `display` names the file in messages. For tools
-// and the fuzz target (fuzz/project_yaml_fuzz.cc). Errors as LoadProject.
-enum class ProjectFile { kConfig, kSources, kModel, kModelMeta };
-Status ParseProjectText(ProjectFile kind, std::string text, const std::string& display,
-                        Project& project);
-
 // The nearest directory at or above `start` holding a strata.yaml, or nullopt.
 std::optional<std::string> FindProjectRoot(const std::string& start);
 
