@@ -1,9 +1,12 @@
 #include "common/yaml.h"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/utf8.h"
 
 namespace strata {
 namespace {
@@ -55,6 +58,15 @@ Status CheckExpansion(const YAML::Node& root, std::string_view name, int line_of
 
 Result<YAML::Node> LoadYaml(std::string_view text, std::string_view name, int line_offset,
                             const YamlLimits& limits) {
+  if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
+    const size_t newline = text.rfind('\n', bad);  // text[bad] is not '\n' (ASCII is valid)
+    const size_t line_begin = newline == std::string_view::npos ? 0 : newline + 1;
+    YAML::Mark mark;
+    mark.line = static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+    mark.column = static_cast<int>(bad - line_begin);
+    return Status::InvalidArgument(Where(name, mark, line_offset) +
+                                   ": invalid YAML: not UTF-8 text");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

@@ -32,7 +32,7 @@ struct YamlLimits {
 
 // Parses one YAML document. `name` is the file as shown in messages; `line_offset` is added to
 // every line (YAML embedded in another file). Errors are InvalidArgument:
-//   "<name>:<line>:<column>: invalid YAML: <what>" for syntax errors, and
+//   "<name>:<line>:<column>: invalid YAML: <what>" for syntax errors and text that is not UTF-8,
 //   "<name>: YAML document too large after alias expansion ..." or "... nested deeper than ..."
 // for documents over the limits.
 Result<YAML::Node> LoadYaml(std::string_view text, std::string_view name, int line_offset = 0,

@@ -35,6 +35,13 @@ TEST(LoadYamlTest, SyntaxErrorNamesFileLineAndColumn) {
   EXPECT_NE(doc.status().message().find("invalid YAML"), std::string::npos);
 }
 
+TEST(LoadYamlTest, TextThatIsNotUtf8IsRefusedWithItsPlace) {
+  Result<YAML::Node> doc = LoadYaml("a: 1\nb: x\xff\n", "bad.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_NE(doc.status().message().find("bad.yaml:2:5: invalid YAML: not UTF-8"), std::string::npos)
+      << doc.status();
+}
+
 TEST(LoadYamlTest, AliasBombIsRefusedQuicklyNamingTheFile) {
   const std::string bomb = AliasBomb();
   ASSERT_LT(bomb.size(), 600u);

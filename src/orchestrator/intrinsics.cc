@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "common/utf8.h"
 #include "orchestrator/nesting.h"
 
 namespace strata::orchestrator {
@@ -410,6 +411,7 @@ Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicE
   if (fn == "Base64Decode") {
     STRATA_RETURN_IF_ERROR(need_string(0));
     STRATA_ASSIGN_OR_RETURN(std::string s, Base64Decode(a[0].get<std::string>()));
+    if (FindInvalidUtf8(s) != std::string::npos) return Fail(fn, "the decoded bytes are not text");
     return Json(std::move(s));
   }
   if (fn == "Hash") {
@@ -556,6 +558,10 @@ IntrinsicCall::IntrinsicCall(IntrinsicCall&&) noexcept = default;
 IntrinsicCall& IntrinsicCall::operator=(IntrinsicCall&&) noexcept = default;
 
 Result<IntrinsicCall> IntrinsicCall::Parse(std::string_view text) {
+  // Its strings end up in JSON documents, whose writer throws on anything but UTF-8.
+  if (FindInvalidUtf8(text) != std::string_view::npos) {
+    return Status::InvalidArgument("invalid intrinsic function: not UTF-8 text");
+  }
   Parser p(text);
   STRATA_ASSIGN_OR_RETURN(NodePtr root, p.ParseCall());
   p.Skip();

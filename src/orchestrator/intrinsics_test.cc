@@ -106,6 +106,14 @@ TEST(Intrinsics, Int64EdgesAreErrorsNotOverflow) {
   EXPECT_FALSE(Call("States.MathRandom(1e300, 2e300)").ok());
 }
 
+// Found by fuzz/json_path_fuzz: JsonToString of a literal that is not UTF-8 threw out of dump().
+TEST(Intrinsics, TextThatIsNotUtf8IsRefused) {
+  EXPECT_FALSE(IntrinsicCall::Parse("States.JsonToString('a\x9e')").ok());
+  EXPECT_FALSE(JsonPath::Parse("$.a\xff").ok());
+  EXPECT_FALSE(Call("States.Base64Decode('/w==')").ok());    // the byte 0xFF
+  EXPECT_EQ(Ok("States.Base64Decode('w6k=')"), "\xc3\xa9");  // é
+}
+
 TEST(Intrinsics, DeepNestingIsASyntaxError) {
   std::string deep;
   for (int i = 0; i < 5000; ++i) deep += "States.Array(";

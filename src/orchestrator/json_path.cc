@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/numbers.h"
+#include "common/utf8.h"
 #include "orchestrator/nesting.h"
 #include "orchestrator/posix_regex.h"
 
@@ -564,6 +565,10 @@ JsonPath& JsonPath::operator=(JsonPath&&) noexcept = default;
 bool LooksLikePath(std::string_view text) { return !text.empty() && text[0] == '$'; }
 
 Result<JsonPath> JsonPath::Parse(std::string_view text) {
+  // Member names and literals end up in JSON documents, whose writer throws on non-UTF-8.
+  if (FindInvalidUtf8(text) != std::string_view::npos) {
+    return Status::InvalidArgument("invalid JSONPath: not UTF-8 text");
+  }
   JsonPath path;
   path.text_ = std::string(text);
   Parser p(text);

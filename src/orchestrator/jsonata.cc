@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/numbers.h"
+#include "common/utf8.h"
 #include "orchestrator/jsonata_internal.h"
 #include "orchestrator/nesting.h"
 
@@ -501,6 +502,10 @@ JsonataExpr::JsonataExpr(JsonataExpr&&) noexcept = default;
 JsonataExpr& JsonataExpr::operator=(JsonataExpr&&) noexcept = default;
 
 Result<JsonataExpr> JsonataExpr::Parse(std::string_view text) {
+  // Its strings end up in JSON documents, whose writer throws on anything but UTF-8.
+  if (FindInvalidUtf8(text) != std::string_view::npos) {
+    return Status::InvalidArgument("invalid JSONata expression: not UTF-8 text");
+  }
   Parser parser(text);
   STRATA_ASSIGN_OR_RETURN(NodePtr root, parser.ParseAll());
   JsonataExpr expr;
