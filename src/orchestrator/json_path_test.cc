@@ -157,7 +157,7 @@ TEST(JsonPath, SlicesAndArithmeticAtInt64EdgesDoNotOverflow) {
 
 TEST(Jsonata, NumbersOutOfRangeAndDeepNestingAreErrors) {
   EXPECT_FALSE(JsonataExpr::Parse("1e999").ok());
-  EXPECT_TRUE(JsonataExpr::Parse("007 + 1").ok());
+  EXPECT_TRUE(JsonataExpr::Parse("1.5e3 + 9223372036854775808").ok());
   auto deep = JsonataExpr::Parse(std::string(5000, '(') + "1" + std::string(5000, ')'));
   ASSERT_FALSE(deep.ok());
   EXPECT_NE(deep.status().message().find("nested too deeply"), std::string::npos);
