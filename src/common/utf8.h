@@ -12,4 +12,8 @@ namespace strata {
 // short) replaced by U+FFFD. Valid text comes back unchanged.
 std::string ToValidUtf8(std::string_view text);
 
+// The offset of the first byte of `text` that is not well-formed UTF-8 (as above), or npos.
+// Parsers of user text refuse such text: JSON writers throw on it later.
+size_t FindInvalidUtf8(std::string_view text);
+
 }  // namespace strata

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/numbers.h"
 
 namespace strata::demo {
 namespace {
@@ -103,7 +104,8 @@ TEST_F(ImportAuGeneratorTest, CleanDataKeepsTheContract) {
   for (size_t i = 1; i < payments.size(); ++i) {
     std::vector<std::string> f = Fields(payments[i]);
     ASSERT_EQ(f.size(), 6u) << payments[i];
-    permille[f[1]] += std::stoi(f[4].substr(0, 1)) * 1000 + std::stoi(f[4].substr(2));
+    permille[f[1]] += ParseInteger<int>(std::string_view(f[4]).substr(0, 1)).value_or(-1) * 1000 +
+                      ParseInteger<int>(std::string_view(f[4]).substr(2)).value_or(-1);
   }
   EXPECT_EQ(permille.size(), 25000u);
   for (const auto& [order, total] : permille) EXPECT_EQ(total, 1000) << "order " << order;
@@ -112,11 +114,13 @@ TEST_F(ImportAuGeneratorTest, CleanDataKeepsTheContract) {
   std::map<std::string, int> per_currency;
   for (size_t i = 1; i < rates.size(); ++i) {
     std::vector<std::string> f = Fields(rates[i]);
-    int64_t day = DaysFromCivil(std::stoi(f[0].substr(0, 4)), std::stoi(f[0].substr(5, 2)),
-                                std::stoi(f[0].substr(8, 2)));
+    std::string_view date = f[0];
+    int64_t day = DaysFromCivil(ParseInteger<int>(date.substr(0, 4)).value_or(0),
+                                ParseInteger<int>(date.substr(5, 2)).value_or(0),
+                                ParseInteger<int>(date.substr(8, 2)).value_or(0));
     EXPECT_LT(Weekday(day), 5) << rates[i];
     per_currency[f[1]]++;
-    EXPECT_GT(std::stod(f[2]), 0.1) << rates[i];
+    EXPECT_GT(ParseDouble(f[2]).value_or(0), 0.1) << rates[i];
   }
   EXPECT_EQ(per_currency.size(), 3u);
   EXPECT_EQ(per_currency["USD"], per_currency["CNY"]);

@@ -10,6 +10,9 @@
 #include <random>
 #include <set>
 
+#include "common/utf8.h"
+#include "orchestrator/nesting.h"
+
 namespace strata::orchestrator {
 
 struct IntrinsicCall::Node {
@@ -81,6 +84,8 @@ class Parser {
   bool AtEnd() const { return pos_ >= s_.size(); }
 
   Result<NodePtr> ParseCall() {
+    NestingGuard guard(depth_);
+    if (guard.too_deep()) return Error("calls nested too deeply");
     Skip();
     if (s_.substr(pos_, 7) != "States.") return Error("expected 'States.'");
     pos_ += 7;
@@ -207,6 +212,7 @@ class Parser {
  private:
   std::string_view s_;
   size_t pos_ = 0;
+  int depth_ = 0;  // NestingGuard
 };
 
 Status Fail(std::string_view fn, const std::string& why) {
@@ -286,18 +292,35 @@ Result<std::string> Base64Decode(const std::string& in) {
   return out;
 }
 
-// Java's Math.round: half-up towards positive infinity.
-int64_t RoundHalfUp(const Json& v) {
+// A whole number within int64: a JSON integer, or a double without a fraction (1.0, 1e3).
+Result<int64_t> ToInt64(std::string_view fn, const Json& v, const char* what) {
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      return Fail(fn, std::string(what) + " is out of range");
+    }
+    return static_cast<int64_t>(v.get<uint64_t>());
+  }
   if (v.is_number_integer()) return v.get<int64_t>();
-  return static_cast<int64_t>(std::floor(v.get<double>() + 0.5));
+  const double d = v.get<double>();
+  // -2^63 <= d < 2^63 (NaN fails both); converting anything outside is undefined behaviour.
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
+    return Fail(fn, std::string(what) + " is out of range");
+  }
+  return static_cast<int64_t>(d);
 }
 
-Status RequireInt(std::string_view fn, const Json& v, const char* what) {
+// Java's Math.round: half-up towards positive infinity.
+Result<int64_t> RoundHalfUp(std::string_view fn, const Json& v) {
+  if (v.is_number_integer()) return ToInt64(fn, v, "the argument");
+  return ToInt64(fn, Json(std::floor(v.get<double>() + 0.5)), "the argument");
+}
+
+Result<int64_t> RequireInt(std::string_view fn, const Json& v, const char* what) {
   if (!v.is_number()) return Fail(fn, std::string(what) + " must be a number");
   if (!v.is_number_integer() && std::floor(v.get<double>()) != v.get<double>()) {
     return Fail(fn, std::string(what) + " must be an integer");
   }
-  return Status::OK();
+  return ToInt64(fn, v, what);
 }
 
 Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicEnv& env) {
@@ -328,8 +351,7 @@ Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicE
   if (fn == "Array") return Json(a);
   if (fn == "ArrayPartition") {
     STRATA_RETURN_IF_ERROR(need_array(0));
-    STRATA_RETURN_IF_ERROR(RequireInt(fn, a[1], "the chunk size"));
-    int64_t size = a[1].get<int64_t>();
+    STRATA_ASSIGN_OR_RETURN(int64_t size, RequireInt(fn, a[1], "the chunk size"));
     if (size <= 0) return Fail(fn, "the chunk size must be positive");
     Json out = Json::array();
     for (size_t i = 0; i < a[0].size(); i += static_cast<size_t>(size)) {
@@ -349,20 +371,21 @@ Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicE
     return Json(false);
   }
   if (fn == "ArrayRange") {
-    for (size_t i = 0; i < 3; ++i) STRATA_RETURN_IF_ERROR(RequireInt(fn, a[i], "each argument"));
-    int64_t start = a[0].get<int64_t>(), end = a[1].get<int64_t>(), step = a[2].get<int64_t>();
+    STRATA_ASSIGN_OR_RETURN(int64_t start, RequireInt(fn, a[0], "each argument"));
+    STRATA_ASSIGN_OR_RETURN(int64_t end, RequireInt(fn, a[1], "each argument"));
+    STRATA_ASSIGN_OR_RETURN(int64_t step, RequireInt(fn, a[2], "each argument"));
     if (step == 0) return Fail(fn, "the step must not be 0");
     Json out = Json::array();
-    for (int64_t v = start; step > 0 ? v <= end : v >= end; v += step) {
+    for (int64_t v = start; step > 0 ? v <= end : v >= end;) {
       if (out.size() >= 1000) return Fail(fn, "the range has more than 1000 items");
       out.push_back(v);
+      if (__builtin_add_overflow(v, step, &v)) break;  // the next value is past int64's end
     }
     return out;
   }
   if (fn == "ArrayGetItem") {
     STRATA_RETURN_IF_ERROR(need_array(0));
-    STRATA_RETURN_IF_ERROR(RequireInt(fn, a[1], "the index"));
-    int64_t i = a[1].get<int64_t>();
+    STRATA_ASSIGN_OR_RETURN(int64_t i, RequireInt(fn, a[1], "the index"));
     if (i < 0 || i >= static_cast<int64_t>(a[0].size())) return Fail(fn, "index out of bounds");
     return a[0][static_cast<size_t>(i)];
   }
@@ -388,6 +411,7 @@ Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicE
   if (fn == "Base64Decode") {
     STRATA_RETURN_IF_ERROR(need_string(0));
     STRATA_ASSIGN_OR_RETURN(std::string s, Base64Decode(a[0].get<std::string>()));
+    if (FindInvalidUtf8(s) != std::string::npos) return Fail(fn, "the decoded bytes are not text");
     return Json(std::move(s));
   }
   if (fn == "Hash") {
@@ -408,15 +432,18 @@ Result<Json> Call(const Node& call, const std::vector<Json>& a, const IntrinsicE
     return out;
   }
   if (fn == "MathRandom") {
-    STRATA_RETURN_IF_ERROR(RequireInt(fn, a[0], "the start"));
-    STRATA_RETURN_IF_ERROR(RequireInt(fn, a[1], "the end"));
-    int64_t lo = a[0].get<int64_t>(), hi = a[1].get<int64_t>();
+    STRATA_ASSIGN_OR_RETURN(int64_t lo, RequireInt(fn, a[0], "the start"));
+    STRATA_ASSIGN_OR_RETURN(int64_t hi, RequireInt(fn, a[1], "the end"));
     if (hi <= lo) return Fail(fn, "the end must be greater than the start");
     return Json(env.random(lo, hi));
   }
   if (fn == "MathAdd") {
     if (!a[0].is_number() || !a[1].is_number()) return Fail(fn, "arguments must be numbers");
-    return Json(RoundHalfUp(a[0]) + RoundHalfUp(a[1]));
+    STRATA_ASSIGN_OR_RETURN(int64_t x, RoundHalfUp(fn, a[0]));
+    STRATA_ASSIGN_OR_RETURN(int64_t y, RoundHalfUp(fn, a[1]));
+    int64_t sum = 0;
+    if (__builtin_add_overflow(x, y, &sum)) return Fail(fn, "the sum is out of range");
+    return Json(sum);
   }
   if (fn == "StringSplit") {
     STRATA_RETURN_IF_ERROR(need_string(0));
@@ -531,6 +558,10 @@ IntrinsicCall::IntrinsicCall(IntrinsicCall&&) noexcept = default;
 IntrinsicCall& IntrinsicCall::operator=(IntrinsicCall&&) noexcept = default;
 
 Result<IntrinsicCall> IntrinsicCall::Parse(std::string_view text) {
+  // Its strings end up in JSON documents, whose writer throws on anything but UTF-8.
+  if (FindInvalidUtf8(text) != std::string_view::npos) {
+    return Status::InvalidArgument("invalid intrinsic function: not UTF-8 text");
+  }
   Parser p(text);
   STRATA_ASSIGN_OR_RETURN(NodePtr root, p.ParseCall());
   p.Skip();

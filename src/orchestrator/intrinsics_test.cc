@@ -93,5 +93,35 @@ TEST(Intrinsics, CompileTimeErrors) {
   EXPECT_TRUE(missing.status().IsNotFound());  // reported as States.Runtime
 }
 
+// Values at int64's edges are errors or stop the range; never signed overflow (UBSan checks it).
+TEST(Intrinsics, Int64EdgesAreErrorsNotOverflow) {
+  EXPECT_EQ(Ok("States.ArrayRange(9223372036854775806, 9223372036854775807, 5)"),
+            Json::parse("[9223372036854775806]"));
+  EXPECT_EQ(Ok("States.ArrayRange(-9223372036854775807, -9223372036854775808, -5)"),
+            Json::parse("[-9223372036854775807]"));
+  EXPECT_FALSE(Call("States.MathAdd(9223372036854775807, 1)").ok());
+  EXPECT_FALSE(Call("States.MathAdd($.big, 1)", {{"big", 1e300}}).ok());
+  EXPECT_FALSE(Call("States.ArrayGetItem($.a, $.i)", {{"a", {1}}, {"i", 1e300}}).ok());
+  EXPECT_FALSE(Call("States.ArrayPartition($.a, 18446744073709551615)", {{"a", {1}}}).ok());
+  EXPECT_FALSE(Call("States.MathRandom(1e300, 2e300)").ok());
+}
+
+// Found by fuzz/json_path_fuzz: JsonToString of a literal that is not UTF-8 threw out of dump().
+TEST(Intrinsics, TextThatIsNotUtf8IsRefused) {
+  EXPECT_FALSE(IntrinsicCall::Parse("States.JsonToString('a\x9e')").ok());
+  EXPECT_FALSE(JsonPath::Parse("$.a\xff").ok());
+  EXPECT_FALSE(Call("States.Base64Decode('/w==')").ok());    // the byte 0xFF
+  EXPECT_EQ(Ok("States.Base64Decode('w6k=')"), "\xc3\xa9");  // é
+}
+
+TEST(Intrinsics, DeepNestingIsASyntaxError) {
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += "States.Array(";
+  deep += "1" + std::string(5000, ')');
+  auto call = IntrinsicCall::Parse(deep);
+  ASSERT_FALSE(call.ok());
+  EXPECT_NE(call.status().message().find("nested too deeply"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata::orchestrator

@@ -6,6 +6,9 @@
 #include <functional>
 #include <utility>
 
+#include "common/numbers.h"
+#include "common/utf8.h"
+#include "orchestrator/nesting.h"
 #include "orchestrator/posix_regex.h"
 
 namespace strata::orchestrator {
@@ -80,7 +83,9 @@ class Parser {
     if (Peek() == '-') ++pos_;
     if (!std::isdigit(static_cast<unsigned char>(Peek()))) return Error("expected an integer");
     while (std::isdigit(static_cast<unsigned char>(Peek()))) ++pos_;
-    return std::stoll(std::string(s_.substr(start, pos_ - start)));
+    std::optional<int64_t> value = ParseInteger<int64_t>(s_.substr(start, pos_ - start));
+    if (!value) return Error("integer out of range");
+    return *value;
   }
 
   Result<std::string> ParseQuoted() {
@@ -237,6 +242,8 @@ class Parser {
     }
   }
   Result<std::shared_ptr<const Expr>> ParseUnary() {
+    NestingGuard guard(depth_);
+    if (guard.too_deep()) return Error("expression nested too deeply");
     SkipSpace();
     if (Peek() == '!' && Peek(1) != '=') {
       ++pos_;
@@ -363,6 +370,7 @@ class Parser {
  private:
   std::string_view s_;
   size_t pos_ = 0;
+  int depth_ = 0;  // NestingGuard
 };
 
 // ---- evaluation ----
@@ -415,8 +423,10 @@ std::optional<Json> EvalExpr(const Expr& e, const Json& current, const Json& roo
       auto b = EvalExpr(*e.rhs, current, root);
       if (!a || !b || !a->is_number() || !b->is_number()) return std::nullopt;
       if (a->is_number_integer() && b->is_number_integer()) {
-        int64_t x = a->get<int64_t>(), y = b->get<int64_t>();
-        return Json(e.kind == Expr::Kind::kAdd ? x + y : x - y);
+        int64_t x = a->get<int64_t>(), y = b->get<int64_t>(), r = 0;
+        bool overflow = e.kind == Expr::Kind::kAdd ? __builtin_add_overflow(x, y, &r)
+                                                   : __builtin_sub_overflow(x, y, &r);
+        if (!overflow) return Json(r);  // else as doubles, like JSON numbers beyond int64
       }
       double x = a->get<double>(), y = b->get<double>();
       return Json(e.kind == Expr::Kind::kAdd ? x + y : x - y);
@@ -494,12 +504,18 @@ void ApplyOne(const Segment& seg, const Json& node, const Json& root,
       if (step > 0) {
         int64_t start = seg.start ? std::clamp(NormalizeIndex(*seg.start, n), int64_t{0}, n) : 0;
         int64_t end = seg.end ? std::clamp(NormalizeIndex(*seg.end, n), int64_t{0}, n) : n;
-        for (int64_t i = start; i < end; i += step) emit(node[static_cast<size_t>(i)]);
+        for (int64_t i = start; i < end;) {
+          emit(node[static_cast<size_t>(i)]);
+          if (__builtin_add_overflow(i, step, &i)) break;
+        }
       } else {
         int64_t start =
             seg.start ? std::clamp(NormalizeIndex(*seg.start, n), int64_t{-1}, n - 1) : n - 1;
         int64_t end = seg.end ? std::clamp(NormalizeIndex(*seg.end, n), int64_t{-1}, n - 1) : -1;
-        for (int64_t i = start; i > end; i += step) emit(node[static_cast<size_t>(i)]);
+        for (int64_t i = start; i > end;) {
+          emit(node[static_cast<size_t>(i)]);
+          if (__builtin_add_overflow(i, step, &i)) break;
+        }
       }
       return;
     }
@@ -549,6 +565,10 @@ JsonPath& JsonPath::operator=(JsonPath&&) noexcept = default;
 bool LooksLikePath(std::string_view text) { return !text.empty() && text[0] == '$'; }
 
 Result<JsonPath> JsonPath::Parse(std::string_view text) {
+  // Member names and literals end up in JSON documents, whose writer throws on non-UTF-8.
+  if (FindInvalidUtf8(text) != std::string_view::npos) {
+    return Status::InvalidArgument("invalid JSONPath: not UTF-8 text");
+  }
   JsonPath path;
   path.text_ = std::string(text);
   Parser p(text);

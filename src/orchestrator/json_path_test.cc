@@ -134,6 +134,36 @@ TEST(Jsonata, EvaluatesTheSubset) {
   EXPECT_TRUE(JsonataExpr::Parse("$round($v / 3)")->CheckEvaluable().ok());
 }
 
+// Inputs that used to throw (std::out_of_range from stoll), overflow int64 or the stack.
+TEST(JsonPath, OutOfRangeNumbersAndDeepNestingAreErrors) {
+  auto big = JsonPath::Parse("$.a[99999999999999999999]");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("integer out of range"), std::string::npos) << big.status();
+  EXPECT_FALSE(JsonPath::Parse("$.a[0:99999999999999999999]").ok());
+  std::string deep = "$.a[?(" + std::string(5000, '(') + "@.x" + std::string(5000, ')') + ")]";
+  auto nested = JsonPath::Parse(deep);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("nested too deeply"), std::string::npos);
+  EXPECT_FALSE(JsonPath::Parse("$.a[?(" + std::string(5000, '!') + "@.x)]").ok());
+}
+
+TEST(JsonPath, SlicesAndArithmeticAtInt64EdgesDoNotOverflow) {
+  Json doc = Json::parse(R"J({"a": [1, 2, 3]})J");
+  EXPECT_EQ(Eval("$.a[1::9223372036854775807]", doc), Json::parse("[2]"));
+  EXPECT_EQ(Eval("$.a[1::-9223372036854775807]", doc), Json::parse("[2]"));
+  Json sum = Eval("$.a[?(@ + 9223372036854775807 > 0)]", doc);
+  EXPECT_EQ(sum, Json::parse("[1, 2, 3]"));  // computed as doubles once int64 overflows
+}
+
+TEST(Jsonata, NumbersOutOfRangeAndDeepNestingAreErrors) {
+  EXPECT_FALSE(JsonataExpr::Parse("1e999").ok());
+  EXPECT_TRUE(JsonataExpr::Parse("1.5e3 + 9223372036854775808").ok());
+  auto deep = JsonataExpr::Parse(std::string(5000, '(') + "1" + std::string(5000, ')'));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("nested too deeply"), std::string::npos);
+  EXPECT_FALSE(JsonataExpr::Parse(std::string(5000, '-') + "1").ok());
+}
+
 TEST(Jsonata, Fence) {
   EXPECT_EQ(JsonataFenceBody("{% 1 %}").value_or(""), "1");
   EXPECT_FALSE(JsonataFenceBody("{%1%}").has_value());

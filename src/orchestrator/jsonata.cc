@@ -6,7 +6,10 @@
 #include <set>
 #include <vector>
 
+#include "common/numbers.h"
+#include "common/utf8.h"
 #include "orchestrator/jsonata_internal.h"
+#include "orchestrator/nesting.h"
 
 namespace strata::orchestrator {
 
@@ -156,7 +159,13 @@ class Parser {
       }
       tok_.type = Token::kNum;
       tok_.text = std::string(s_.substr(pos_, i - pos_));
-      tok_.value = Json::parse(tok_.text);
+      if (std::optional<int64_t> n = ParseInteger<int64_t>(tok_.text)) {
+        tok_.value = *n;
+      } else if (std::optional<double> d = ParseDouble(tok_.text)) {
+        tok_.value = *d;
+      } else {
+        return Error("number out of range '" + tok_.text + "'", pos_);
+      }
       pos_ = i;
       return Status::OK();
     }
@@ -228,6 +237,8 @@ class Parser {
   }
 
   Result<NodePtr> Expression(int rbp) {
+    NestingGuard guard(depth_);
+    if (guard.too_deep()) return Error("expression nested too deeply", tok_.pos);
     STRATA_ASSIGN_OR_RETURN(NodePtr left, Nud());
     while (rbp < Lbp()) {
       STRATA_ASSIGN_OR_RETURN(left, Led(std::move(left)));
@@ -477,6 +488,7 @@ class Parser {
 
   std::string_view s_;
   size_t pos_ = 0;
+  int depth_ = 0;  // NestingGuard
   Token tok_;
 };
 
@@ -490,6 +502,10 @@ JsonataExpr::JsonataExpr(JsonataExpr&&) noexcept = default;
 JsonataExpr& JsonataExpr::operator=(JsonataExpr&&) noexcept = default;
 
 Result<JsonataExpr> JsonataExpr::Parse(std::string_view text) {
+  // Its strings end up in JSON documents, whose writer throws on anything but UTF-8.
+  if (FindInvalidUtf8(text) != std::string_view::npos) {
+    return Status::InvalidArgument("invalid JSONata expression: not UTF-8 text");
+  }
   Parser parser(text);
   STRATA_ASSIGN_OR_RETURN(NodePtr root, parser.ParseAll());
   JsonataExpr expr;

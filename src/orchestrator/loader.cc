@@ -1,13 +1,13 @@
 #include "orchestrator/loader.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <vector>
 
+#include "common/numbers.h"
+#include "common/yaml.h"
 #include "orchestrator/posix_regex.h"
 
 namespace strata::orchestrator {
@@ -60,6 +60,9 @@ std::pair<size_t, size_t> LineColumn(std::string_view text, size_t byte) {
   return {line, col};
 }
 
+// As common/yaml.h bounds YAML documents.
+constexpr int kMaxJsonDepth = 256;
+
 Result<Json> ParseJson(std::string_view text, std::string_view source) {
   struct Frame {
     bool is_object;
@@ -69,15 +72,21 @@ Result<Json> ParseJson(std::string_view text, std::string_view source) {
   std::vector<Frame> stack;
   std::string pending_key;
   std::string duplicate;
+  std::string too_deep;
   auto where = [&] {
     std::string p;
     for (size_t i = 1; i < stack.size(); ++i) p += "/" + stack[i].name;
     return p.empty() ? std::string("/") : p;
   };
-  Json::parser_callback_t cb = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+  Json::parser_callback_t cb = [&](int depth, Json::parse_event_t event, Json& parsed) {
     switch (event) {
       case Json::parse_event_t::object_start:
       case Json::parse_event_t::array_start:
+        // Every later walk (validation, compilation, dump) recurses once per level.
+        if (depth > kMaxJsonDepth && too_deep.empty()) {
+          too_deep =
+              "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at " + where();
+        }
         stack.push_back({event == Json::parse_event_t::object_start, {}, pending_key});
         pending_key = "[]";
         break;
@@ -109,11 +118,14 @@ Result<Json> ParseJson(std::string_view text, std::string_view source) {
   } catch (const Json::exception& e) {
     return Status::InvalidArgument(std::string(source) + ": invalid JSON: " + e.what());
   }
+  if (!too_deep.empty()) return Status::InvalidArgument(std::string(source) + ": " + too_deep);
   if (!duplicate.empty()) return Status::InvalidArgument(std::string(source) + ": " + duplicate);
   return out;
 }
 
-Json YamlScalar(const YAML::Node& node) {
+// A plain scalar as JSON: null, a boolean, a number (an integer beyond int64 becomes a double) or
+// a string. A number beyond double's range is an error naming the line.
+Result<Json> YamlScalar(const YAML::Node& node, std::string_view source) {
   const std::string& s = node.Scalar();
   if (node.Tag() == "!") return s;  // quoted: always a string
   static const PosixRegex kInt("[-+]?[0-9]+", true);
@@ -122,13 +134,14 @@ Json YamlScalar(const YAML::Node& node) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (kInt.Matches(s)) {
-    try {
-      return std::stoll(s);
-    } catch (const std::exception&) {
-      return std::stod(s);
-    }
+    if (std::optional<int64_t> n = ParseInteger<int64_t>(s)) return *n;
   }
-  if (kFloat.Matches(s)) return std::stod(s);
+  if (kFloat.Matches(s)) {
+    if (std::optional<double> d = ParseDouble(s)) return *d;
+    return Status::InvalidArgument(std::string(source) + ":" +
+                                   std::to_string(node.Mark().line + 1) + ": number " + s +
+                                   " is out of range");
+  }
   return s;
 }
 
@@ -140,9 +153,10 @@ Status YamlToJson(const YAML::Node& node, const std::string& pointer, std::strin
     case YAML::NodeType::Undefined:
       out = nullptr;
       return Status::OK();
-    case YAML::NodeType::Scalar:
-      out = YamlScalar(node);
+    case YAML::NodeType::Scalar: {
+      STRATA_ASSIGN_OR_RETURN(out, YamlScalar(node, source));
       return Status::OK();
+    }
     case YAML::NodeType::Sequence: {
       out = Json::array();
       size_t i = 0;
@@ -181,8 +195,8 @@ Status YamlToJson(const YAML::Node& node, const std::string& pointer, std::strin
 }
 
 Result<Json> ParseYaml(std::string_view text, std::string_view source, LineMap* lines) {
+  STRATA_ASSIGN_OR_RETURN(const YAML::Node root, LoadYaml(text, source));
   try {
-    YAML::Node root = YAML::Load(std::string(text));
     Json out;
     STRATA_RETURN_IF_ERROR(YamlToJson(root, "", source, lines, out));
     return out;

@@ -220,5 +220,48 @@ TEST(Loader, UnsupportedJsonataFunctionIsReportedAtLoad) {
   EXPECT_THAT(m.status().message(), testing::HasSubstr("state 'X': field 'Output'"));
 }
 
+// Inputs that used to abort or exhaust the process (issue 15): each is an error naming the file.
+TEST(Loader, IndexBeyondInt64IsAnErrorNamingStateAndField) {
+  auto m = LoadDefinition(R"J({"StartAt":"A","States":{"A":{"Type":"Pass",
+      "InputPath":"$.a[99999999999999999999]","End":true}}})J",
+                          DefinitionFormat::kJson, "pipelines/big.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("pipelines/big.json"));
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("state 'A': field 'InputPath'"));
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("integer out of range"));
+}
+
+TEST(Loader, YamlAliasBombIsRefusedNamingTheFile) {
+  std::string text = "StartAt: A\nStates: {A: {Type: Pass, End: true}}\n";
+  text += "x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int level = 1; level <= 9; ++level) {
+    text += "x" + std::to_string(level) + ": &x" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i) text += (i ? "," : "") + ("*x" + std::to_string(level - 1));
+    text += "]\n";
+  }
+  auto m = LoadDefinition(text, DefinitionFormat::kYaml, "pipelines/bomb.yaml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("pipelines/bomb.yaml"));
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("too large after alias expansion"));
+}
+
+TEST(Loader, DeepNestingAndHugeNumbersAreErrors) {
+  std::string deep = R"J({"StartAt":"A","States":{"A":{"Type":"Pass","Result":)J";
+  deep += std::string(5000, '[') + std::string(5000, ']') + R"J(,"End":true}}})J";
+  auto m = LoadDefinition(deep, DefinitionFormat::kJson, "deep.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("deep.json: nested deeper than 256"));
+
+  m = LoadDefinition("StartAt: A\nStates: {A: {Type: Pass, Result: 1e999, End: true}}\n",
+                     DefinitionFormat::kYaml, "num.yaml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), testing::HasSubstr("num.yaml:2: number 1e999 is out of range"));
+  m = LoadDefinition(
+      "StartAt: A\nStates: {A: {Type: Pass, Result: 99999999999999999999, End: "
+      "true}}\n",
+      DefinitionFormat::kYaml, "num.yaml");
+  ASSERT_TRUE(m.ok()) << m.status();  // an integer beyond int64 is a double, as in JSON
+}
+
 }  // namespace
 }  // namespace strata::orchestrator

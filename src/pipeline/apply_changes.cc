@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/numbers.h"
 #include "pipeline/apply_changes_sql.h"
 #include "storage/delta/delta_table.h"
 #include "storage/delta/log_files.h"
@@ -147,7 +148,7 @@ std::string NoRows(const delta::Schema& schema) {
 int64_t Metric(const delta::CommitResult& commit, const char* name) {
   auto it = commit.metrics.find(name);
   if (it == commit.metrics.end() || !it->is_string()) return 0;
-  return std::stoll(it->get<std::string>());
+  return ParseInteger<int64_t>(it->get<std::string>()).value_or(0);
 }
 
 struct Run {

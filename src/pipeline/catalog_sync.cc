@@ -1,11 +1,11 @@
 #include "pipeline/catalog_sync.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +15,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/sync.h"
+#include "common/yaml.h"
 #include "lake/session.h"
 #include "lake/table.h"
 
@@ -201,8 +202,11 @@ Result<catalog::PipelineMetadata> ReadPipelineMetadata(const fs::path& file) {
   catalog::PipelineMetadata meta;
   meta.name = file.stem().string();
   meta.location = file.string();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::IOError(file.string() + ": cannot read");
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  STRATA_ASSIGN_OR_RETURN(const YAML::Node root, LoadYaml(text, file.string()));
   try {
-    YAML::Node root = YAML::LoadFile(file.string());
     if (!root.IsMap()) return Status::InvalidArgument(file.string() + ": not a mapping");
     meta.description = ScalarOr(root, "description");
     if (meta.description.empty()) meta.description = ScalarOr(root, "Comment");

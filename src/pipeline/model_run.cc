@@ -1,6 +1,7 @@
 // Models: compute the candidate, quarantine, test, then commit (one Delta commit per table).
 #include <chrono>
 
+#include "common/numbers.h"
 #include "lake/sql_refs.h"
 #include "pipeline/apply_changes.h"
 #include "pipeline/expectations.h"
@@ -61,7 +62,7 @@ Result<std::string> BindTestSql(Worker& worker, const ModelSpec& model, std::str
 int64_t MetricRows(const delta::CommitResult& commit, int64_t fallback) {
   auto it = commit.metrics.find("numOutputRows");
   if (it == commit.metrics.end() || !it->is_string()) return fallback;
-  return std::stoll(it->get<std::string>());
+  return ParseInteger<int64_t>(it->get<std::string>()).value_or(fallback);
 }
 
 // One commit of `select` into `table` by the model's materialization.

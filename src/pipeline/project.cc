@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lake/table.h"
+#include "pipeline/project_text.h"
 
 namespace strata::pipeline {
 namespace {
@@ -296,6 +297,16 @@ std::optional<std::pair<std::string, int>> TakeHeader(std::string& sql) {
   return std::make_pair(std::move(yaml), line);
 }
 
+// Moves the metadata in the header of `model.sql` (if any) into `model`.
+Status ParseModelHeader(ModelSpec& model, const std::string& display) {
+  std::optional<std::pair<std::string, int>> header = TakeHeader(model.sql);
+  if (!header) return Status::OK();
+  STRATA_ASSIGN_OR_RETURN(auto doc, YamlDocument::Parse(header->first, display, header->second));
+  STRATA_RETURN_IF_ERROR(ParseModelMeta(doc->Root(), model));
+  model.meta_file = display;
+  return Status::OK();
+}
+
 Status LoadModels(const fs::path& root, Project& project) {
   fs::path models_dir = root / "models";
   std::error_code ec;
@@ -336,13 +347,7 @@ Status LoadModels(const fs::path& root, Project& project) {
     model.sql_file = display;
     model.where = {display, 1, 1};
     STRATA_ASSIGN_OR_RETURN(model.sql, ReadText(file, display));
-    std::optional<std::pair<std::string, int>> header = TakeHeader(model.sql);
-    if (header) {
-      STRATA_ASSIGN_OR_RETURN(auto doc,
-                              YamlDocument::Parse(header->first, display, header->second));
-      STRATA_RETURN_IF_ERROR(ParseModelMeta(doc->Root(), model));
-      model.meta_file = display;
-    }
+    STRATA_RETURN_IF_ERROR(ParseModelHeader(model, display));
     for (const char* meta_ext : {".yaml", ".yml"}) {
       fs::path meta = file;
       meta.replace_extension(meta_ext);
@@ -404,6 +409,33 @@ const SourceSpec* Project::FindSource(const lake::TableName& table) const {
   return nullptr;
 }
 
+Status ParseProjectText(ProjectFile kind, std::string text, const std::string& display,
+                        Project& project) {
+  if (kind == ProjectFile::kModel) {
+    ModelSpec model;
+    model.sql = std::move(text);
+    STRATA_RETURN_IF_ERROR(ParseModelHeader(model, display));
+    project.models.push_back(std::move(model));
+    return Status::OK();
+  }
+  STRATA_ASSIGN_OR_RETURN(auto doc, YamlDocument::Parse(std::move(text), display));
+  switch (kind) {
+    case ProjectFile::kConfig:
+      return ParseConfig(doc->Root(), project.config);
+    case ProjectFile::kSources:
+      return doc->Root().IsNull() ? Status::OK() : ParseSourceFile(doc->Root(), project);
+    case ProjectFile::kModelMeta: {
+      ModelSpec model;
+      if (!doc->Root().IsNull()) STRATA_RETURN_IF_ERROR(ParseModelMeta(doc->Root(), model));
+      project.models.push_back(std::move(model));
+      return Status::OK();
+    }
+    case ProjectFile::kModel:
+      break;
+  }
+  return Status::OK();
+}
+
 Result<Project> LoadProjectConfig(const std::string& directory) {
   std::error_code ec;
   fs::path root = fs::absolute(directory, ec).lexically_normal();
@@ -415,8 +447,9 @@ Result<Project> LoadProjectConfig(const std::string& directory) {
     return Status::NotFound(directory + ": not a strata project (no strata.yaml; 'strata init " +
                             directory + "' creates one)");
   }
-  STRATA_ASSIGN_OR_RETURN(auto config, YamlDocument::Load(config_file.string(), "strata.yaml"));
-  STRATA_RETURN_IF_ERROR(ParseConfig(config->Root(), project.config));
+  STRATA_ASSIGN_OR_RETURN(std::string text, ReadText(config_file, "strata.yaml"));
+  STRATA_RETURN_IF_ERROR(
+      ParseProjectText(ProjectFile::kConfig, std::move(text), "strata.yaml", project));
   return project;
 }
 
@@ -436,9 +469,10 @@ Result<Project> LoadProject(const std::string& directory) {
   }
   std::sort(source_files.begin(), source_files.end());
   for (const fs::path& file : source_files) {
-    STRATA_ASSIGN_OR_RETURN(auto doc, YamlDocument::Load(file.string(), Relative(file, root)));
-    if (doc->Root().IsNull()) continue;
-    STRATA_RETURN_IF_ERROR(ParseSourceFile(doc->Root(), project));
+    const std::string display = Relative(file, root);
+    STRATA_ASSIGN_OR_RETURN(std::string text, ReadText(file, display));
+    STRATA_RETURN_IF_ERROR(
+        ParseProjectText(ProjectFile::kSources, std::move(text), display, project));
   }
   STRATA_RETURN_IF_ERROR(LoadModels(root, project));
 

@@ -118,6 +118,24 @@ TEST(ProjectTest, InvalidYamlNamesLine) {
   EXPECT_THAT(LoadError(p).message(), HasSubstr("invalid YAML"));
 }
 
+// A few hundred bytes of anchors and aliases stand for billions of nodes: refused, naming the file.
+TEST(ProjectTest, YamlAliasBombIsRefusedNamingTheFile) {
+  std::string bomb = "defaults: {owner: x}\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n";
+  for (int level = 1; level <= 9; ++level) {
+    bomb += "x" + std::to_string(level) + ": &x" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i) bomb += (i ? "," : "") + ("*x" + std::to_string(level - 1));
+    bomb += "]\n";
+  }
+  ScratchProject p;
+  p.Write("strata.yaml", kConfig);
+  p.Write("sources/bomb.yaml", bomb);
+  EXPECT_THAT(LoadError(p).message(), HasSubstr("sources/bomb.yaml: YAML document too large"));
+  p.Write("sources/bomb.yaml", "");
+  p.Write("models/silver/m.sql", "/*---\ntags: &t [a, *t]\n---*/\nSELECT 1");
+  EXPECT_THAT(LoadError(p).message(), HasSubstr("models/silver/m.sql:"));
+  EXPECT_THAT(LoadError(p).message(), HasSubstr("YAML nested deeper than 256"));
+}
+
 TEST(ProjectTest, HeaderMetadataInSqlComment) {
   ScratchProject p;
   p.Write("strata.yaml", kConfig);

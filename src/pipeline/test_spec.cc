@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "common/numbers.h"
 #include "engine/engine.h"
 #include "pipeline/project.h"
 
@@ -62,7 +63,7 @@ Result<int64_t> ParseMaxAge(const YamlField& field) {
     return field.Error("expected a duration such as '36 hours', '2 days' or '90m', got '" + text +
                        "'");
   }
-  int64_t n = std::stoll(text.substr(0, i));
+  int64_t n = *ParseInteger<int64_t>(std::string_view(text).substr(0, i));
   if (!unit.empty() && unit.back() == 's' && unit.size() > 1) unit.pop_back();
   static const std::pair<const char*, int64_t> kUnits[] = {
       {"s", 1},    {"sec", 1},     {"second", 1}, {"m", 60},      {"min", 60},   {"minute", 60},

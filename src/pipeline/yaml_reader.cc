@@ -1,10 +1,10 @@
 #include "pipeline/yaml_reader.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <fstream>
 #include <sstream>
 
+#include "common/numbers.h"
+#include "common/yaml.h"
 #include "lake/lake.h"
 
 namespace strata::pipeline {
@@ -38,14 +38,8 @@ Result<std::shared_ptr<const YamlDocument>> YamlDocument::Parse(std::string text
   std::shared_ptr<YamlDocument> document(new YamlDocument());
   document->name_ = std::move(display_name);
   document->line_offset_ = line_offset;
-  try {
-    document->root_ = std::make_unique<YAML::Node>(YAML::Load(text));
-  } catch (const YAML::Exception& error) {
-    SourceLocation where{document->name_,
-                         error.mark.is_null() ? 0 : error.mark.line + 1 + line_offset,
-                         error.mark.is_null() ? 0 : error.mark.column + 1};
-    return Status::InvalidArgument(where.ToString() + ": invalid YAML: " + error.msg);
-  }
+  STRATA_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, document->name_, line_offset));
+  document->root_ = std::make_unique<YAML::Node>(std::move(root));
   return std::shared_ptr<const YamlDocument>(std::move(document));
 }
 
@@ -170,12 +164,7 @@ Result<bool> YamlField::Bool() const {
 
 Result<int64_t> YamlField::Int() const {
   STRATA_ASSIGN_OR_RETURN(std::string text, String());
-  try {
-    size_t used = 0;
-    long long value = std::stoll(text, &used);
-    if (used == text.size()) return static_cast<int64_t>(value);
-  } catch (const std::exception&) {
-  }
+  if (std::optional<int64_t> value = ParseInteger<int64_t>(text)) return *value;
   return Error("expected a whole number, got " + Quote(text));
 }
 

@@ -1,12 +1,12 @@
 #include "server/dashboards.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "common/yaml.h"
 
 namespace strata::server {
 namespace {
@@ -24,7 +24,11 @@ Status Error(const std::string& file, const YAML::Node& node, const std::string&
 Status CheckKeys(const std::string& file, const YAML::Node& map, const std::string& where,
                  const std::set<std::string>& known) {
   for (const auto& entry : map) {
-    const std::string key = entry.first.as<std::string>();
+    if (!entry.first.IsScalar()) {
+      return Error(file, entry.first, where + "<key>",
+                   "must be a plain name, not a list or mapping");
+    }
+    const std::string key = entry.first.Scalar();
     if (!known.count(key)) {
       std::string list;
       for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -67,13 +71,7 @@ Result<std::vector<std::string>> Names(const std::string& file, const YAML::Node
 
 Result<Dashboard> ParseDashboard(const std::string& text, const std::string& file,
                                  const std::string& name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+  STRATA_ASSIGN_OR_RETURN(const YAML::Node root, LoadYaml(text, file));
   if (!root.IsMap()) return Error(file, root, "(top)", "must be a mapping with title and charts");
   STRATA_RETURN_IF_ERROR(CheckKeys(file, root, "", {"title", "description", "charts"}));
   Dashboard dashboard;

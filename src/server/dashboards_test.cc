@@ -49,6 +49,10 @@ TEST(DashboardsTest, ErrorsNameFileLineAndField) {
   ExpectError("title: T\ncharts:\n  - {type: table, sql: x}\n  - {id: c1, type: table, sql: y}\n",
               "is used by another chart");
   ExpectError("titel: T\ncharts: []\n", ":1:1: titel: unknown key");
+  // Used to throw out of ParseDashboard (a list as a key; a billion-laughs alias bomb).
+  ExpectError("[a, b]: T\ncharts: []\n", "dashboards/bad.yaml:1:1: <key>: must be a plain name");
+  ExpectError("title: T\ncharts: &c [{type: table, sql: x, columns: *c}]\n",
+              "YAML nested deeper than 256");
 }
 
 TEST(DashboardsTest, LoadsTheImportAuDashboard) {

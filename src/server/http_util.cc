@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/logging.h"
+#include "common/numbers.h"
 
 namespace strata::server {
 
@@ -46,23 +47,17 @@ Result<int> IntParam(const httplib::Request& request, const std::string& name, i
                      int min, int max) {
   if (!request.has_param(name.c_str())) return fallback;
   const std::string text = request.get_param_value(name.c_str());
-  size_t used = 0;
-  long value = 0;
-  try {
-    value = std::stol(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size()) {
+  std::optional<long> value = ParseInteger<long>(text);
+  if (!value) {
     return Status::InvalidArgument("query parameter '" + name + "' must be an integer, got '" +
                                    text + "'");
   }
-  if (value < min || value > max) {
+  if (*value < min || *value > max) {
     return Status::InvalidArgument("query parameter '" + name + "' must be between " +
                                    std::to_string(min) + " and " + std::to_string(max) + ", got " +
                                    text);
   }
-  return static_cast<int>(value);
+  return static_cast<int>(*value);
 }
 
 std::string StringParam(const httplib::Request& request, const std::string& name,

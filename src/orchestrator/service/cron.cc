@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/numbers.h"
 
 namespace strata::orchestrator::service {
 namespace {
@@ -56,7 +57,7 @@ Result<int> ParseValue(const std::string& text, const FieldSpec& field, const st
     return Status::InvalidArgument(where + ": '" + text + "' is not a number");
   }
   if (text.size() > 4) return Status::InvalidArgument(where + ": " + text + " is out of range");
-  int v = std::stoi(text);
+  int v = ParseInteger<int>(text).value_or(-1);
   if (v < field.min || v > field.max) {
     return Status::InvalidArgument(where + ": " + text + " is out of range " +
                                    std::to_string(field.min) + "-" + std::to_string(field.max));
@@ -82,10 +83,10 @@ Result<bool> ParseField(const std::string& text, const FieldSpec& field, const s
       if (step_text.empty() || step_text.size() > 3 ||
           !std::all_of(step_text.begin(), step_text.end(),
                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
-          std::stoi(step_text) == 0) {
+          ParseInteger<int>(step_text).value_or(0) == 0) {
         return Status::InvalidArgument(where + ": bad step in '" + part + "'");
       }
-      step = std::stoi(step_text);
+      step = *ParseInteger<int>(step_text);
     }
     int lo = field.min, hi = field.max;
     if (range == "*" || range == "?") {

@@ -118,5 +118,15 @@ States:
   EXPECT_NE(e.find("pipelines/p.yaml:8: state 'T': field 'Resource'"), std::string::npos) << e;
 }
 
+// A path index beyond int64 aborted `strata pipeline list` (uncaught std::out_of_range).
+TEST(PipelineFileTest, IndexBeyondInt64IsAnErrorNamingTheFile) {
+  std::string e = ErrorOf(R"({"StartAt": "A", "States": {"A": {"Type": "Pass",
+      "InputPath": "$.a[99999999999999999999]", "End": true}}})",
+                          "pipelines/big.json");
+  EXPECT_NE(e.find("pipelines/big.json"), std::string::npos) << e;
+  EXPECT_NE(e.find("state 'A': field 'InputPath'"), std::string::npos) << e;
+  EXPECT_NE(e.find("integer out of range"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace strata::orchestrator::service

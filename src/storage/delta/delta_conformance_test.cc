@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "common/numbers.h"
 #include "storage/delta/delta_test_util.h"
 #include "storage/delta/scan.h"
 #include "storage/delta/snapshot.h"
@@ -150,7 +151,10 @@ TEST_P(DeltaConformanceTest, ReadsLatestAndVersions) {
     for (const auto& [label, rows] : expected["versions"].items()) {
       const std::string folder = dir + "/expected/" + label;
       std::optional<int64_t> version;
-      if (label != "latest") version = std::stoll(label.substr(1));
+      if (label != "latest") {
+        version = ParseInteger<int64_t>(std::string_view(label).substr(1));
+        ASSERT_TRUE(version.has_value()) << "version folder " << label;
+      }
       Snapshot vsnap;
       ScanPlan vplan;
       auto vsql = ReadTable(*store, conn, version, &vsnap, &vplan);
@@ -203,9 +207,11 @@ TEST(DeltaConformanceTimeTravelTest, Lineages) {
     for (const auto& [v, folder] : lineage["expected_by_version"].items()) {
       Snapshot snap;
       ScanPlan plan;
-      auto sql = ReadTable(*store, *duck.conn, std::stoll(v), &snap, &plan);
+      std::optional<int64_t> version = ParseInteger<int64_t>(v);
+      ASSERT_TRUE(version.has_value()) << table << "@" << v;
+      auto sql = ReadTable(*store, *duck.conn, *version, &snap, &plan);
       ASSERT_TRUE(sql.ok()) << table << "@" << v << ": " << sql.status();
-      EXPECT_EQ(snap.version, std::stoll(v));
+      EXPECT_EQ(snap.version, *version);
       ExpectSameRows(*duck.conn, *sql,
                      ExpectedSql(table, ConformanceDir() + "/" + folder.get<std::string>()),
                      table + "@" + v);

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/numbers.h"
+
 namespace strata::delta {
 namespace {
 
@@ -40,7 +42,9 @@ std::optional<LogFile> ParseLogFileName(const storage::ObjectInfo& object) {
   if (name.size() < 25 || !Digits(name.substr(0, 20), 20) || name[20] != '.') return std::nullopt;
   LogFile f;
   f.object = object;
-  f.version = std::stoll(std::string(name.substr(0, 20)));
+  std::optional<int64_t> version = ParseInteger<int64_t>(name.substr(0, 20));
+  if (!version) return std::nullopt;  // 20 digits can exceed int64: not a log file of ours
+  f.version = *version;
   std::string_view rest = name.substr(21);
   if (rest == "json") {
     f.type = LogFileType::kCommit;
@@ -58,8 +62,8 @@ std::optional<LogFile> ParseLogFileName(const storage::ObjectInfo& object) {
         Digits(tail.substr(11, 10), 10) && tail.substr(21) == ".parquet") {
       f.type = LogFileType::kMultiPartCheckpoint;
       f.parquet = true;
-      f.part = std::stoi(std::string(tail.substr(0, 10)));
-      f.num_parts = std::stoi(std::string(tail.substr(11, 10)));
+      f.part = ParseInteger<int>(tail.substr(0, 10)).value_or(0);
+      f.num_parts = ParseInteger<int>(tail.substr(11, 10)).value_or(0);
       if (f.part < 1 || f.num_parts < 1 || f.part > f.num_parts) return std::nullopt;
       return f;
     }

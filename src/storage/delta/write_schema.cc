@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "common/numbers.h"
+
 namespace strata::delta {
 namespace {
 
@@ -48,7 +50,9 @@ class TypeParser {
     size_t start = i_;
     while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
     if (start == i_) return Bad("expected a number");
-    return std::stoi(std::string(s_.substr(start, i_ - start)));
+    std::optional<int> value = ParseInteger<int>(s_.substr(start, i_ - start));
+    if (!value) return Bad("number out of range");
+    return *value;
   }
   Result<std::string> FieldName() {
     Spaces();
