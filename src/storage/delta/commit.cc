@@ -105,6 +105,7 @@ Result<CommitSuccess> CommitTransaction(storage::ObjectStore& store, std::string
     info.json["operationMetrics"] = nlohmann::json::parse(request.operation_metrics.dump());
     info.json["engineInfo"] = options.engine_info.empty() ? EngineInfo() : options.engine_info;
     info.json["txnId"] = txn_id;
+    if (!request.user_metadata.empty()) info.json["userMetadata"] = request.user_metadata;
     info.timestamp = timestamp;
     info.operation = request.operation;
     std::vector<Action> all;

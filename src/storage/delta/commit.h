@@ -56,6 +56,7 @@ struct CommitRequest {
   const Snapshot* read_snapshot = nullptr;
   std::vector<Action> actions;  // without commitInfo (added here, first in the file)
   ReadSet read;
+  std::string user_metadata;  // commitInfo.userMetadata (Delta's free-form text); "" = none
 };
 
 struct CommitOptions {

@@ -91,6 +91,8 @@ struct WriteOptions {
   // Overwrite only: replace the rows matching this AND of predicates (Delta's replaceWhere);
   // every written row must match it. Empty = replace the whole table.
   std::vector<Predicate> replace_where{};
+  // commitInfo.userMetadata of the commit (e.g. a source position as JSON); "" = none.
+  std::string user_metadata{};
 };
 
 struct DeleteOptions {
