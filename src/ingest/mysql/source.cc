@@ -245,6 +245,7 @@ struct MysqlSource::Impl {
     report.position = from;
     while (!Stopped()) {
       Result<StreamItem> item = stream->Next();
+      if (!item.ok() && Stopped()) break;  // a stop signal interrupted the read
       if (!item.ok()) {
         Status flushed = Flush();  // what is complete is kept
         (void)flushed;
@@ -329,7 +330,9 @@ Result<SyncReport> MysqlSource::Follow(const std::atomic<bool>& stop, const Prog
       0,     0,     0};
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(spec_.connection));
   STRATA_RETURN_IF_ERROR(CheckBinlogSettings(*client));
-  STRATA_RETURN_IF_ERROR(impl.Prepare(*client));
+  Status prepared = impl.Prepare(*client);
+  if (!prepared.ok() && stop.load()) return impl.report;  // stopped during a snapshot: kept
+  STRATA_RETURN_IF_ERROR(prepared);
   Status streamed = impl.Stream(true);
   if (!streamed.ok() && !(streamed.code() == StatusCode::kCancelled && stop.load())) {
     impl.state.Write(impl.report.position, "error", streamed.message());
