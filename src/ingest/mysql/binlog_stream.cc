@@ -1,3 +1,6 @@
+// GCC 12 reports a false -Wmaybe-uninitialized when a std::variant engine::Value is moved into
+// a Result (GCC bugs 105562, 107919).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "ingest/mysql/binlog_stream.h"
 
 #include <mysql.h>
@@ -99,6 +102,10 @@ Result<std::unique_ptr<BinlogStream>> BinlogStream::Open(const BinlogStreamOptio
   s->offset_ = start.offset;
   STRATA_ASSIGN_OR_RETURN(s->client_, Client::Connect(options.connection));
   STRATA_RETURN_IF_ERROR(CheckBinlogSettings(*s->client_));
+  // Every event the server sends us (the artificial ROTATE and heartbeats included) ends with
+  // a CRC32 when the server writes checksums.
+  STRATA_ASSIGN_OR_RETURN(std::string checksum, Variable(*s->client_, "binlog_checksum"));
+  s->checksum_bytes_ = checksum == "NONE" ? 0 : 4;
   // A replica must announce the checksum it understands and its capabilities (GTID events),
   // and asks for heartbeats so a blocked read wakes up while the source is idle.
   int64_t heartbeat_ns = int64_t{options.heartbeat_ms} * 1000000;
@@ -177,7 +184,7 @@ Result<StreamItem> BinlogStream::Next() {
     }
     rpl_->event = ev;
     // raw_data: an OK byte, the 19-byte header, the body, and a CRC32 when checksums are on.
-    size_t checksum = rpl->use_checksum ? 4 : 0;
+    size_t checksum = checksum_bytes_;
     if (ev->raw_data_size < 1 + 19 + checksum) return Status::Corruption("short binlog event");
     std::string_view body(reinterpret_cast<const char*>(ev->raw_data) + 20,
                           ev->raw_data_size - 20 - checksum);

@@ -88,6 +88,7 @@ class BinlogStream {
   std::unique_ptr<Client> client_;
   std::unique_ptr<Rpl> rpl_;
   std::string file_;
+  size_t checksum_bytes_ = 4;
   uint64_t offset_ = 4;  // resume point: the end of the last complete transaction or event
   std::string last_gtid_;
   std::map<uint64_t, TableMap> maps_;

@@ -1,3 +1,6 @@
+// GCC 12 reports a false -Wmaybe-uninitialized when a std::variant engine::Value is moved into
+// a Result (GCC bugs 105562, 107919).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "ingest/mysql/binlog_values.h"
 
 #include <cstdio>

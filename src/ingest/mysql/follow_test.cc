@@ -16,8 +16,7 @@ using testing::MysqlSourceTest;
 using Clock = std::chrono::system_clock;
 
 int64_t Micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             Clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
       .count();
 }
 
@@ -29,10 +28,20 @@ TEST_F(FollowTest, CommitsMicroBatchesWithinTheIntervalAndStopsOnRequest) {
   spec.commit_interval_ms = 200;
   std::atomic<bool> stop{false};
   Result<SyncReport> report = Status::Internal("not run");
+  auto follower_conn = db_->Connect();  // a connection is used by one thread at a time
+  ASSERT_TRUE(follower_conn.ok());
   std::thread follower([&] {
-    MysqlSource source(*lake_, *conn_, spec, StateDir());
+    MysqlSource source(*lake_, **follower_conn, spec, StateDir());
     report = source.Follow(stop, {});
   });
+  struct Join {  // also when an assertion returns early
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Join() {
+      stop.store(true);
+      if (thread.joinable()) thread.join();
+    }
+  } join{stop, follower};
   auto client = Client::Connect(MariaDbTestServer::Get().Spec(database_));
   ASSERT_TRUE(client.ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the (empty) snapshot
@@ -77,8 +86,7 @@ TEST_F(FollowTest, SnapshotSpeed) {
   MysqlSourceSpec spec = Spec({"big"});
   auto start = std::chrono::steady_clock::now();
   auto report = MysqlSource(*lake_, *conn_, spec, StateDir()).Sync(nullptr, {});
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->snapshot_rows, 100000);
   EXPECT_EQ(Count(Scan("erp_big")), 100000);

@@ -2,8 +2,9 @@
 //
 // MariaDbTestServer::Get() starts Debian's mariadbd once per process on a free loopback port,
 // with its own data directory under $STRATA_TEST_TMP (or /tmp), the binlog in ROW format with
-// FULL row metadata and server id 1, and stops it at exit. The data directory is copied from a
-// template made once per machine by mariadb-install-db (slow). As root the server runs with
+// FULL row metadata and server id 1, utf8mb4 by default, and stops it at exit. The data directory
+// is copied from a template made once per machine by mariadb-install-db (slow). As root the server
+// runs with
 // --user=root. A user `strata` with password kPassword has every privilege (incl. replication).
 // Thread safety: Get() from any thread; Sql() opens its own connection per call.
 #pragma once
@@ -147,8 +148,9 @@ class MariaDbTestServer {
       execl("/usr/sbin/mariadbd", "mariadbd", "--no-defaults", datadir.c_str(), port.c_str(),
             socket.c_str(), pid.c_str(), binlog.c_str(), "--bind-address=127.0.0.1",
             "--binlog-format=ROW", "--binlog-row-metadata=FULL", "--server-id=1", "--user=root",
-            "--skip-name-resolve", "--innodb-buffer-pool-size=64M", "--sync-binlog=0",
-            "--innodb-flush-log-at-trx-commit=2", "--max-connections=200",
+            "--skip-name-resolve", "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci", "--innodb-buffer-pool-size=64M",
+            "--sync-binlog=0", "--innodb-flush-log-at-trx-commit=2", "--max-connections=200",
             static_cast<char*>(nullptr));
       _exit(127);
     }

@@ -114,9 +114,10 @@ struct MysqlSource::Impl {
           std::make_unique<BronzeWriter>(self.lake_, self.conn_, self.spec_.BronzeTable(name));
       STRATA_ASSIGN_OR_RETURN(SnapshotState snap, LoadSnapshotState(self.lake_, self.spec_, name));
       if (!self.spec_.cdc || !snap.done) {
+        SnapshotState before = self.spec_.cdc ? snap : SnapshotState();
         STRATA_RETURN_IF_ERROR(SnapshotTable(self.spec_, *t.writer, snap, name, stop, progress));
-        report.snapshot_rows += snap.rows;
-        report.commits += snap.chunks;
+        report.snapshot_rows += snap.rows - before.rows;  // this run's rows, not a resumed total
+        report.commits += snap.chunks - before.chunks;
       }
       if (!self.spec_.cdc) continue;
       STRATA_ASSIGN_OR_RETURN(std::optional<delta::Snapshot> bronze, t.writer->Load());
@@ -228,8 +229,11 @@ struct MysqlSource::Impl {
     STRATA_ASSIGN_OR_RETURN(BinlogPosition from, StartPosition(base));
     BinlogStreamOptions options;
     options.connection = self.spec_.connection;
+    // A catch-up read uses the next id, so it does not disconnect a running follower (the
+    // server drops an older replica connection with the same id).
     options.server_id =
-        self.spec_.server_id != 0 ? self.spec_.server_id : DefaultServerId(self.spec_.name);
+        (self.spec_.server_id != 0 ? self.spec_.server_id : DefaultServerId(self.spec_.name)) +
+        (blocking ? 0 : 1);
     options.blocking = blocking;
     options.follows = [this](const std::string& table) { return Find(table) != nullptr; };
     Result<std::unique_ptr<BinlogStream>> opened = BinlogStream::Open(options, from);
