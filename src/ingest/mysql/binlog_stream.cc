@@ -35,17 +35,26 @@ Result<std::string> Variable(Client& client, const std::string& name) {
   return *rows[0][0];
 }
 
-// Status for a failed dump; a purged or unknown binlog file is NotFound.
-Status DumpError(Client& client, const BinlogPosition& at) {
+// Status for a failed dump (the error is on the connection or, for some, on the rpl handle);
+// a purged or unknown binlog file is NotFound.
+Status DumpError(Client& client, MARIADB_RPL* rpl, const BinlogPosition& at) {
   MYSQL* mysql = client.handle();
+  unsigned int code = mysql_errno(mysql);
   std::string message = mysql_error(mysql);
-  if (mysql_errno(mysql) == 1236 &&
-      (message.find("Could not find first log") != std::string::npos ||
+  if (code == 0 && rpl != nullptr && mariadb_rpl_errno(rpl) != 0) {
+    code = mariadb_rpl_errno(rpl);
+    message = mariadb_rpl_error(rpl);
+  }
+  if (code == 0) {
+    return Status::IOError("binlog dump from " + at.ToString() + " ended without an error code");
+  }
+  if (code != 1236) return client.LastError("binlog dump from " + at.ToString());
+  if ((message.find("Could not find first log") != std::string::npos ||
        message.find("could not find") != std::string::npos)) {
     return Status::NotFound("binlog position " + at.ToString() +
                             " is no longer on the server (purged?): " + message);
   }
-  return client.LastError("binlog dump from " + at.ToString());
+  return Status::IOError("binlog dump from " + at.ToString() + ": " + message);
 }
 
 bool PrimaryKeyChanged(const TableMap& map, const RowChange& row) {
@@ -122,7 +131,7 @@ Result<std::unique_ptr<BinlogStream>> BinlogStream::Open(const BinlogStreamOptio
   mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, options.server_id);
   mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS,
                        options.blocking ? 0 : MARIADB_RPL_BINLOG_DUMP_NON_BLOCK);
-  if (mariadb_rpl_open(rpl) != 0) return DumpError(*s->client_, start);
+  if (mariadb_rpl_open(rpl) != 0) return DumpError(*s->client_, rpl, start);
   return s;
 }
 
@@ -174,13 +183,14 @@ Result<StreamItem> BinlogStream::Next() {
     MARIADB_RPL_EVENT* ev = mariadb_rpl_fetch(rpl, rpl_->event);
     if (ev == nullptr) {
       rpl_->event = nullptr;
-      if (mysql_errno(client_->handle()) == 0 && !options_.blocking) {
+      if (mysql_errno(client_->handle()) == 0 && mariadb_rpl_errno(rpl) == 0 &&
+          !options_.blocking) {
         StreamItem end;
         end.kind = StreamItem::kEnd;
         end.position = {file_, offset_, last_gtid_};
         return end;
       }
-      return DumpError(*client_, {file_, offset_, last_gtid_});
+      return DumpError(*client_, rpl, {file_, offset_, last_gtid_});
     }
     rpl_->event = ev;
     // raw_data: an OK byte, the 19-byte header, the body, and a CRC32 when checksums are on.

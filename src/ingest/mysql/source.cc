@@ -236,15 +236,16 @@ struct MysqlSource::Impl {
         (blocking ? 0 : 1);
     options.blocking = blocking;
     options.follows = [this](const std::string& table) { return Find(table) != nullptr; };
+    // A purged binlog is reported when the dump starts or at its first read.
+    auto lost = [this](const Status& s) {
+      if (!s.IsNotFound()) return s.WithContext("source " + self.spec_.name);
+      return Status::FailedPrecondition(
+          "source " + self.spec_.name + ": " + s.message() +
+          "; the tables must be snapshotted again (on_lost_position: resnapshot is not "
+          "implemented yet: drop the bronze tables and sync)");
+    };
     Result<std::unique_ptr<BinlogStream>> opened = BinlogStream::Open(options, from);
-    if (!opened.ok()) {
-      if (opened.status().IsNotFound()) {
-        return Status::FailedPrecondition(
-            "source " + self.spec_.name + ": " + opened.status().message() +
-            " (on_lost_position: fail; snapshot again with on_lost_position: resnapshot)");
-      }
-      return opened.status();
-    }
+    if (!opened.ok()) return lost(opened.status());
     std::unique_ptr<BinlogStream> stream = std::move(*opened);
     report.position = from;
     while (!Stopped()) {
@@ -253,7 +254,7 @@ struct MysqlSource::Impl {
       if (!item.ok()) {
         Status flushed = Flush();  // what is complete is kept
         (void)flushed;
-        return item.status().WithContext("source " + self.spec_.name);
+        return lost(item.status());
       }
       if (item->kind == StreamItem::kTransaction) {
         STRATA_RETURN_IF_ERROR(Add(item->transaction));

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
+#include "ingest/mysql/binlog_stream.h"
 #include "ingest/mysql/mysql_test_util.h"
 
 namespace strata::ingest::mysql {
@@ -183,6 +187,55 @@ TEST_F(SourceTest, ResumesFromTheCommittedPositionAndSkipsWhatBronzeHolds) {
       engine::QueryInt64(*conn_, "SELECT count(DISTINCT _tx) FROM " + scan + " WHERE _op <> 'r'");
   ASSERT_TRUE(txs.ok());
   EXPECT_EQ(*txs, 4) << "one GTID per source transaction";
+}
+
+TEST_F(SourceTest, AddedColumnFollowsIntoBronze) {
+  Sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))");
+  Sql("INSERT INTO t VALUES (1, 'a')");
+  MysqlSourceSpec spec = Spec({"t"});
+  ASSERT_TRUE(MysqlSource(*lake_, *conn_, spec, StateDir()).Sync(nullptr, {}).ok());
+  Sql("INSERT INTO t VALUES (2, 'b')");
+  Sql("ALTER TABLE t ADD COLUMN price DECIMAL(8,2) NULL");
+  Sql("INSERT INTO t VALUES (3, 'c', 9.99)");
+  Sql("UPDATE t SET price = 1.50 WHERE id = 1");
+  auto synced = MysqlSource(*lake_, *conn_, spec, StateDir()).Sync(nullptr, {});
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  EXPECT_EQ(synced->change_rows, 3);
+  auto rows = conn_->QueryRows(
+      "SELECT string_agg(_op || id || '=' || coalesce(CAST(price AS "
+      "VARCHAR), 'null'), ' ' ORDER BY _position, id) FROM " +
+      Scan("erp_t"));
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(std::get<std::string>((*rows)[0][0]), "r1=null c2=null c3=9.99 u1=1.50");
+}
+
+TEST_F(SourceTest, PurgedBinlogIsReportedNotSkipped) {
+  Sql("CREATE TABLE t (id INT PRIMARY KEY)");
+  MysqlSourceSpec spec = Spec({"t"});
+  ASSERT_TRUE(MysqlSource(*lake_, *conn_, spec, StateDir()).Sync(nullptr, {}).ok());
+  Sql("INSERT INTO t VALUES (1)");
+  // The position bronze holds is in a binlog file the server no longer has.
+  Sql("FLUSH BINARY LOGS");
+  Sql("INSERT INTO t VALUES (2)");
+  Sql("FLUSH BINARY LOGS");
+  auto client = Client::Connect(MariaDbTestServer::Get().Spec(database_));
+  ASSERT_TRUE(client.ok());
+  auto now = CurrentPosition(**client);
+  ASSERT_TRUE(now.ok());
+  // MariaDB keeps a binlog until InnoDB has checkpointed its transactions: purge until gone.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    Sql("PURGE BINARY LOGS TO '" + now->file + "'");
+    auto logs = (*client)->Query("SHOW BINARY LOGS");
+    ASSERT_TRUE(logs.ok());
+    if (!logs->empty() && (*logs)[0][0] == now->file) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto lost = MysqlSource(*lake_, *conn_, spec, StateDir()).Sync(nullptr, {});
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), StatusCode::kFailedPrecondition) << lost.status();
+  EXPECT_NE(lost.status().message().find("no longer on the server"), std::string::npos)
+      << lost.status();
+  EXPECT_EQ(Count(Scan("erp_t")), 0) << "nothing was skipped silently";
 }
 
 }  // namespace
