@@ -13,6 +13,7 @@ void AddPipelineCommand(CLI::App& app, CommandContext& context);   // pipeline_c
 void AddRunsCommand(CLI::App& app, CommandContext& context);       // runs_command.cc
 void AddSchedulerCommand(CLI::App& app, CommandContext& context);  // scheduler_command.cc
 void AddWorkerCommand(CLI::App& app, CommandContext& context);     // worker_command.cc
+void AddSourceCommands(CLI::App& app, CommandContext& context);    // source_command.cc
 
 namespace {
 
@@ -60,6 +61,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddRunsCommand(app, context);
   AddSchedulerCommand(app, context);
   AddWorkerCommand(app, context);
+  AddSourceCommands(app, context);
   AddServeCommand(app, context);
 
   try {

@@ -6,6 +6,7 @@
 #include "cli/app.h"
 #include "cli/pipeline_support.h"
 #include "cli/run_output.h"
+#include "cli/source_sync.h"
 #include "orchestrator/service/service.h"
 #include "pipeline/project.h"
 #include "pipeline/runner.h"
@@ -24,6 +25,13 @@ struct RunCommandOptions {
 
 Status RunPipeline(const RunCommandOptions& options, bool test_only, CommandContext& context) {
   STRATA_ASSIGN_OR_RETURN(pipeline::Project project, pipeline::LoadProject(options.project));
+  if (!test_only) {
+    // Database sources first: each is brought up to the source's current position (the first
+    // time: a snapshot), so the models see it.
+    Result<nlohmann::json> synced =
+        SyncDatabaseSources(project, {}, options.json ? nullptr : context.err);
+    if (!synced.ok()) return synced.status().WithContext("database sources");
+  }
   pipeline::RunOptions run;
   run.selection.names = options.select;
   run.selection.layer = options.layer;

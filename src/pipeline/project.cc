@@ -127,6 +127,17 @@ Status ParseSourceFile(const YamlField& root, Project& project) {
   if (!list) return root.Error("missing field 'sources' (the list of sources)");
   STRATA_ASSIGN_OR_RETURN(std::vector<YamlField> items, list->Items());
   for (const YamlField& item : items) {
+    if (IsDatabaseSource(item)) {
+      STRATA_ASSIGN_OR_RETURN(DatabaseSourceSpec database, ParseDatabaseSource(item));
+      for (const DatabaseSourceSpec& other : project.database_sources) {
+        if (other.spec.name == database.spec.name) {
+          return item.Get("name")->Error("source " + database.spec.name +
+                                         " is already defined at " + other.where.ToString());
+        }
+      }
+      project.database_sources.push_back(std::move(database));
+      continue;
+    }
     STRATA_RETURN_IF_ERROR(
         item.CheckKeys({"name", "description", "files", "format", "csv", "owner", "layer", "table",
                         "tags", "glossary", "key", "columns", "tests"}));
@@ -393,6 +404,12 @@ std::string Project::StoragePath() const {
 }
 std::string Project::LandingPath() const {
   return (fs::path(root) / config.landing).lexically_normal().string();
+}
+std::string Project::SecretsPath() const {
+  return (fs::path(root) / ".strata" / "secrets").string();
+}
+std::string Project::SourceStatePath() const {
+  return (fs::path(root) / ".strata" / "cdc").string();
 }
 
 const ModelSpec* Project::FindModel(const lake::TableName& table) const {

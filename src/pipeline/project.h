@@ -2,7 +2,8 @@
 //
 //   strata.yaml            name, description, owner, storage, landing, catalog, engine,
 //                          openlineage
-//   sources/*.yaml         `defaults:` + `sources:` -> ingest::FileSourceSpec (bronze tables)
+//   sources/*.yaml         `defaults:` + `sources:` -> ingest::FileSourceSpec (bronze tables);
+//                          items with `kind: mysql` are database sources (database_source.h)
 //   models/<layer>/X.sql   one SELECT per model, table `<layer>.X`; its metadata (description,
 //                          owner, tags, glossary, columns, materialized, key, tests) in X.yaml
 //                          beside it, or in a `/*--- ... ---*/` YAML block at the top of X.sql
@@ -26,6 +27,7 @@
 #include "common/result.h"
 #include "ingest/file_source.h"
 #include "lake/lake.h"
+#include "pipeline/database_source.h"
 #include "pipeline/yaml_reader.h"
 
 namespace strata::pipeline {
@@ -140,11 +142,14 @@ struct Project {
   std::string root;  // absolute directory holding strata.yaml
   ProjectConfig config;
   std::vector<SourceSpec> sources;
+  std::vector<DatabaseSourceSpec> database_sources;  // `kind: mysql` items of sources/*.yaml
   std::vector<ModelSpec> models;  // sorted by table name
 
   // Absolute paths (or URIs for storage) resolved against `root`.
   std::string StoragePath() const;
   std::string LandingPath() const;
+  std::string SecretsPath() const;  // <root>/.strata/secrets
+  std::string SourceStatePath() const;  // <root>/.strata/cdc (database source followers)
   const ModelSpec* FindModel(const lake::TableName& table) const;
   const SourceSpec* FindSource(const lake::TableName& table) const;
 };

@@ -242,6 +242,7 @@ Result<CommitResult> DeltaTable::Append(std::string_view select_sql, const Write
     for (AddFile& a : files.adds) r.actions.emplace_back(std::move(a));
     r.operation = "WRITE";
     r.operation_parameters["mode"] = "Append";
+    r.user_metadata = options.user_metadata;
     r.operation_parameters["partitionBy"] = JsonStringList(snap->partition_columns());
     r.operation_metrics["numFiles"] = Str(static_cast<int64_t>(files.keys.size()));
     r.operation_metrics["numOutputRows"] = Str(files.rows);

@@ -376,6 +376,18 @@ TEST_F(DeltaWriteTest, OverwriteWholeAndReplaceWhere) {
   EXPECT_EQ(info.json["isBlindAppend"], false);
 }
 
+TEST_F(DeltaWriteTest, AppendCarriesUserMetadataAndTxnInOneCommit) {
+  DeltaTable t = Table();
+  ASSERT_TRUE(t.Create({.as_select = "SELECT 1 AS id"}).ok());
+  auto appended = t.Append("SELECT 2 AS id", {.txn = SetTransaction{"src", 7},
+                                              .user_metadata = R"({"file":"b.000001"})"});
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  auto actions = CommitActions(*store_, "t", 1);
+  EXPECT_EQ(InfoOf(actions).json["userMetadata"], R"({"file":"b.000001"})");
+  EXPECT_EQ(t.Load()->AppVersion("src"), 7);
+  EXPECT_FALSE(InfoOf(CommitActions(*store_, "t", 0)).json.contains("userMetadata"));
+}
+
 TEST_F(DeltaWriteTest, DeleteRewritesOnlyFilesThatMayMatch) {
   DeltaTable t = Table();
   ASSERT_TRUE(t.Create({.as_select = "SELECT i AS id, i % 2 AS p FROM range(0) t(i)",
