@@ -132,7 +132,7 @@ class Runner {
     if (r.status != ExecutionStatus::kSucceeded) std::abort();
     if (recorded) {
       RunEnd end;
-      end.status = "SUCCEEDED";
+      end.status = RunStatus::kSucceeded;
       end.output = r.output;
       if (!store_->FinishRun(ro.execution_id, end).ok()) std::abort();
       store_->Flush();

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "ingest/sftp/intake.h"
-#include "ingest/sftp/server.h"
-#include "ingest/sftp/users.h"
+#include "landing/sftp/intake.h"
+#include "landing/sftp/server.h"
+#include "landing/sftp/users.h"
 
 namespace {
 

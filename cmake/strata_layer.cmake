@@ -3,6 +3,10 @@
 # library) except *_test.cc and main.cc, and (with STRATA_TESTS) one test binary strata_NAME_test from
 # the *_test.cc files, registered with CTest. Headers sit beside sources and are included as
 # "layer/file.h" from src/.
+# DEPS are public: only the layers and libraries whose types the layer's front-door headers show
+# (its README's "Front door:"). Everything else it uses is a PRIVATE_DEPS, so a layer above never
+# gets another layer's headers or libraries by accident; TEST_DEPS are for the tests alone.
+# test/layers/check_layers.py holds includes and links to each README's "May depend on:".
 function(strata_layer name)
   cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   file(GLOB all_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cc")

@@ -1,13 +1,13 @@
-// Fuzz target for SFTP path confinement (src/ingest/sftp/vpath.h): whatever bytes a client sends
+// Fuzz target for SFTP path confinement (src/landing/sftp/vpath.h): whatever bytes a client sends
 // as a path, the resolved location stays inside the partner's area.
 //
 // Build with libFuzzer:
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     fuzz/sftp_path_fuzz.cc src/ingest/sftp/vpath.cc src/common/status.cc -o sftp_path_fuzz
+//     fuzz/sftp_path_fuzz.cc src/landing/sftp/vpath.cc src/common/status.cc -o sftp_path_fuzz
 //   ./sftp_path_fuzz -max_total_time=60
 // Without clang, -DSTRATA_FUZZ_MAIN gives a driver that runs the target on files or stdin:
 //   g++ -std=c++20 -fsanitize=address,undefined -DSTRATA_FUZZ_MAIN -Isrc fuzz/sftp_path_fuzz.cc \
-//     src/ingest/sftp/vpath.cc src/common/status.cc -o sftp_path_fuzz && ./sftp_path_fuzz FILES
+//     src/landing/sftp/vpath.cc src/common/status.cc -o sftp_path_fuzz && ./sftp_path_fuzz FILES
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "ingest/sftp/vpath.h"
+#include "landing/sftp/vpath.h"
 
 namespace {
 

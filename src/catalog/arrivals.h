@@ -1,5 +1,5 @@
 // File arrivals: one row per file a partner delivered (by SFTP, or any other landing channel),
-// with what became of it. Written by the landing zone (src/ingest/sftp) as a file arrives and
+// with what became of it. Written by the landing zone (src/landing/sftp) as a file arrives and
 // again when its load finishes; read by `strata sftp arrivals` and the HTTP API.
 //
 // States: "received" (complete, hashed, queued for its source), then one of "loaded",

@@ -32,6 +32,7 @@
 
 #include "catalog/store.h"
 #include "common/result.h"
+#include "common/run_status.h"
 #include "common/status.h"
 
 namespace strata::catalog {
@@ -97,11 +98,16 @@ struct RunOutput {
   std::optional<int64_t> row_count{};  // rows in the table after the run
 };
 
+// The word the catalog stores for a run's status (runs.status, the job's assets.state):
+// RUNNING, COMPLETE, FAIL, ABORT -- the event types of the OpenLineage events each run row
+// mirrors (openlineage.h), kept so catalogs written before read the same.
+std::string_view CatalogRunState(RunStatus status);
+
 struct RunRecord {
   std::string run_id{};  // unique; recording the same id again updates the run
   std::string job{};     // what ran: a model/table name or "pipeline:NAME/STATE"
   std::string pipeline{};
-  std::string status{};  // RUNNING, COMPLETE, FAIL, ABORT
+  RunStatus status = RunStatus::kRunning;
   std::string started_at{};
   std::string ended_at{};
   std::optional<int64_t> rows_written{};

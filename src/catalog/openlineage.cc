@@ -130,6 +130,12 @@ json BuildRunEvent(const OlRunEvent& event, const std::string& ns) {
   engine["version"] = "0.1.0";
   engine["name"] = "strata";
   run["facets"]["processing_engine"] = engine;
+  if (!event.parent_run_id.empty()) {
+    json parent = Facet("1-2-0", "ParentRunFacet");
+    parent["run"] = {{"runId", RunUuid(event.parent_run_id)}};
+    parent["job"] = {{"namespace", ns}, {"name", event.parent_job}};
+    run["facets"]["parent"] = parent;
+  }
 
   json job = {{"namespace", ns}, {"name", event.job_name}, {"facets", json::object()}};
   json type = Facet("2-0-4", "JobTypeJobFacet");
@@ -173,6 +179,10 @@ Result<OlRunEvent> BuildRunEventFromCatalog(Catalog& catalog, const RunRecord& r
   event.event_type = event_type;
   event.run_id = run.run_id;
   event.job_name = run.job;
+  if (size_t slash = run.run_id.find('/'); slash != std::string::npos) {
+    event.parent_run_id = run.run_id.substr(0, slash);
+    event.parent_job = run.pipeline.empty() ? event.parent_run_id : run.pipeline;
+  }
   event.sql = sql;
   event.error_message = run.error;
   if (event_type == "START" && !run.started_at.empty()) event.event_time = run.started_at;

@@ -65,6 +65,11 @@ struct OlRunEvent {
   std::string error_message{};
   std::vector<OlDataset> inputs{};
   std::vector<OlDataset> outputs{};
+  // The run this one is part of (ParentRunFacet): a table's run "<run id>/<table>" is part of
+  // the run store's run "<run id>" (`strata runs show <run id>`), its job the pipeline. Empty =
+  // none.
+  std::string parent_run_id{};
+  std::string parent_job{};
 };
 
 // The event as JSON (pure).

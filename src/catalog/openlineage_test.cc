@@ -77,7 +77,7 @@ TEST_F(OpenLineageTest, RunEventsValidateAgainstTheSpec) {
   bronze.run = {"run-bronze-1",
                 "bronze.clientes",
                 "importau",
-                "COMPLETE",
+                RunStatus::kSucceeded,
                 "2024-05-01T10:00:00Z",
                 "2024-05-01T10:00:05Z",
                 6,
@@ -105,7 +105,7 @@ TEST_F(OpenLineageTest, RunEventsValidateAgainstTheSpec) {
   silver.run = {"3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a",
                 "silver.clientes_uf",
                 "importau",
-                "COMPLETE",
+                RunStatus::kSucceeded,
                 "2024-05-01T10:01:00Z",
                 "2024-05-01T10:01:02Z",
                 6,
@@ -121,7 +121,7 @@ TEST_F(OpenLineageTest, RunEventsValidateAgainstTheSpec) {
   EXPECT_TRUE(synced->emit_status.ok()) << synced->emit_status;
   RunSync failed = silver;
   failed.run.run_id = "run-silver-2";
-  failed.run.status = "FAIL";
+  failed.run.status = RunStatus::kFailed;
   failed.run.error = "Conversion Error: could not convert 'x' to INTEGER";
   synced = SyncRun(*catalog_, *conn_, failed, emitter->get());
   ASSERT_TRUE(synced.ok()) << synced.status();
@@ -182,6 +182,30 @@ TEST_F(OpenLineageTest, RunUuidIsStable) {
   EXPECT_EQ(RunUuid("3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a"),
             "3f1c2a9e-8d4b-4c6e-9a7b-2e5d1f0c3b4a");
   EXPECT_EQ(RunUuid("run-1")[14], '8');
+}
+
+// A table's run "<run id>/<table>" belongs to the run store's run "<run id>": its events name
+// that run (the same id, as OpenLineage's UUID) in the parent facet, valid per the spec.
+TEST_F(OpenLineageTest, TableRunsNameTheirRunAsParent) {
+  RunRecord run;
+  run.run_id = "20260101T000000Z-abc123/bronze.clientes";
+  run.job = "bronze.clientes";
+  run.pipeline = "importau";
+  run.status = RunStatus::kSucceeded;
+  auto event = BuildRunEventFromCatalog(*catalog_, run, "COMPLETE", LineageRecord{}, "");
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->parent_run_id, "20260101T000000Z-abc123");
+  nlohmann::json json = BuildRunEvent(*event, "strata");
+  EXPECT_EQ(json["run"]["facets"]["parent"]["run"]["runId"], RunUuid("20260101T000000Z-abc123"));
+  EXPECT_EQ(json["run"]["facets"]["parent"]["job"]["name"], "importau");
+  std::string path = dir_.path() + "/parent.json";
+  std::ofstream(path) << json.dump();
+  std::string output;
+  EXPECT_EQ(Validate({path}, &output), 0) << output;
+  run.run_id = "run-without-parent";
+  event = BuildRunEventFromCatalog(*catalog_, run, "COMPLETE", LineageRecord{}, "");
+  ASSERT_TRUE(event.ok());
+  EXPECT_FALSE(BuildRunEvent(*event, "strata")["run"]["facets"].contains("parent"));
 }
 
 TEST_F(OpenLineageTest, HttpTargetReportsAnUnreachableEndpoint) {

@@ -37,10 +37,26 @@ int Strength(const std::string& transformation) { return transformation == "DIRE
 
 }  // namespace
 
+std::string_view CatalogRunState(RunStatus status) {
+  switch (status) {
+    case RunStatus::kQueued:
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kSucceeded:
+      return "COMPLETE";
+    case RunStatus::kFailed:
+      return "FAIL";
+    case RunStatus::kAborted:
+      return "ABORT";
+  }
+  return "FAIL";
+}
+
 Status Catalog::RecordRun(const RunRecord& run) {
   if (run.run_id.empty() || run.job.empty()) {
     return Status::InvalidArgument("run record needs a run_id and a job");
   }
+  const std::string state(CatalogRunState(run.status));
   Store& s = *store_;
   WriteTransaction tx(s);
   STRATA_RETURN_IF_ERROR(tx.Begin());
@@ -51,9 +67,9 @@ Status Catalog::RecordRun(const RunRecord& run) {
       "status = excluded.status, started_at = COALESCE(excluded.started_at, runs.started_at), "
       "ended_at = COALESCE(excluded.ended_at, runs.ended_at), "
       "rows_written = COALESCE(excluded.rows_written, runs.rows_written), error = excluded.error",
-      {run.run_id, run.job, TextParam(run.pipeline), run.status, TextParam(run.started_at),
+      {run.run_id, run.job, TextParam(run.pipeline), state, TextParam(run.started_at),
        TextParam(run.ended_at), rows, TextParam(run.error)}));
-  bool succeeded = run.status == "COMPLETE";
+  bool succeeded = run.status == RunStatus::kSucceeded;
   std::string fresh = run.ended_at.empty() ? NowIso8601() : run.ended_at;
   for (const RunOutput& output : run.outputs) {
     STRATA_ASSIGN_OR_RETURN(int64_t table_id, EnsureNamed(s, output.table));
@@ -68,7 +84,7 @@ Status Catalog::RecordRun(const RunRecord& run) {
       STRATA_RETURN_IF_ERROR(s.Execute(
           "UPDATE assets SET version = COALESCE(?, version), row_count = COALESCE(?, row_count), "
           "data_updated_at = ?, state = ? WHERE id = ?",
-          {version, count, fresh, run.status, table_id}));
+          {version, count, fresh, state, table_id}));
     }
   }
   // The job (a task or a model's table) and its pipeline show the state of their last run.
@@ -76,7 +92,7 @@ Status Catalog::RecordRun(const RunRecord& run) {
        {run.job, run.pipeline.empty() ? "" : "pipeline:" + run.pipeline}) {
     if (name.empty()) continue;
     STRATA_RETURN_IF_ERROR(s.Execute("UPDATE assets SET state = ?, updated_at = ? WHERE name = ?",
-                                     {run.status, NowIso8601(), name}));
+                                     {state, NowIso8601(), name}));
   }
   return tx.Commit();
 }

@@ -95,11 +95,36 @@ class WriteTransaction {
   bool open_ = false;
 };
 
-// Creates the catalog schema or brings it up to date: each migration runs once, in order, in
-// its own transaction, and is recorded in `schema_migrations` (version, name, applied_at).
-// Safe when several processes open the same catalog at once (the first one migrates; SQLite
-// serialises on the write lock, PostgreSQL on an advisory lock). FailedPrecondition if the
-// database was migrated by a newer strata (a version we do not know).
+// One versioned schema change of a component sharing the database (the catalog, the run
+// store). A migration, once released, never changes: new needs get a new version at the end.
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;       // portable; {ID} becomes the dialect's auto-increment primary key;
+                         // "" = nothing to do (a version kept for its number)
+  const char* sqlite;    // dialect-only statements run after `sql`, or nullptr
+  const char* postgres;  // same for PostgreSQL
+};
+
+// Where a component records its applied versions, and the PostgreSQL advisory lock key that
+// serialises its migrators.
+struct MigrationLedger {
+  const char* table;      // (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)
+  const char* component;  // for messages: "catalog", "run store"
+  int64_t lock_key;
+};
+
+// Brings a component's schema up to date: each migration runs once, in order, in its own
+// transaction, and is recorded in the ledger. Safe when several processes migrate at once
+// (SQLite serialises on the write lock, PostgreSQL on the advisory lock). FailedPrecondition
+// if the ledger holds a version above `latest` (a newer strata migrated the database).
+Status ApplyMigrations(Store& store, const MigrationLedger& ledger,
+                       const std::vector<Migration>& migrations, int latest);
+// Whether `table` exists in the database (to adopt tables another component created).
+Result<bool> TableExists(Store& store, const std::string& table);
+
+// Creates the catalog schema or brings it up to date (ledger `schema_migrations`).
+// FailedPrecondition if the database was migrated by a newer strata (a version we do not know).
 Status Migrate(Store& store);
 // The highest migration version this build knows.
 int LatestSchemaVersion();

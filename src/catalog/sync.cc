@@ -27,7 +27,7 @@ std::vector<ColumnMetadata> MergeColumns(
 Status StartRun(Catalog& catalog, const RunRecord& run, const std::string& sql,
                 OpenLineageEmitter* emitter) {
   RunRecord running = run;
-  running.status = "RUNNING";
+  running.status = RunStatus::kRunning;
   running.outputs.clear();
   STRATA_RETURN_IF_ERROR(catalog.RecordRun(running));
   if (emitter == nullptr) return Status::OK();
@@ -45,7 +45,7 @@ Result<SyncReport> SyncRun(Catalog& catalog, engine::Connection& connection, con
                            OpenLineageEmitter* emitter) {
   SyncReport report;
   const RunRecord& run = sync.run;
-  bool ok = run.status == "COMPLETE";
+  bool ok = run.status == RunStatus::kSucceeded;
   const std::string& output = sync.table.name;
   if (ok && !output.empty()) {
     TableMetadata table = sync.table;
@@ -100,7 +100,8 @@ Result<SyncReport> SyncRun(Catalog& catalog, engine::Connection& connection, con
   }
 
   if (emitter != nullptr) {
-    auto event = BuildRunEventFromCatalog(catalog, run, run.status, lineage, sync.sql);
+    auto event = BuildRunEventFromCatalog(catalog, run, std::string(CatalogRunState(run.status)),
+                                          lineage, sync.sql);
     report.emit_status =
         event.ok() ? emitter->Emit(BuildRunEvent(*event, emitter->config().namespace_name))
                    : event.status();

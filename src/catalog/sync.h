@@ -3,7 +3,8 @@
 // classifications — and emits the OpenLineage events.
 //
 //   catalog::RunSync sync;
-//   sync.run = {run_id, "silver.fato_pedido_correlacionado", "importau", "COMPLETE", started,
+//   sync.run = {run_id, "silver.fato_pedido_correlacionado", "importau", RunStatus::kSucceeded,
+//   started,
 //               ended, rows_written, "", {{"silver.fato_pedido_correlacionado", version, rows}}};
 //   sync.table = declared;          // from models/silver/x.yaml: description, owner, tags,
 //                                   // glossary, columns (description, tags, pii)
@@ -54,7 +55,7 @@ struct SyncReport {
 Status StartRun(Catalog& catalog, const RunRecord& run, const std::string& sql,
                 OpenLineageEmitter* emitter);
 
-// Everything after a run (see the header comment). A failed run (status FAIL) records the run
+// Everything after a run (see the header comment). A failed run (kFailed) records the run
 // and emits FAIL, leaving table metadata untouched. Errors are the catalog's and the lineage
 // derivation's (InvalidArgument for SQL that is not a SELECT).
 Result<SyncReport> SyncRun(Catalog& catalog, engine::Connection& connection, const RunSync& sync,

@@ -124,7 +124,10 @@ Status RunOrResume(const PipelineOptions& o, CommandContext& c, bool resume) {
   if (o.queue && !o.wait) {
     // The id on stdout (for scripts); a worker (`strata worker`) executes it.
     if (o.json) {
-      *c.out << Json{{"run_id", run_id}, {"status", "QUEUED"}}.dump(2) << "\n";
+      *c.out << Json{{"run_id", run_id},
+                     {"status", std::string(svc::RunStatusName(svc::RunStatus::kQueued))}}
+                    .dump(2)
+             << "\n";
     } else {
       *c.out << run_id << "\n";
       *c.err << "run " << run_id << " queued for a worker (strata worker; strata runs show "

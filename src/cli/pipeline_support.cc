@@ -61,6 +61,18 @@ Result<std::unique_ptr<svc::OrchestratorService>> OpenService(const PipelineCliO
   return svc::OrchestratorService::Open(base);
 }
 
+Result<pipeline::RunRecord> RunProjectPipeline(const pipeline::Project& project,
+                                               const pipeline::RunOptions& run) {
+  PipelineCliOptions where;
+  where.project = project.root;
+  // One run thread: this process runs only its own run, in this thread.
+  STRATA_ASSIGN_OR_RETURN(auto service, OpenService(where, 1));
+  svc::ProjectRunOptions request;
+  request.run = run;
+  request.project = &project;
+  return service->RunProject(request);
+}
+
 InterruptGuard::InterruptGuard() {
   interrupted = false;
   struct sigaction sa {};
@@ -155,7 +167,7 @@ Status ReportRun(svc::OrchestratorService& service, const svc::RunSummary& run, 
     if (!run.error.empty() || !run.cause.empty()) {
       out << "error: " << run.error << (run.cause.empty() ? "" : ": " + run.cause) << "\n";
     }
-    if (run.status == "SUCCEEDED") {
+    if (run.status == svc::RunStatus::kSucceeded) {
       std::string text = run.output.dump();
       if (text.size() > 400) {
         text = std::to_string(text.size()) + " bytes of JSON (strata runs show " + run.run_id +
@@ -165,8 +177,8 @@ Status ReportRun(svc::OrchestratorService& service, const svc::RunSummary& run, 
     }
     out << "logs: strata runs logs " << run.run_id << "\n";
   }
-  if (run.status == "SUCCEEDED") return Status::OK();
-  std::string message = "run " + run.run_id + " " + run.status;
+  if (run.status == svc::RunStatus::kSucceeded) return Status::OK();
+  std::string message = "run " + run.run_id + " " + std::string(svc::RunStatusName(run.status));
   if (!run.error.empty()) message += ": " + run.error;
   if (!run.failed_state.empty()) {
     message += " in state '" + run.failed_state + "' (strata pipeline resume " + run.run_id + ")";

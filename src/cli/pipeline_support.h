@@ -9,6 +9,8 @@
 
 #include "cli/app.h"
 #include "orchestrator/service/service.h"
+#include "pipeline/project.h"
+#include "pipeline/runner.h"
 
 namespace strata::cli {
 
@@ -30,6 +32,12 @@ Result<std::unique_ptr<orchestrator::service::OrchestratorService>> OpenService(
 Result<std::unique_ptr<orchestrator::service::OrchestratorService>> OpenService(
     const PipelineCliOptions& options, int max_concurrent_runs,
     orchestrator::service::ServiceOptions base);
+
+// Runs the project's built-in pipeline (`strata run`, `strata test`, `strata demo`) in this
+// thread as a run of the project's run store (orchestrator/service/service.h RunProject), so
+// `strata runs show` finds the id the record carries.
+Result<pipeline::RunRecord> RunProjectPipeline(const pipeline::Project& project,
+                                               const pipeline::RunOptions& run);
 
 // SIGINT/SIGTERM set a flag instead of killing the process while the guard lives (so runs are
 // cancelled and recorded, not left RUNNING).

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/app.h"
+#include "cli/pipeline_support.h"
 #include "cli/run_output.h"
 #include "demo/importau_generator.h"
 #include "pipeline/project.h"
@@ -69,7 +70,7 @@ Status RunImportAuDemo(const DemoOptions& options, CommandContext& context) {
   STRATA_ASSIGN_OR_RETURN(pipeline::Project project, pipeline::LoadProject(dir.string()));
   pipeline::RunOptions run;
   if (!options.json) run.progress = TerminalProgress(*context.err);
-  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, pipeline::RunProject(project, run));
+  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, RunProjectPipeline(project, run));
   if (options.json) {
     *context.out << pipeline::RunRecordJson(record);
     return RunOutcome(record);

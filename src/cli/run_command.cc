@@ -7,6 +7,7 @@
 #include "cli/pipeline_support.h"
 #include "cli/run_output.h"
 #include "cli/source_sync.h"
+#include "orchestrator/service/service.h"
 #include "pipeline/project.h"
 #include "pipeline/runner.h"
 
@@ -19,6 +20,7 @@ struct RunCommandOptions {
   std::string layer;
   bool json = false;
   int workers = 0;
+  bool full_refresh = false;
 };
 
 Status RunPipeline(const RunCommandOptions& options, bool test_only, CommandContext& context) {
@@ -35,13 +37,14 @@ Status RunPipeline(const RunCommandOptions& options, bool test_only, CommandCont
   run.selection.layer = options.layer;
   run.test_only = test_only;
   run.workers = options.workers;
+  run.full_refresh = options.full_refresh;
   if (!options.json) run.progress = TerminalProgress(*context.err);
   // Ctrl-C (or SIGTERM) cancels the run instead of killing it: the table being built commits
   // nothing, those already committed stay, and the record says cancelled.
   InterruptGuard guard;
   run.cancel =
       std::make_shared<pipeline::CancelToken>([] { return InterruptGuard::Interrupted(); });
-  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, pipeline::RunProject(project, run));
+  STRATA_ASSIGN_OR_RETURN(pipeline::RunRecord record, RunProjectPipeline(project, run));
   if (options.json) {
     *context.out << pipeline::RunRecordJson(record);
   } else {
@@ -73,6 +76,11 @@ void AddCommand(CLI::App& app, CommandContext& context, bool test_only) {
                    "Tables built in parallel (0 = up to 4, by cores)")
       ->check(CLI::NonNegativeNumber);
   command->add_flag("--json", options->json, "Print the run record as JSON instead of a table");
+  if (!test_only) {
+    command->add_flag("--full-refresh", options->full_refresh,
+                      "Rebuild incremental tables from all their input (apply_changes: every "
+                      "change of the source table)");
+  }
   command->callback([options, &context, test_only] {
     context.action = [options, &context, test_only] {
       return RunPipeline(*options, test_only, context);

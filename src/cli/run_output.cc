@@ -128,7 +128,7 @@ void WriteRunSummary(const pipeline::RunRecord& record, std::ostream& out) {
   if (!record.catalog_error.empty()) {
     out << "\nwarning: the catalog did not record this run: " << record.catalog_error << "\n";
   }
-  if (!record.path.empty()) out << "\nrun record: " << record.path << "\n";
+  out << "\nrun record: strata runs show " << record.run_id << " --json\n";
 }
 
 Status RunOutcome(const pipeline::RunRecord& record) {

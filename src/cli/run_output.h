@@ -16,7 +16,7 @@ namespace strata::cli {
 std::function<void(const pipeline::ProgressEvent&)> TerminalProgress(std::ostream& err);
 
 // The summary: one row per node (status, rows written, rows quarantined, tests passed/failed,
-// time), then what failed and why, then where the run record is.
+// time), then what failed and why, then how to see the run record.
 void WriteRunSummary(const pipeline::RunRecord& record, std::ostream& out);
 
 // OK when the run succeeded; else FailedPrecondition saying how many nodes failed/skipped.

@@ -37,7 +37,10 @@ Status List(const RunsOptions& o, CommandContext& c) {
   STRATA_ASSIGN_OR_RETURN(auto service, std::move(opened));
   svc::RunFilter filter;
   filter.pipeline = o.pipeline;
-  filter.status = o.status;
+  if (!o.status.empty()) {
+    STRATA_ASSIGN_OR_RETURN(svc::RunStatus status, svc::ParseRunStatus(o.status));
+    filter.statuses = {status};
+  }
   filter.limit = o.limit;
   STRATA_ASSIGN_OR_RETURN(std::vector<svc::RunSummary> runs, service->ListRuns(filter));
   if (o.json) {
@@ -53,7 +56,8 @@ Status List(const RunsOptions& o, CommandContext& c) {
   *c.out << Pad("RUN", 26) << Pad("PIPELINE", 24) << Pad("STATUS", 11) << Pad("TRIGGER", 10)
          << Pad("STARTED", 25) << "DURATION\n";
   for (const svc::RunSummary& r : runs) {
-    *c.out << Pad(r.run_id, 26) << Pad(r.pipeline, 24) << Pad(r.status, 11) << Pad(r.trigger, 10)
+    *c.out << Pad(r.run_id, 26) << Pad(r.pipeline, 24)
+           << Pad(std::string(svc::RunStatusName(r.status)), 11) << Pad(r.trigger, 10)
            << Pad(svc::IsoTime(r.started_at_micros), 25)
            << (r.ended_at_micros && r.started_at_micros
                    ? FormatMillis((r.ended_at_micros - r.started_at_micros) / 1000)
@@ -79,7 +83,9 @@ Status Show(const RunsOptions& o, CommandContext& c) {
   *c.out << "queued: " << svc::IsoTime(r.queued_at_micros)
          << "\nstarted: " << svc::IsoTime(r.started_at_micros)
          << "\nended: " << svc::IsoTime(r.ended_at_micros) << "\ninput: " << r.input.dump() << "\n";
-  if (r.status == "SUCCEEDED") {
+  if (r.pipeline == svc::kProjectPipeline) {
+    *c.out << "record: strata runs show " << r.run_id << " --json (output)\n";
+  } else if (r.status == svc::RunStatus::kSucceeded) {
     std::string text = r.output.dump();
     if (text.size() > 400) text = std::to_string(text.size()) + " bytes of JSON (--json shows it)";
     *c.out << "output: " << text << "\n";
@@ -146,7 +152,7 @@ Status Cancel(const RunsOptions& o, CommandContext& c) {
   STRATA_RETURN_IF_ERROR(service->Cancel(o.run_id, "cancelled with strata runs cancel"));
   // The process running it stops it within a moment; report what happened.
   auto done = service->WaitRun(o.run_id, 30'000'000);
-  std::string status = done.ok() ? done->status : "CANCELLING";
+  std::string status = done.ok() ? std::string(svc::RunStatusName(done->status)) : "CANCELLING";
   if (o.json) {
     *c.out << Json{{"run_id", o.run_id}, {"status", status}}.dump(2) << "\n";
   } else {

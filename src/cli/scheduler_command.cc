@@ -70,7 +70,9 @@ Status RunScheduler(const SchedulerOptions& o, CommandContext& c) {
     nlohmann::json out = nlohmann::json::array();
     for (const std::string& id : started) {
       auto d = service->GetRun(id);
-      out.push_back({{"run_id", id}, {"status", d.ok() ? d->run.status : "UNKNOWN"}});
+      out.push_back(
+          {{"run_id", id},
+           {"status", d.ok() ? std::string(svc::RunStatusName(d->run.status)) : "UNKNOWN"}});
     }
     *c.out << out.dump(2) << "\n";
   }

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "cli/app.h"
-#include "ingest/sftp/server.h"
+#include "landing/sftp/server.h"
 #include "server/server.h"
 
 namespace strata::cli {
@@ -102,7 +102,7 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   stop_scheduler = true;
   if (scheduler.joinable()) scheduler.join();
   if (sftp) sftp->Stop();  // before the server: it uses the server's orchestrator
-  server.reset();          // waits for a run started through the API
+  server.reset();          // cancels the runs it was running and waits for them
   return status;
 }
 

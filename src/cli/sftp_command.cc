@@ -1,5 +1,5 @@
 // strata sftp serve | user add|remove|list | arrivals: the project's embedded SFTP server
-// (src/ingest/sftp), its virtual users and the record of every file that arrived.
+// (src/landing/sftp), its virtual users and the record of every file that arrived.
 #include <signal.h>
 
 #include <fstream>
@@ -11,9 +11,9 @@
 #include "catalog/arrivals.h"
 #include "catalog/location.h"
 #include "cli/app.h"
-#include "ingest/sftp/landing_zone.h"
-#include "ingest/sftp/server.h"
-#include "ingest/sftp/users.h"
+#include "landing/sftp/landing_zone.h"
+#include "landing/sftp/server.h"
+#include "landing/sftp/users.h"
 #include "pipeline/project.h"
 
 namespace strata::cli {

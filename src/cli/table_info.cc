@@ -6,6 +6,7 @@
 #include "cli/table_subcommands.h"
 #include "lake/lake.h"
 #include "lake/session.h"
+#include "lake/table.h"
 #include "storage/delta/schema.h"
 #include "storage/delta/snapshot.h"
 
@@ -45,7 +46,7 @@ std::string TypeName(const delta::DataType& type) {
 
 ordered_json InfoJson(const lake::TableLocation& location, const delta::Snapshot& snapshot,
                       std::optional<int64_t> millis) {
-  const lake::TableSummary summary = lake::Summarize(snapshot);
+  const lake::TableStatistics summary = lake::StatisticsOf(snapshot);
   ordered_json schema = ordered_json::array();
   for (const delta::StructField& field : snapshot.schema.fields) {
     schema.push_back({{"name", field.name},

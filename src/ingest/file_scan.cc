@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -302,13 +303,21 @@ std::vector<std::string> SplitCsvRecord(std::string_view record, char delimiter,
 
 namespace {
 
-// One pass over `path`: SHA-256, and records unless options.count_records is false; the lines in
-// `capture` (ascending) go to `sink`.
+// One pass over `path`: SHA-256 unless options.hash is false, and records unless
+// options.count_records is false; the lines in `capture` (ascending) go to `sink`.
 Result<FileScan> Scan(const std::string& path, const RecordScanOptions& options,
                       std::vector<int64_t> capture, const LineSink* sink) {
   FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
   FileScan scan;
+  if (!options.hash && !options.count_records && sink == nullptr) {
+    struct stat info;
+    if (::fstat(file.fd, &info) != 0) {
+      return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+    }
+    scan.size_bytes = info.st_size;
+    return scan;
+  }
   Sha256 sha;
   RecordCounter counter(options, &scan);
   if (sink != nullptr) counter.Capture(std::move(capture), sink);
@@ -322,7 +331,7 @@ Result<FileScan> Scan(const std::string& path, const RecordScanOptions& options,
     }
     if (n == 0) break;
     std::string_view chunk(buffer.data(), static_cast<size_t>(n));
-    sha.Update(chunk);
+    if (options.hash) sha.Update(chunk);
     scan.size_bytes += n;
     if (!options.count_records) continue;
     if (first && chunk.substr(0, kBom.size()) == kBom) {
@@ -340,8 +349,10 @@ Result<FileScan> Scan(const std::string& path, const RecordScanOptions& options,
           SplitCsvRecord(counter.header_raw(), options.delimiter, options.quote, options.escape);
     }
   }
-  scan.sha256 = sha.HexDigest();
-  if (scan.sha256.empty()) return Status::Internal("OpenSSL SHA-256 failed for " + path);
+  if (options.hash) {
+    scan.sha256 = sha.HexDigest();
+    if (scan.sha256.empty()) return Status::Internal("OpenSSL SHA-256 failed for " + path);
+  }
   return scan;
 }
 
@@ -357,6 +368,7 @@ Status ReadLines(const std::string& path, const RecordScanOptions& options,
   RecordScanOptions counting = options;
   counting.count_records = true;
   counting.check_numbers = false;
+  counting.hash = false;  // only the lines are wanted
   return Scan(path, counting, std::move(line_numbers), &sink).status();
 }
 

@@ -32,6 +32,9 @@ namespace strata::ingest {
 
 struct RecordScanOptions {
   bool count_records = true;  // false: hash only (Parquet)
+  // false: the caller knows the file's SHA-256 already, FileScan::sha256 stays empty (a scan
+  // that neither hashes nor counts only takes the size).
+  bool hash = true;
   char delimiter = ',';
   std::optional<char> quote = '"';   // nullopt: no quoting (JSON lines)
   std::optional<char> escape = '"';  // nullopt: no escape character
@@ -51,7 +54,7 @@ struct FieldNumbers {
 };
 
 struct FileScan {
-  std::string sha256;  // lower-case hex
+  std::string sha256;  // lower-case hex ("" when RecordScanOptions::hash is false)
   int64_t size_bytes = 0;
   // Lines as DuckDB numbers them (header included, blank lines included).
   int64_t lines = 0;

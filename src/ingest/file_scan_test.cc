@@ -32,6 +32,24 @@ TEST(ScanFile, HashMatchesContentAcrossChunks) {
   EXPECT_EQ(scan.size_bytes, static_cast<int64_t>(big.size()));
 }
 
+TEST(ScanFile, AKnownHashIsNotComputedAgain) {
+  testing::TempDir dir;
+  RecordScanOptions no_hash;
+  no_hash.hash = false;
+  FileScan counted = Scan(dir, "a,b\n1,2\n3,4\n", no_hash);
+  EXPECT_EQ(counted.sha256, "");
+  EXPECT_EQ(counted.lines, 3);
+  EXPECT_EQ(counted.header, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(counted.size_bytes, 12);
+
+  no_hash.count_records = false;  // Parquet with its hash known: only the size is wanted
+  FileScan sized = Scan(dir, "PAR1 not really", no_hash);
+  EXPECT_EQ(sized.sha256, "");
+  EXPECT_EQ(sized.lines, 0);
+  EXPECT_EQ(sized.size_bytes, 15);
+  EXPECT_FALSE(ScanFile(dir.path() + "/missing", no_hash).ok());
+}
+
 TEST(ScanFile, CountsLinesHeaderAndBlankLines) {
   testing::TempDir dir;
   FileScan scan = Scan(dir, "a,b\n1,2\n\n3,4\r\n\r\n5,6");

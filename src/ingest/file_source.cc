@@ -11,7 +11,9 @@
 // store call of a load and checks exactly that.
 #include "ingest/file_source.h"
 
+#include <filesystem>
 #include <set>
+#include <system_error>
 
 #include "common/clock.h"
 #include "common/utf8.h"
@@ -19,6 +21,7 @@
 #include "ingest/file_reader.h"
 #include "ingest/file_scan.h"
 #include "ingest/landing.h"
+#include "lake/table.h"
 #include "storage/delta/delta_table.h"
 #include "storage/delta/write_schema.h"
 
@@ -116,27 +119,44 @@ struct Run {
         conn(c),
         source(s),
         landing_dir(dir),
-        quarantine_name{s.table.layer, s.table.name + "__quarantine"},
+        quarantine_name(lake::QuarantineTableOf(s.table)),
         data(l.shared_store(), l.TableRoot(s.table), c),
         quarantine(l.shared_store(), l.TableRoot(quarantine_name), c) {}
 
+  bool AlreadyLoaded(FileOutcome& out) const {
+    if (!loaded_now.count(out.sha256) &&
+        !(data_snap && data_snap->AppVersion(FileAppId(out.sha256))))
+      return false;
+    out.state = FileState::kAlreadyLoaded;
+    out.reason = "content already loaded (sha256 " + out.sha256 + ")";
+    return true;
+  }
+
   // Loads one file whose name passed validation. Status errors are failures of the run.
-  Status LoadFile(FileOutcome& out) {
-    Result<FileScan> scan = ScanFile(landing_dir + "/" + out.file, ScanOptionsFor(source));
-    if (!scan.ok()) return Fail(out, scan.status().message());
-    out.sha256 = scan->sha256;
-    out.size_bytes = scan->size_bytes;
-    const std::string app_id = FileAppId(out.sha256);
-    if (loaded_now.count(out.sha256) || (data_snap && data_snap->AppVersion(app_id))) {
-      out.state = FileState::kAlreadyLoaded;
-      out.reason = "content already loaded (sha256 " + out.sha256 + ")";
+  Status LoadFile(const LandedFile& file, FileOutcome& out) {
+    const std::string path =
+        file.content_path.empty() ? landing_dir + "/" + file.name : file.content_path;
+    // A hash known beforehand decides "already loaded" before the file is read at all.
+    out.sha256 = file.sha256;
+    if (!out.sha256.empty() && AlreadyLoaded(out)) {
+      std::error_code error;
+      const uintmax_t size = std::filesystem::file_size(path, error);
+      if (!error) out.size_bytes = static_cast<int64_t>(size);
       return Status::OK();
     }
+    RecordScanOptions scan_options = ScanOptionsFor(source);
+    scan_options.hash = out.sha256.empty();
+    Result<FileScan> scan = ScanFile(path, scan_options);
+    if (!scan.ok()) return Fail(out, scan.status().message());
+    if (out.sha256.empty()) out.sha256 = scan->sha256;
+    out.size_bytes = scan->size_bytes;
+    if (AlreadyLoaded(out)) return Status::OK();
+    const std::string app_id = FileAppId(out.sha256);
     StagingGuard guard{conn};
     ReadRequest request;
     request.source = &source;
     request.columns = contract;
-    request.path = landing_dir + "/" + out.file;
+    request.path = path;
     request.file = out.file;
     request.ingested_at_micros = ingested_at;
     request.staging_prefix = kStagingPrefix;
@@ -212,7 +232,7 @@ Result<IngestReport> IngestFileSource(const lake::Lake& lake, engine::Connection
   if (run.contract.empty() && run.data_snap)
     run.contract = ContractFromSchema(run.data_snap->schema);
 
-  std::vector<std::string> candidates = options.files;
+  std::vector<LandedFile> candidates = options.files;
   if (candidates.empty()) {
     // Listing mode: files of other sources share the landing directory, so only names that
     // match a pattern are this source's; those with the wrong extension are rejected below.
@@ -220,7 +240,7 @@ Result<IngestReport> IngestFileSource(const lake::Lake& lake, engine::Connection
     for (const std::string& file : all) {
       for (const std::string& pattern : source.file_patterns) {
         if (GlobMatch(pattern, file)) {
-          candidates.push_back(file);
+          candidates.push_back({.name = file});
           break;
         }
       }
@@ -229,16 +249,18 @@ Result<IngestReport> IngestFileSource(const lake::Lake& lake, engine::Connection
 
   IngestReport report;
   report.source = source.name;
-  for (const std::string& file : candidates) {
+  for (const LandedFile& file : candidates) {
     FileOutcome out;
-    out.file = file;
-    if (std::optional<std::string> why =
-            LandingRejection(source.file_patterns, source.format, file)) {
+    out.file = file.name;
+    const std::string& matched = file.matched_name.empty() ? file.name : file.matched_name;
+    std::optional<std::string> why = LandingRejection(source.file_patterns, source.format, matched);
+    if (!why && !IsSafeRelativePath(file.name)) why = "not a safe landing-relative path";
+    if (why) {
       out.state = FileState::kRejected;
-      out.reason = ToValidUtf8(file + ": " + *why);
+      out.reason = ToValidUtf8(file.name + ": " + *why);
     } else {
-      STRATA_RETURN_IF_ERROR(
-          run.LoadFile(out).WithContext("ingesting " + file + " into " + source.table.ToString()));
+      STRATA_RETURN_IF_ERROR(run.LoadFile(file, out).WithContext(
+          "ingesting " + file.name + " into " + source.table.ToString()));
     }
     report.files.push_back(std::move(out));
   }

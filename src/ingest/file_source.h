@@ -109,9 +109,27 @@ struct IngestReport {
   bool ok() const;  // no file kFailed
 };
 
+// A file named to a run instead of found by listing the landing directory (e.g. the files that
+// just arrived over SFTP).
+struct LandedFile {
+  // Landing-relative name: how the file is reported and written as _source_file
+  // ("acme/pedidos.csv").
+  std::string name{};
+  // What the source's patterns and extensions are checked against, when not the whole name:
+  // the SFTP landing zone checks a partner's "pedidos.csv" under "acme/" ("" = `name`).
+  std::string matched_name{};
+  // Where its bytes are read ("" = <landing_dir>/<name>): an immutable copy, so that a newer
+  // upload to the same name while the run reads is not mixed in.
+  std::string content_path{};
+  // Its SHA-256 (lower-case hex) when the caller has it already; "" = computed while the file
+  // is scanned. Trusted as given: it is the file's identity for exactly-once loading.
+  std::string sha256{};
+};
+
 struct IngestOptions {
-  // Explicit files to consider (landing-relative); empty = every file matching the patterns.
-  std::vector<std::string> files;
+  // Explicit files to load (each validated against the source's patterns and extensions);
+  // empty = every file of the landing directory matching the patterns.
+  std::vector<LandedFile> files;
   // Timestamp written as _ingested_at, micros since the epoch; 0 = now.
   int64_t ingested_at_micros = 0;
 };

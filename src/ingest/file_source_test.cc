@@ -48,6 +48,46 @@ TEST_F(FileSourceTest, LoadsOnceAndRecognisesCopiesAndNewVersions) {
             (std::vector<std::string>{"4|t.csv|4"}));
 }
 
+// What the SFTP landing zone hands a run: the arrived files by name under the partner's
+// directory, their bytes in an immutable copy elsewhere, their hash already computed.
+TEST_F(FileSourceTest, ExplicitFilesReadFromTheirCopyWithTheHashGiven) {
+  FileSourceSpec spec = testing::CsvSource("t", {{"a", "BIGINT"}}, "t*.csv");
+  testing::TempDir archive;
+  const std::string content = "a\n1\n2\n";
+  archive.Write("object", content);
+  landing_.Write("acme/t.csv", "a\n999\n");  // a newer upload to the same name: not read
+  IngestOptions options;
+  options.files = {{.name = "acme/t.csv",
+                    .matched_name = "t.csv",
+                    .content_path = archive.path() + "/object",
+                    .sha256 = Sha256Of(content)},
+                   {.name = "acme/u.csv", .matched_name = "u.csv"}};
+  auto first = Ingest(spec, options);
+  ASSERT_EQ(first.files.size(), 2u);
+  EXPECT_EQ(first.files[0].state, FileState::kLoaded) << first.files[0].reason;
+  EXPECT_EQ(first.files[0].sha256, Sha256Of(content));
+  EXPECT_EQ(first.files[0].size_bytes, static_cast<int64_t>(content.size()));
+  EXPECT_EQ(first.files[1].state, FileState::kRejected);  // u.csv is not the source's
+  EXPECT_NE(first.files[1].reason.find("acme/u.csv: "), std::string::npos) << first.files[1].reason;
+  EXPECT_EQ(Rows(*db_.conn, "SELECT a, _source_file FROM " + View("bronze.t") + " ORDER BY a"),
+            (std::vector<std::string>{"1|acme/t.csv", "2|acme/t.csv"}));
+
+  // The given hash is the file's identity: the same content found by listing is a copy ...
+  landing_.Write("t.csv", content);
+  auto listed = Ingest(spec);
+  ASSERT_EQ(listed.files.size(), 1u);
+  EXPECT_EQ(listed.files[0].state, FileState::kAlreadyLoaded);
+  // ... and a known hash already loaded is decided without reading the file at all.
+  options.files = {{.name = "acme/t.csv",
+                    .matched_name = "t.csv",
+                    .content_path = archive.path() + "/gone",
+                    .sha256 = Sha256Of(content)}};
+  auto again = Ingest(spec, options);
+  ASSERT_EQ(again.files.size(), 1u);
+  EXPECT_EQ(again.files[0].state, FileState::kAlreadyLoaded) << again.files[0].reason;
+  EXPECT_EQ(TableCount("bronze.t"), 2);
+}
+
 TEST_F(FileSourceTest, RejectedNamesAreReportedAndKept) {
   FileSourceSpec spec = testing::CsvSource("t", {{"a", "BIGINT"}}, "t*");
   landing_.Write("t.xlsx", "binary");
@@ -61,7 +101,7 @@ TEST_F(FileSourceTest, RejectedNamesAreReportedAndKept) {
             std::string::npos)
       << listed.files[1].reason;
   IngestOptions explicit_files;
-  explicit_files.files = {"other.csv", "../escape.csv"};
+  explicit_files.files = {{.name = "other.csv"}, {.name = "../escape.csv"}};
   auto named = Ingest(spec, explicit_files);
   ASSERT_EQ(named.files.size(), 2u);
   EXPECT_EQ(named.files[0].state, FileState::kRejected);

@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
 #include <utility>
+
+#include "storage/delta/snapshot.h"
 
 namespace strata::lake {
 namespace {
@@ -240,28 +241,6 @@ std::vector<std::string> CloseNames(std::string_view wanted,
   std::vector<std::string> out;
   for (size_t i = 0; i < scored.size() && i < max; ++i) out.push_back(scored[i].second);
   return out;
-}
-
-TableSummary Summarize(const delta::Snapshot& snapshot) {
-  TableSummary summary;
-  int64_t rows = 0;
-  bool complete = true;
-  for (const delta::AddFile& file : snapshot.files) {
-    ++summary.file_count;
-    summary.total_bytes += file.size;
-    if (!complete) continue;
-    nlohmann::json stats =
-        file.stats ? nlohmann::json::parse(*file.stats, nullptr, false) : nlohmann::json();
-    if (!stats.is_object() || !stats.contains("numRecords") ||
-        !stats["numRecords"].is_number_integer()) {
-      complete = false;
-      continue;
-    }
-    rows += stats["numRecords"].get<int64_t>();
-    if (file.deletion_vector) rows -= file.deletion_vector->cardinality;
-  }
-  if (complete) summary.row_count = rows;
-  return summary;
 }
 
 }  // namespace strata::lake

@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "common/result.h"
-#include "storage/delta/snapshot.h"
 #include "storage/object_store.h"
 
 namespace strata::lake {
@@ -95,15 +94,5 @@ class Lake {
 // Up to `max` entries of `candidates` close to `wanted` (edit distance), closest first.
 std::vector<std::string> CloseNames(std::string_view wanted,
                                     const std::vector<std::string>& candidates, size_t max = 5);
-
-// Totals over a snapshot's active files, for `table info` and the catalog.
-struct TableSummary {
-  int64_t file_count = 0;
-  int64_t total_bytes = 0;
-  // Sum of numRecords from the add actions' stats (minus deletion-vector cardinalities);
-  // nullopt when some file has no numRecords, so the sum would be a guess.
-  std::optional<int64_t> row_count;
-};
-TableSummary Summarize(const delta::Snapshot& snapshot);
 
 }  // namespace strata::lake

@@ -121,21 +121,6 @@ TEST_F(LakeTest, ResolvesNamesAndExplainsMissingOnes) {
   EXPECT_TRUE(lake.Resolve("bronze.bad name").status().IsInvalidArgument());
 }
 
-TEST_F(LakeTest, SummarizesFilesBytesAndRows) {
-  MakeTable("bronze/pedidos", 3);
-  auto snapshot = delta::LoadSnapshot(*store_, "bronze/pedidos");
-  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
-  TableSummary summary = Summarize(*snapshot);
-  EXPECT_EQ(summary.file_count, 3);
-  EXPECT_EQ(summary.total_bytes, snapshot->TotalBytes());
-  EXPECT_GT(summary.total_bytes, 0);
-  ASSERT_TRUE(summary.row_count.has_value());
-  EXPECT_EQ(*summary.row_count, 30);
-
-  snapshot->files[1].stats.reset();  // one file without stats: the count would be a guess
-  EXPECT_FALSE(Summarize(*snapshot).row_count.has_value());
-}
-
 TEST(LakeOpenTest, LocalLakesAndPathsAreNeverCreated) {
   ScratchDir dir;
   const std::string missing = dir.path() + "/no-lake";

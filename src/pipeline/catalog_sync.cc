@@ -8,7 +8,6 @@
 #include <iterator>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <utility>
@@ -18,6 +17,7 @@
 #include "catalog/sync.h"
 #include "common/yaml.h"
 #include "lake/session.h"
+#include "lake/table.h"
 
 namespace strata::pipeline {
 namespace {
@@ -86,29 +86,6 @@ std::string TableDirectory(const Project& project, const NodeResult& node) {
   return project.StoragePath() + "/" + relative;
 }
 
-// Rows and bytes of a committed snapshot, from the Delta log alone (no data read): numRecords
-// of each file's stats minus its deletion vector. Rows stay unknown if a file has no stats.
-void SnapshotStatistics(const delta::Snapshot& snapshot, std::optional<int64_t>& rows,
-                        std::optional<int64_t>& bytes) {
-  int64_t total_bytes = 0, total_rows = 0;
-  bool rows_known = true;
-  for (const delta::AddFile& file : snapshot.files) {
-    total_bytes += file.size;
-    if (!rows_known) continue;
-    nlohmann::json stats =
-        file.stats ? nlohmann::json::parse(*file.stats, nullptr, false) : nlohmann::json();
-    if (!stats.is_object() || !stats.contains("numRecords") ||
-        !stats["numRecords"].is_number_integer()) {
-      rows_known = false;
-      continue;
-    }
-    total_rows += stats["numRecords"].get<int64_t>();
-    if (file.deletion_vector) total_rows -= file.deletion_vector->cardinality;
-  }
-  bytes = total_bytes;
-  if (rows_known) rows = std::max<int64_t>(total_rows, 0);
-}
-
 catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
                               const NodeResult& node) {
   catalog::RunRecord run;
@@ -122,17 +99,17 @@ catalog::RunRecord CatalogRun(const Project& project, const RunRecord& record,
   switch (node.status) {
     case NodeStatus::kSuccess:
     case NodeStatus::kWarn:
-      run.status = "COMPLETE";
+      run.status = RunStatus::kSucceeded;
       run.rows_written = node.rows_written;
       if (node.table_version) {
         run.outputs.push_back({node.table, *node.table_version, std::nullopt});
       }
       break;
     case NodeStatus::kFailed:
-      run.status = "FAIL";
+      run.status = RunStatus::kFailed;
       break;
     case NodeStatus::kSkipped:
-      run.status = "ABORT";
+      run.status = RunStatus::kAborted;
       break;
   }
   return run;
@@ -148,7 +125,7 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   if (node.status == NodeStatus::kSkipped) return catalog.RecordRun(sync.run);
   sync.table = Declared(project, node, TableDirectory(project, node));
   if (node.status == NodeStatus::kFailed || !node.table_version) {
-    if (sync.run.status == "FAIL") {
+    if (sync.run.status == RunStatus::kFailed) {
       STRATA_RETURN_IF_ERROR(catalog::SyncRun(catalog, connection, sync, emitter).status());
       return Status::OK();
     }
@@ -160,10 +137,10 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   STRATA_ASSIGN_OR_RETURN(sync.schema, ViewSchema(connection, bound.view));
   sync.table.version = bound.version;
   if (bound.snapshot) {
-    std::optional<int64_t> rows;
-    SnapshotStatistics(*bound.snapshot, rows, sync.table.size_bytes);
-    sync.table.row_count = rows;
-    if (!sync.run.outputs.empty()) sync.run.outputs.front().row_count = rows;
+    const lake::TableStatistics stats = lake::StatisticsOf(*bound.snapshot);
+    sync.table.size_bytes = stats.total_bytes;
+    sync.table.row_count = stats.row_count;
+    if (!sync.run.outputs.empty()) sync.run.outputs.front().row_count = stats.row_count;
   }
   sync.relation_sql = bound.view;
   if (node.is_source) {
@@ -183,7 +160,7 @@ Status SyncNode(const Project& project, catalog::Catalog& catalog, lake::LakeSes
   }
   // The START event goes out first (with the run's start time), then COMPLETE with its facets.
   catalog::RunRecord started = sync.run;
-  started.status = "RUNNING";
+  started.status = RunStatus::kRunning;
   started.ended_at.clear();
   started.outputs.clear();
   started.rows_written.reset();

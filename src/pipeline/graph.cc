@@ -5,6 +5,7 @@
 #include <map>
 
 #include "lake/sql_refs.h"
+#include "lake/table.h"
 
 namespace strata::pipeline {
 namespace {
@@ -30,7 +31,7 @@ Known CollectKnown(const Project& project, const std::vector<lake::TableName>& l
   for (const SourceSpec& source : project.sources) {
     const lake::TableName& t = source.spec.table;
     known.tables.insert(t.ToString());
-    known.tables.insert(t.ToString() + "__quarantine");
+    known.tables.insert(lake::QuarantineTableOf(t).ToString());
     known.layers.insert(t.layer);
   }
   for (size_t i = 0; i < project.models.size(); ++i) {

@@ -3,6 +3,7 @@
 
 #include "common/numbers.h"
 #include "lake/sql_refs.h"
+#include "pipeline/apply_changes.h"
 #include "pipeline/expectations.h"
 #include "pipeline/node_run.h"
 #include "storage/delta/delta_table.h"
@@ -178,6 +179,88 @@ Result<std::unique_ptr<delta::StagedWrite>> StageCandidate(Worker& worker, const
   return staged;
 }
 
+// apply_changes: the model's SQL reads one lake table, the changes; ApplyChanges runs it over
+// the rows it chooses (the source's new versions, or all of them) by putting a relation of
+// those rows where the SQL names the table.
+Result<ApplyChangesResult> ApplyModelChanges(Worker& worker, const ModelSpec& model) {
+  STRATA_ASSIGN_OR_RETURN(lake::SqlRefs refs, lake::FindTableRefs(*worker.connection, model.sql));
+  if (!refs.parsed) {
+    return Status::InvalidArgument(model.sql_file +
+                                   ": not a SELECT DuckDB can parse: " + refs.reason);
+  }
+  std::optional<lake::TableName> source;
+  std::vector<lake::SqlEdit> edits;
+  for (const lake::SqlTableRef& ref : refs.refs) {
+    if (ref.schema.empty() || !ref.catalog.empty() || lake::IsPathReference(ref.table)) continue;
+    lake::TableName table{Lower(ref.schema), Lower(ref.table)};
+    if (source && *source != table) {
+      return Status::InvalidArgument(model.sql_file +
+                                     ": apply_changes reads its changes from one table, but the "
+                                     "SQL reads " +
+                                     source->ToString() + " and " + table.ToString());
+    }
+    if (!ref.begin || ref.at) {
+      return Status::InvalidArgument(model.sql_file + ": cannot read the changes of " +
+                                     table.ToString() + " here (an AT clause, or a reference " +
+                                     "the parser does not locate)");
+    }
+    source = table;
+    edits.push_back({*ref.begin, ref.name_end,
+                     ref.alias.empty() ? " AS " + QuoteIdentifier(ref.table) : std::string()});
+  }
+  if (!source) {
+    return Status::InvalidArgument(model.sql_file +
+                                   ": apply_changes needs SQL reading a change table, e.g. "
+                                   "SELECT * FROM bronze.erp_clientes");
+  }
+  ApplyChangesRequest request;
+  request.store = worker.lake->shared_store();
+  request.source_name = source->ToString();
+  request.source_root = worker.lake->TableRoot(*source);
+  request.target_name = model.table.ToString();
+  request.target_root = worker.lake->TableRoot(model.table);
+  request.key = model.key;
+  request.spec = model.apply;
+  request.model_file = model.sql_file;
+  request.definition = model.sql;
+  request.full_refresh = worker.full_refresh;
+  if (!model.description.empty()) request.description = model.description;
+  request.changes_sql = [&](const std::string& relation) {
+    std::vector<lake::SqlEdit> with = edits;
+    for (lake::SqlEdit& edit : with) edit.replacement = relation + edit.replacement;
+    return lake::ApplyEdits(model.sql, std::move(with));
+  };
+  return ApplyChanges(*worker.connection, request);
+}
+
+NodeResult RunApplyChanges(const ModelSpec& model, Worker& worker) {
+  auto start = std::chrono::steady_clock::now();
+  NodeResult result = ModelResult(model);
+  Result<ApplyChangesResult> applied = ApplyModelChanges(worker, model);
+  if (!applied.ok()) {
+    result.status = NodeStatus::kFailed;
+    result.error = applied.status().message();
+    result.millis = MillisSince(start);
+    return result;
+  }
+  result.rows_written = applied->rows_written;
+  result.table_version = applied->table_version;
+  // The rows are committed (a change log cannot be held back); tests judge the table now.
+  Result<std::string> view = BindLakeTable(worker, model.table);
+  if (!view.ok()) {
+    result.status = NodeStatus::kFailed;
+    result.error = view.status().message();
+  } else if (!model.tests.empty()) {
+    TestContext context = ContextFor(worker, model, *view, false);
+    std::vector<const TestSpec*> tests;
+    for (const TestSpec& test : model.tests) tests.push_back(&test);
+    result.tests = RunTests(tests, context);
+  }
+  SettleStatus(result);
+  result.millis = MillisSince(start);
+  return result;
+}
+
 }  // namespace
 
 Result<std::string> BindLakeTable(Worker& worker, const lake::TableName& table) {
@@ -213,6 +296,7 @@ void SettleStatus(NodeResult& result) {
 NodeResult RunModel(const ModelNode& node, Worker& worker) {
   auto start = std::chrono::steady_clock::now();
   const ModelSpec& model = *node.model;
+  if (model.materialized == Materialization::kApplyChanges) return RunApplyChanges(model, worker);
   NodeResult result = ModelResult(model);
   auto fail = [&](const Status& status) {
     result.status = NodeStatus::kFailed;

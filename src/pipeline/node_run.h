@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
+#include "ingest/file_source.h"
 #include "lake/lake.h"
 #include "lake/session.h"
 #include "pipeline/graph.h"
@@ -28,6 +31,9 @@ struct Worker {
   std::mutex* bind_mutex = nullptr;
   std::string run_id;
   int64_t ingested_at_micros = 0;
+  // RunOptions::files: the files named for each source (null or absent = list the landing).
+  const std::map<std::string, std::vector<ingest::LandedFile>>* files = nullptr;
+  bool full_refresh = false;  // RunOptions::full_refresh
 };
 
 NodeResult RunSource(const SourceSpec& source, Worker& worker);

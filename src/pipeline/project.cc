@@ -6,12 +6,18 @@
 #include <map>
 #include <sstream>
 
+#include "lake/table.h"
 #include "pipeline/project_text.h"
 
 namespace strata::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
 
 Result<std::string> ReadText(const fs::path& path, const std::string& display) {
   std::ifstream in(path, std::ios::binary);
@@ -204,21 +210,78 @@ Status ParseSourceFile(const YamlField& root, Project& project) {
   return Status::OK();
 }
 
+// The apply_changes fields (`sequence_by`, `history`, `except_columns`), which only that
+// materialization takes.
+Status ParseApplyChanges(const YamlField& root, const std::optional<YamlField>& materialized,
+                         ModelSpec& model) {
+  const bool apply = model.materialized == Materialization::kApplyChanges;
+  for (const char* field : {"sequence_by", "history", "except_columns"}) {
+    if (auto f = root.Get(field); f && !apply) {
+      return f->Error("only a model with 'materialized: apply_changes' takes '" +
+                      std::string(field) + "'");
+    }
+  }
+  if (!apply) return Status::OK();
+  ApplyChangesSpec& spec = model.apply;
+  if (model.key.empty()) {
+    return materialized->Error(
+        "apply_changes mirrors a table by its key: add 'key: [column, ...]' (the source "
+        "table's primary key)");
+  }
+  spec.key_where = root.Get("key")->location();
+  spec.sequence_where = materialized->location();
+  if (auto seq = root.Get("sequence_by")) {
+    STRATA_ASSIGN_OR_RETURN(spec.sequence_by, seq->String());
+    if (spec.sequence_by.empty()) return seq->Error("expected a column name");
+    spec.sequence_where = seq->location();
+  }
+  if (auto history = root.Get("history")) {
+    STRATA_ASSIGN_OR_RETURN(std::string text, history->Choice({"scd1", "scd2"}));
+    spec.history =
+        text == "scd1" ? ApplyChangesSpec::History::kScd1 : ApplyChangesSpec::History::kScd2;
+  }
+  spec.except_where = materialized->location();
+  if (auto except = root.Get("except_columns")) {
+    STRATA_ASSIGN_OR_RETURN(spec.except_columns, except->StringList());
+    spec.except_where = except->location();
+    for (const std::string& column : *spec.except_columns) {
+      for (const std::string& key : model.key) {
+        if (Lower(column) == Lower(key)) {
+          return except->Error("key column '" + key + "' cannot be dropped");
+        }
+      }
+    }
+  }
+  for (const TestSpec& test : model.tests) {
+    if (test.action == TestAction::kQuarantine) {
+      return Status::InvalidArgument(
+          test.where.ToString() + ": test '" + test.name +
+          "': an apply_changes table mirrors its source and tests it after each apply; use warn "
+          "or fail, not quarantine");
+    }
+  }
+  return Status::OK();
+}
+
 Status ParseModelMeta(const YamlField& root, ModelSpec& model) {
-  STRATA_RETURN_IF_ERROR(root.CheckKeys(
-      {"description", "owner", "tags", "glossary", "materialized", "key", "columns", "tests"}));
+  STRATA_RETURN_IF_ERROR(
+      root.CheckKeys({"description", "owner", "tags", "glossary", "materialized", "key",
+                      "sequence_by", "history", "except_columns", "columns", "tests"}));
   STRATA_ASSIGN_OR_RETURN(model.description, GetString(root, "description"));
   STRATA_ASSIGN_OR_RETURN(model.owner, GetString(root, "owner"));
   STRATA_ASSIGN_OR_RETURN(model.tags, GetStringList(root, "tags"));
   STRATA_ASSIGN_OR_RETURN(model.glossary, GetStringList(root, "glossary"));
   STRATA_ASSIGN_OR_RETURN(model.key, GetStringList(root, "key"));
-  if (auto m = root.Get("materialized")) {
-    STRATA_ASSIGN_OR_RETURN(std::string text, m->Choice({"table", "incremental", "merge"}));
+  std::optional<YamlField> materialized = root.Get("materialized");
+  if (materialized) {
+    STRATA_ASSIGN_OR_RETURN(
+        std::string text, materialized->Choice({"table", "incremental", "merge", "apply_changes"}));
     model.materialized = text == "table"         ? Materialization::kTable
                          : text == "incremental" ? Materialization::kIncremental
-                                                 : Materialization::kMerge;
+                         : text == "merge"       ? Materialization::kMerge
+                                                 : Materialization::kApplyChanges;
     if (model.materialized == Materialization::kMerge && model.key.empty()) {
-      return m->Error("merge upserts on the model's key: add 'key: [column, ...]'");
+      return materialized->Error("merge upserts on the model's key: add 'key: [column, ...]'");
     }
   }
   if (auto columns = root.Get("columns")) {
@@ -227,7 +290,7 @@ Status ParseModelMeta(const YamlField& root, ModelSpec& model) {
   if (auto tests = root.Get("tests")) {
     STRATA_ASSIGN_OR_RETURN(model.tests, ParseTests(*tests));
   }
-  return Status::OK();
+  return ParseApplyChanges(root, materialized, model);
 }
 
 // Splits a leading `/*--- yaml ---*/` block off `sql`; returns the YAML and its first line.
@@ -327,13 +390,13 @@ const char* MaterializationName(Materialization m) {
       return "incremental";
     case Materialization::kMerge:
       return "merge";
+    case Materialization::kApplyChanges:
+      return "apply_changes";
   }
   return "?";
 }
 
-lake::TableName ModelSpec::QuarantineTable() const {
-  return {table.layer, table.name + "__quarantine"};
-}
+lake::TableName ModelSpec::QuarantineTable() const { return lake::QuarantineTableOf(table); }
 
 std::string Project::StoragePath() const {
   if (config.storage.find("://") != std::string::npos) return config.storage;
@@ -342,7 +405,6 @@ std::string Project::StoragePath() const {
 std::string Project::LandingPath() const {
   return (fs::path(root) / config.landing).lexically_normal().string();
 }
-std::string Project::RunsPath() const { return (fs::path(root) / ".strata" / "runs").string(); }
 std::string Project::SecretsPath() const {
   return (fs::path(root) / ".strata" / "secrets").string();
 }

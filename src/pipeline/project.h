@@ -70,8 +70,26 @@ struct TestSpec {
   SourceLocation where;
 };
 
-enum class Materialization { kTable, kIncremental, kMerge };
+enum class Materialization { kTable, kIncremental, kMerge, kApplyChanges };
 const char* MaterializationName(Materialization m);
+
+// `materialized: apply_changes`: the model's SQL reads a change table (a CDC bronze table) and
+// its table mirrors the source table (see apply_changes.h for the semantics).
+struct ApplyChangesSpec {
+  enum class History { kScd1, kScd2 };
+  std::string sequence_by = "_position";  // orders the changes of one key
+  History history = History::kScd1;
+  // Columns of the changes not written to the table; nullopt = the default
+  // (kDefaultExceptColumns). scd2 always keeps `sequence_by` (it names a version).
+  std::optional<std::vector<std::string>> except_columns;
+  SourceLocation key_where;  // of `key`, `sequence_by` and `except_columns`, for run-time errors
+  SourceLocation sequence_where;
+  SourceLocation except_where;
+};
+inline const std::vector<std::string>& DefaultExceptColumns() {
+  static const std::vector<std::string> kColumns = {"_op", "_position", "_tx", "_ingested_at"};
+  return kColumns;
+}
 
 struct ColumnDoc {
   std::string name;
@@ -91,7 +109,8 @@ struct ModelSpec {
   std::vector<std::string> glossary;
   std::vector<ColumnDoc> columns;
   Materialization materialized = Materialization::kTable;
-  std::vector<std::string> key;  // required for merge
+  std::vector<std::string> key;  // required for merge and apply_changes
+  ApplyChangesSpec apply;        // materialized: apply_changes only
   std::vector<TestSpec> tests;
   SourceLocation where;  // of the .sql
   // `<layer>.<name>__quarantine`.
@@ -129,8 +148,7 @@ struct Project {
   // Absolute paths (or URIs for storage) resolved against `root`.
   std::string StoragePath() const;
   std::string LandingPath() const;
-  std::string RunsPath() const;         // <root>/.strata/runs
-  std::string SecretsPath() const;      // <root>/.strata/secrets
+  std::string SecretsPath() const;  // <root>/.strata/secrets
   std::string SourceStatePath() const;  // <root>/.strata/cdc (database source followers)
   const ModelSpec* FindModel(const lake::TableName& table) const;
   const SourceSpec* FindSource(const lake::TableName& table) const;

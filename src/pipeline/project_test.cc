@@ -187,6 +187,52 @@ TEST(ProjectTest, MergeNeedsKeyAndFreshnessParsesDurations) {
   EXPECT_THAT(LoadError(p).message(), HasSubstr("tests[0].freshness.max_age"));
 }
 
+TEST(ProjectTest, ApplyChangesOptionsAndTheirErrors) {
+  ScratchProject p;
+  p.Write("strata.yaml", kConfig);
+  p.Write("models/silver/clientes.sql",
+          "/*---\nmaterialized: apply_changes\nkey: [id, region]\nhistory: scd2\n"
+          "sequence_by: _lsn\nexcept_columns: [_op]\n---*/\nSELECT * FROM bronze.erp_clientes\n");
+  Result<Project> project = LoadProject(p.path());
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  const ModelSpec& model = project->models.at(0);
+  EXPECT_EQ(model.materialized, Materialization::kApplyChanges);
+  EXPECT_EQ(model.key, (std::vector<std::string>{"id", "region"}));
+  EXPECT_EQ(model.apply.history, ApplyChangesSpec::History::kScd2);
+  EXPECT_EQ(model.apply.sequence_by, "_lsn");
+  EXPECT_EQ(model.apply.except_columns, std::vector<std::string>{"_op"});
+  EXPECT_EQ(model.apply.key_where.ToString(), "models/silver/clientes.sql:3:6");
+  // Defaults.
+  p.Write("models/silver/clientes.sql",
+          "/*---\nmaterialized: apply_changes\nkey: id\n---*/\nSELECT * FROM bronze.c\n");
+  project = LoadProject(p.path());
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  EXPECT_EQ(project->models.at(0).apply.sequence_by, "_position");
+  EXPECT_EQ(project->models.at(0).apply.history, ApplyChangesSpec::History::kScd1);
+  EXPECT_FALSE(project->models.at(0).apply.except_columns.has_value());
+  // Errors name the file, the line and the field.
+  auto error = [&](const std::string& header) {
+    p.Write("models/silver/clientes.sql", "/*---\n" + header + "---*/\nSELECT * FROM bronze.c\n");
+    return LoadError(p).message();
+  };
+  EXPECT_THAT(error("materialized: apply_changes\n"),
+              HasSubstr("models/silver/clientes.sql:2:15: materialized: apply_changes mirrors a "
+                        "table by its key: add 'key: [column, ...]'"));
+  EXPECT_THAT(error("materialized: apply_changes\nkey: id\nhistory: scd3\n"),
+              HasSubstr("models/silver/clientes.sql:4:10: history: expected one of scd1 or scd2, "
+                        "got 'scd3'"));
+  EXPECT_THAT(error("materialized: merge\nkey: id\nhistory: scd2\n"),
+              HasSubstr("clientes.sql:4:10: history: only a model with 'materialized: "
+                        "apply_changes' takes 'history'"));
+  EXPECT_THAT(error("materialized: apply_changes\nkey: id\nexcept_columns: [ID]\n"),
+              HasSubstr("except_columns: key column 'id' cannot be dropped"));
+  EXPECT_THAT(error("materialized: apply_changes\nkey: id\ntests:\n"
+                    "  - {not_null: id, action: quarantine}\n"),
+              HasSubstr("use warn or fail, not quarantine"));
+  EXPECT_THAT(error("materialized: apply_changes\nkey: id\nsequense_by: x\n"),
+              HasSubstr("did you mean 'sequence_by'"));
+}
+
 TEST(ProjectTest, NotAProject) {
   ScratchProject p;
   Result<Project> loaded = LoadProject(p.path());

@@ -1,11 +1,7 @@
 #include "pipeline/run_record.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -82,47 +78,58 @@ std::string NewRunId(int64_t micros) {
   return std::string(stamp) + "-" + suffix;
 }
 
+namespace {
+
+nlohmann::ordered_json NodeJson(const NodeResult& node) {
+  using json = nlohmann::ordered_json;
+  json files = json::array();
+  for (const ingest::FileOutcome& file : node.files) {
+    files.push_back({{"file", file.file},
+                     {"sha256", file.sha256},
+                     {"size_bytes", file.size_bytes},
+                     {"state", std::string(ingest::FileStateName(file.state))},
+                     {"reason", file.reason},
+                     {"rows_read", file.rows_read},
+                     {"rows_loaded", file.rows_loaded},
+                     {"rows_quarantined", file.rows_quarantined}});
+  }
+  json tests = json::array();
+  for (const TestResult& test : node.tests) {
+    tests.push_back({{"name", test.name},
+                     {"kind", TestKindName(test.kind)},
+                     {"action", TestActionName(test.action)},
+                     {"status", TestStatusName(test.status)},
+                     {"failing_rows", test.failing_rows},
+                     {"message", test.message},
+                     {"duration_ms", test.millis}});
+  }
+  return {{"table", node.table},
+          {"kind", node.is_source ? "source" : "model"},
+          {"layer", node.layer},
+          {"materialized", node.materialized},
+          {"status", NodeStatusName(node.status)},
+          {"error", node.error},
+          {"rows_written", node.rows_written},
+          {"rows_quarantined", node.rows_quarantined},
+          {"table_version", Optional(node.table_version)},
+          {"quarantine_version", Optional(node.quarantine_version)},
+          {"duration_ms", node.millis},
+          {"owner", node.owner},
+          {"tags", node.tags},
+          {"files", files},
+          {"tests", tests}};
+}
+
+}  // namespace
+
+std::string NodeResultJson(const NodeResult& node) {
+  return NodeJson(node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string RunRecordJson(const RunRecord& record) {
   using json = nlohmann::ordered_json;
   json nodes = json::array();
-  for (const NodeResult& node : record.nodes) {
-    json files = json::array();
-    for (const ingest::FileOutcome& file : node.files) {
-      files.push_back({{"file", file.file},
-                       {"sha256", file.sha256},
-                       {"size_bytes", file.size_bytes},
-                       {"state", std::string(ingest::FileStateName(file.state))},
-                       {"reason", file.reason},
-                       {"rows_read", file.rows_read},
-                       {"rows_loaded", file.rows_loaded},
-                       {"rows_quarantined", file.rows_quarantined}});
-    }
-    json tests = json::array();
-    for (const TestResult& test : node.tests) {
-      tests.push_back({{"name", test.name},
-                       {"kind", TestKindName(test.kind)},
-                       {"action", TestActionName(test.action)},
-                       {"status", TestStatusName(test.status)},
-                       {"failing_rows", test.failing_rows},
-                       {"message", test.message},
-                       {"duration_ms", test.millis}});
-    }
-    nodes.push_back({{"table", node.table},
-                     {"kind", node.is_source ? "source" : "model"},
-                     {"layer", node.layer},
-                     {"materialized", node.materialized},
-                     {"status", NodeStatusName(node.status)},
-                     {"error", node.error},
-                     {"rows_written", node.rows_written},
-                     {"rows_quarantined", node.rows_quarantined},
-                     {"table_version", Optional(node.table_version)},
-                     {"quarantine_version", Optional(node.quarantine_version)},
-                     {"duration_ms", node.millis},
-                     {"owner", node.owner},
-                     {"tags", node.tags},
-                     {"files", files},
-                     {"tests", tests}});
-  }
+  for (const NodeResult& node : record.nodes) nodes.push_back(NodeJson(node));
   json out = {{"schema", "strata.run/1"},
               {"run_id", record.run_id},
               {"project", record.project},
@@ -138,24 +145,6 @@ std::string RunRecordJson(const RunRecord& record) {
               {"nodes", nodes}};
   // Errors may quote outside text; a record is still written whole.
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-Result<std::string> WriteRunRecord(const RunRecord& record, const std::string& runs_dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(runs_dir, ec);
-  if (ec) return Status::IOError("cannot create " + runs_dir + ": " + ec.message());
-  std::string path = (fs::path(runs_dir) / (record.run_id + ".json")).string();
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << RunRecordJson(record);
-    out.flush();
-    if (!out) return Status::IOError("cannot write " + temp);
-  }
-  fs::rename(temp, path, ec);
-  if (ec) return Status::IOError("cannot rename " + temp + " to " + path + ": " + ec.message());
-  return path;
 }
 
 }  // namespace strata::pipeline

@@ -1,6 +1,7 @@
-// What a run did, kept per run as JSON under `<project>/.strata/runs/<run_id>.json`.
+// What a run did: the record RunProject returns. The orchestrator's run store keeps it as the
+// output of the run (`strata runs show ID --json`), the CLI prints it (`strata run --json`).
 //
-// The JSON schema is stable (the catalog database will import these files):
+// The JSON schema is stable:
 //
 //   {
 //     "schema": "strata.run/1",
@@ -82,7 +83,6 @@ struct RunRecord {
   // A catalog failure does not fail the run: the data is committed by then.
   bool catalog_synced = false;
   std::string catalog_error;
-  std::string path;  // where the record was written ("" if not yet)
   // A cancel (RunOptions::cancel) stopped or kept from starting at least one node.
   bool cancelled = false;
 
@@ -97,9 +97,7 @@ std::string NewRunId(int64_t micros);
 
 // The record as JSON text (the schema above), pretty-printed.
 std::string RunRecordJson(const RunRecord& record);
-
-// Writes the record to `<runs_dir>/<run_id>.json` (atomically: temp file + rename), creating
-// the directory. Returns the path.
-Result<std::string> WriteRunRecord(const RunRecord& record, const std::string& runs_dir);
+// One node of it ({"table", "kind", ...}) as compact JSON text.
+std::string NodeResultJson(const NodeResult& node);
 
 }  // namespace strata::pipeline

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "lake/session.h"
+#include "lake/table.h"
 #include "pipeline/catalog_sync.h"
 #include "pipeline/node_run.h"
 
@@ -239,7 +240,7 @@ std::vector<Task> PlanTasks(const Project& project, const ModelGraph& graph,
       task.source = &source;
       task.table = source.spec.table.ToString();
       by_table[task.table] = tasks.size();
-      by_table[task.table + "__quarantine"] = tasks.size();
+      by_table[lake::QuarantineTableOf(task.table)] = tasks.size();
       tasks.push_back(std::move(task));
     }
   }
@@ -288,7 +289,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   auto start = std::chrono::steady_clock::now();
   RunRecord record;
   record.started_at_micros = Clock::System().NowMicros();
-  record.run_id = NewRunId(record.started_at_micros);
+  record.run_id = options.run_id.empty() ? NewRunId(record.started_at_micros) : options.run_id;
   record.project = project.config.name;
   record.command = options.test_only ? "test" : "run";
   record.selected_names = options.selection.names;
@@ -336,7 +337,8 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
       Worker worker{&project,    &lake,         connections[i].get(), sessions[i].get(),
-                    &bind_mutex, record.run_id, ingested_at};
+                    &bind_mutex, record.run_id, ingested_at,          &options.files,
+                    options.full_refresh};
       while (std::optional<size_t> next = scheduler.Next()) {
         Task& task = tasks[*next];
         canceller.Begin(i);
@@ -382,9 +384,6 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
     // No view is in use any more. Dropping them is a catalog write: serialised like binds.
     std::lock_guard<std::mutex> lock(bind_mutex);
     sessions.clear();
-  }
-  if (options.write_record) {
-    STRATA_ASSIGN_OR_RETURN(record.path, WriteRunRecord(record, project.RunsPath()));
   }
   return record;
 }

@@ -26,9 +26,10 @@
 //    schema, run statistics, lineage, classifications. A catalog failure is reported in the
 //    record (catalog_error), never fails the run.
 //  - Cancelling (RunOptions::cancel) stops the run early, see CancelToken.
-//  - The record is written to <project>/.strata/runs/<run_id>.json (run_record.h) whatever
-//    the outcome. Status errors are for failures of the run itself (lake unusable, bad project
-//    SQL); failures of sources, models and tests are reported in the record.
+//  - The record (run_record.h) is returned whatever the outcome; the orchestrator's run store
+//    keeps it (orchestrator/service/service.h, RunProject: `strata run` is a run of the
+//    project's built-in pipeline). Status errors are for failures of the run itself (lake
+//    unusable, bad project SQL); failures of sources, models and tests are in the record.
 // Contract (test): no ingestion and no commit; every selected node's tests run against its
 // committed table (quarantine tests report the rows they would move).
 #pragma once
@@ -36,10 +37,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
+#include "ingest/file_source.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
 #include "pipeline/run_record.h"
@@ -102,11 +106,19 @@ struct RunOptions {
   std::function<void(const ProgressEvent&)> progress;
   // _ingested_at of this run, micros since the epoch; 0 = now.
   int64_t ingested_at_micros = 0;
-  bool write_record = true;
+  // The run's id (the run store's: catalog runs and lineage, quarantine rows and OpenLineage
+  // carry it); "" = a new one (NewRunId).
+  std::string run_id;
+  // Rebuild incremental tables from all their input (apply_changes: every change of the source).
+  bool full_refresh = false;
   // Record the run in the project's catalog (catalog_sync.h); `strata run` always does.
   bool sync_catalog = true;
   // Cancels the run when cancelled (see CancelToken); null = cannot be cancelled.
   std::shared_ptr<const CancelToken> cancel;
+  // Exactly the files a source loads, by source name, instead of listing the landing
+  // directory (sources not named here list as usual); see ingest::LandedFile. The SFTP landing
+  // zone names the files that arrived, read from their archived copies.
+  std::map<std::string, std::vector<ingest::LandedFile>> files;
 };
 
 Result<RunRecord> RunProject(const Project& project, const RunOptions& options);

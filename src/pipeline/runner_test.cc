@@ -11,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "lake/session.h"
 #include "pipeline/pipeline_test_util.h"
+#include "storage/delta/delta_table.h"
 
 namespace strata::pipeline {
 namespace {
@@ -95,6 +96,57 @@ TEST_F(RunnerTest, TableIncrementalAndMergeMaterializations) {
               ::testing::ElementsAre("1|a", "2|B", "3|c"));
 }
 
+// A CDC bronze table (as a database source writes it) mirrored by an apply_changes model whose
+// SQL transforms the changes; the second run reads only the new bronze version.
+TEST_F(RunnerTest, ApplyChangesMirrorsACdcBronzeTable) {
+  auto store = storage::OpenObjectStore(p_.path() + "/lake");
+  ASSERT_TRUE(store.ok());
+  testing::Duck duck = testing::OpenDuck();
+  delta::DeltaTable bronze(*store, "bronze/erp_clientes", *duck.conn);
+  auto changes = [](const std::string& rows) {
+    return "SELECT id::BIGINT AS id, nome, _op, _position, _source_ts::TIMESTAMP AS _source_ts, "
+           "_tx::BIGINT AS _tx, _ingested_at::TIMESTAMP AS _ingested_at FROM (VALUES " +
+           rows + ") AS v(id, nome, _op, _position, _source_ts, _tx, _ingested_at)";
+  };
+  ASSERT_TRUE(bronze
+                  .Create({.as_select =
+                               changes("(1, 'ana', 'r', 'b.1:10', '2024-01-01', 1, '2024-01-02'), "
+                                       "(2, 'bia', 'r', 'b.1:10', '2024-01-01', 1, '2024-01-02')")})
+                  .ok());
+  p_.Write("models/silver/clientes.sql",
+           "/*---\nmaterialized: apply_changes\nkey: [id]\n"
+           "tests:\n  - {name: um_por_id, unique: [id], action: fail}\n---*/\n"
+           "SELECT c.id, upper(c.nome) AS nome, c._op, c._position, c._source_ts\n"
+           "FROM bronze.erp_clientes AS c\n");
+  RunRecord first = Run();
+  ASSERT_EQ(Node(first, "silver.clientes").status, NodeStatus::kSuccess)
+      << Node(first, "silver.clientes").error;
+  EXPECT_EQ(Node(first, "silver.clientes").materialized, "apply_changes");
+  EXPECT_THAT(Query("SELECT * FROM silver.clientes ORDER BY id"),
+              ::testing::ElementsAre("1|ANA|2024-01-01 00:00:00", "2|BIA|2024-01-01 00:00:00"));
+  ASSERT_TRUE(bronze
+                  .Append(changes("(1, 'ana maria', 'u', 'b.1:20', '2024-01-03', 2, '2024-01-04'), "
+                                  "(2, 'bia', 'd', 'b.1:30', '2024-01-03', 3, '2024-01-04')"))
+                  .ok());
+  RunRecord second = Run();
+  const NodeResult& node = Node(second, "silver.clientes");
+  ASSERT_EQ(node.status, NodeStatus::kSuccess) << node.error;
+  EXPECT_EQ(node.rows_written, 2);  // one update, one delete
+  ASSERT_EQ(node.tests.size(), 1u);
+  EXPECT_EQ(node.tests[0].status, TestStatus::kPass);
+  EXPECT_THAT(Query("SELECT * FROM silver.clientes ORDER BY id"),
+              ::testing::ElementsAre("1|ANA MARIA|2024-01-03 00:00:00"));
+  // A key column the changes lack: the node fails naming the model file, line and field.
+  p_.Write("models/silver/clientes.sql",
+           "/*---\nmaterialized: apply_changes\nkey: [cliente_id]\n---*/\n"
+           "SELECT * FROM bronze.erp_clientes\n");
+  RunRecord bad = Run();
+  EXPECT_EQ(Node(bad, "silver.clientes").status, NodeStatus::kFailed);
+  EXPECT_THAT(Node(bad, "silver.clientes").error,
+              ::testing::HasSubstr("models/silver/clientes.sql:3:6: key: column 'cliente_id' is "
+                                   "not a column of the changes read from bronze.erp_clientes"));
+}
+
 TEST_F(RunnerTest, QuarantineTableFollowsTheModel) {
   p_.Write("models/silver/t.sql", "SELECT * FROM (VALUES (1, -1), (2, 5), (3, NULL)) AS t(id, q)");
   p_.Write("models/silver/t.yaml",
@@ -115,7 +167,35 @@ TEST_F(RunnerTest, QuarantineTableFollowsTheModel) {
   // A second run replaces (not appends to) the quarantine of a table model.
   ASSERT_TRUE(Run().ok());
   EXPECT_EQ(Query("SELECT count(*) FROM silver.t__quarantine").at(0), "2");
-  EXPECT_TRUE(std::filesystem::exists(record.path));
+  EXPECT_FALSE(std::filesystem::exists(p_.path() + "/.strata/runs"));  // the run store keeps runs
+}
+
+// RunOptions::files: a source loads exactly the files named (the SFTP landing zone's arrivals),
+// read from where they are kept; without it the landing directory is listed.
+TEST_F(RunnerTest, NamedFilesAreLoadedInsteadOfTheListing) {
+  p_.Write("sources/s.yaml",
+           "sources:\n  - {name: pedidos, files: 'p*.csv', columns: [{name: id, type: BIGINT}]}\n");
+  p_.Write("landing/p1.csv", "id\n1\n");
+  p_.Write("landing/acme/p2.csv", "id\n999\n");  // the partner's newer upload: not this one
+  p_.Write("archive/object", "id\n2\n");
+  RunOptions options;
+  options.selection.names = {"bronze.pedidos"};
+  options.files["pedidos"] = {{.name = "acme/p2.csv",
+                               .matched_name = "p2.csv",
+                               .content_path = p_.path() + "/archive/object"}};
+  RunRecord named = Run(options);
+  ASSERT_TRUE(named.ok()) << Node(named, "bronze.pedidos").error;
+  const NodeResult& node = Node(named, "bronze.pedidos");
+  ASSERT_EQ(node.files.size(), 1u);
+  EXPECT_EQ(node.files[0].file, "acme/p2.csv");
+  EXPECT_EQ(node.files[0].state, ingest::FileState::kLoaded) << node.files[0].reason;
+  EXPECT_THAT(Query("SELECT id, _source_file FROM bronze.pedidos"),
+              ::testing::ElementsAre("2|acme/p2.csv"));
+
+  RunRecord listed = Run();  // p1.csv only: a pattern without '/' stays at the landing root
+  ASSERT_TRUE(listed.ok()) << Node(listed, "bronze.pedidos").error;
+  EXPECT_THAT(Query("SELECT id, _source_file FROM bronze.pedidos ORDER BY id"),
+              ::testing::ElementsAre("1|p1.csv", "2|acme/p2.csv"));
 }
 
 TEST_F(RunnerTest, IndependentModelsRunInParallelAndFailuresSkipDownstreamOnly) {
@@ -290,7 +370,7 @@ TEST_F(RunnerTest, CancelInterruptsTheRunningModelAndStartsNothingMore) {
   EXPECT_EQ(Node(record, "gold.depois").error, "cancelled by user: not started");
   nlohmann::json json = nlohmann::json::parse(RunRecordJson(record));
   EXPECT_EQ(json["status"], "cancelled");
-  EXPECT_TRUE(std::filesystem::exists(record.path));
+  EXPECT_FALSE(std::filesystem::exists(p_.path() + "/.strata/runs"));  // the run store keeps runs
 
   // silver.a's new version stays; gold.lento and gold.depois are still their first versions.
   EXPECT_EQ(Query("SELECT count(*) FROM silver.a").at(0), "5");

@@ -16,7 +16,8 @@ constexpr std::string_view kStrataYaml =
 #                        each holds its description, owner, tags, columns, materialization, key
 #                        and tests
 #   lake/                the Delta tables (bronze/, silver/, gold/), written by `strata run`
-#   .strata/runs/        one JSON record per run: what ran, rows, tests, errors
+#   .strata/catalog.db   the catalog, and every run: what ran, rows, tests, errors
+#                        (strata runs list; strata runs show RUN_ID)
 #
 # Try it:  strata run --project .      (loads landing/, builds every model, runs every test)
 #          strata sql "SELECT * FROM silver.pedidos_validos"
@@ -90,6 +91,12 @@ description: Pedidos válidos, um por pedido_id.
 owner: time-engenharia
 tags: [Core Domain]
 # table: rebuilt on every run | incremental: appends rows whose key is new | merge: upserts on key
+# | apply_changes: mirrors a CDC bronze table (a database source's changes: _op, _position,
+#   _source_ts, ...) by `key`; reads only the bronze versions it has not applied yet. With it:
+#     sequence_by: _position     # orders the changes of a key (the latest wins; default)
+#     history: scd1              # scd1: current rows only | scd2: a row per change, with
+#                                #   _valid_from, _valid_to, _is_current (deletes close the row)
+#     except_columns: [_op, _position, _tx, _ingested_at]   # the default; _source_ts stays
 materialized: table
 key: [pedido_id]
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "lake/table.h"
 #include "pipeline/expectations.h"
 #include "pipeline/node_run.h"
 
@@ -73,7 +74,7 @@ TestResult Reconcile(const SourceSpec& source, const ingest::IngestReport& repor
     return test;
   }
   loaded = *counted;
-  lake::TableName quarantine{source.spec.table.layer, source.spec.table.name + "__quarantine"};
+  const lake::TableName quarantine = lake::QuarantineTableOf(source.spec.table);
   if (worker.lake->ResolveName(quarantine).ok()) {
     Result<std::string> view = BindLakeTable(worker, quarantine);
     Result<std::map<std::string, int64_t>> q =
@@ -177,6 +178,11 @@ NodeResult RunSource(const SourceSpec& source, Worker& worker) {
   NodeResult result = SourceResult(source);
   ingest::IngestOptions options;
   options.ingested_at_micros = worker.ingested_at_micros;
+  if (worker.files != nullptr) {
+    if (auto named = worker.files->find(source.spec.name); named != worker.files->end()) {
+      options.files = named->second;
+    }
+  }
   Result<ingest::IngestReport> report = ingest::IngestFileSource(
       *worker.lake, *worker.connection, source.spec, worker.project->LandingPath(), options);
   if (!report.ok()) {

@@ -4,8 +4,8 @@
 #include "catalog/catalog.h"
 #include "catalog/json.h"
 #include "lake/lake.h"
+#include "lake/table.h"
 #include "server/context.h"
-#include "storage/delta/snapshot.h"
 
 namespace strata::server {
 namespace {
@@ -63,31 +63,23 @@ Status AddDeltaFacts(ServerContext& context, const std::string& name, json& j) {
   if (!parsed.ok()) return Status::OK();
   STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, context.Lake());
   if (!lake) return Status::OK();
-  Result<lake::TableLocation> location = lake->ResolveName(*parsed);
-  if (!location.ok()) return Status::OK();  // cataloged, not (or no longer) in the lake
-  STRATA_ASSIGN_OR_RETURN(auto entries,
-                          delta::ReadHistory(*location->store, location->root, std::nullopt, 50));
-  for (const delta::CommitEntry& entry : entries) {
-    const nlohmann::json& info = entry.info.json;
-    auto field = [&info](const char* key) {
-      auto it = info.find(key);
-      return it != info.end() && !it->is_null() ? json(*it) : json::object();
-    };
+  Result<lake::Table> table = lake::Table::Open(*lake, *parsed);
+  if (!table.ok()) return Status::OK();  // cataloged, not (or no longer) in the lake
+  STRATA_ASSIGN_OR_RETURN(std::vector<lake::TableCommit> commits, table->History(std::nullopt, 50));
+  for (const lake::TableCommit& commit : commits) {
     j["history"].push_back(
-        {{"version", entry.version},
-         {"timestamp_millis", entry.timestamp_millis},
-         {"operation", entry.info.operation ? json(*entry.info.operation) : json(nullptr)},
-         {"parameters", field("operationParameters")},
-         {"metrics", field("operationMetrics")}});
+        {{"version", commit.version},
+         {"timestamp_millis", commit.timestamp_millis},
+         {"operation", commit.operation.empty() ? json(nullptr) : json(commit.operation)},
+         {"parameters", commit.parameters},
+         {"metrics", commit.metrics}});
   }
-  STRATA_ASSIGN_OR_RETURN(delta::Snapshot snapshot,
-                          delta::LoadSnapshot(*location->store, location->root));
-  const lake::TableSummary summary = lake::Summarize(snapshot);
-  j["statistics"] = {{"version", snapshot.version},
-                     {"file_count", summary.file_count},
-                     {"size_bytes", summary.total_bytes},
-                     {"row_count", OptInt(summary.row_count)},
-                     {"partition_columns", snapshot.partition_columns()}};
+  STRATA_ASSIGN_OR_RETURN(lake::TableStatistics stats, table->Statistics());
+  j["statistics"] = {{"version", stats.version},
+                     {"file_count", stats.file_count},
+                     {"size_bytes", stats.total_bytes},
+                     {"row_count", OptInt(stats.row_count)},
+                     {"partition_columns", stats.partition_columns}};
   return Status::OK();
 }
 

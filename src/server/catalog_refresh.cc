@@ -9,16 +9,17 @@
 #include "common/logging.h"
 #include "engine/engine.h"
 #include "lake/session.h"
+#include "lake/table.h"
 
 namespace strata::server {
 namespace {
 
 using nlohmann::json;
 
-std::string CatalogStatus(const std::string& node_status) {
-  if (node_status == "failed") return "FAIL";
-  if (node_status == "skipped") return "ABORT";
-  return "COMPLETE";  // success, warn
+RunStatus CatalogStatus(const std::string& node_status) {
+  if (node_status == "failed") return RunStatus::kFailed;
+  if (node_status == "skipped") return RunStatus::kAborted;
+  return RunStatus::kSucceeded;  // success, warn
 }
 
 // Latest node of each table across the records, plus every landing file each source loaded.
@@ -143,9 +144,9 @@ Result<RefreshReport> RefreshCatalog(const pipeline::Project& project, const lak
     }
     catalog::RunSync sync;
     sync.table = Declared(project, name);
-    const lake::TableSummary summary = lake::Summarize(*bound->snapshot);
-    sync.table.row_count = summary.row_count;
-    sync.table.size_bytes = summary.total_bytes;
+    const lake::TableStatistics stats = lake::StatisticsOf(*bound->snapshot);
+    sync.table.row_count = stats.row_count;
+    sync.table.size_bytes = stats.total_bytes;
     sync.table.location = (std::filesystem::path(project.StoragePath()) / name.layer / name.name)
                               .lexically_normal()
                               .string();
@@ -168,9 +169,9 @@ Result<RefreshReport> RefreshCatalog(const pipeline::Project& project, const lak
       sync.run.run_id = "delta/" + table_name + "@v" + std::to_string(bound->version);
       sync.run.job = table_name;
       sync.run.pipeline = project.config.name;
-      sync.run.status = "COMPLETE";
+      sync.run.status = RunStatus::kSucceeded;
     }
-    sync.run.outputs = {{table_name, bound->version, summary.row_count}};
+    sync.run.outputs = {{table_name, bound->version, stats.row_count}};
     const pipeline::ModelSpec* model = project.FindModel(name);
     if (model != nullptr) {
       // The model's inputs become views on the connection, so lineage can DESCRIBE them.

@@ -1,6 +1,7 @@
 // What every API handler shares (internal to the server layer): the project, its lake, its
-// catalog (one connection, serialised by a mutex: the Catalog is single-threaded), the runner,
-// dashboards and metrics. Created by Server::Start; lives until the server is destroyed.
+// catalog (one connection, serialised by a mutex: the Catalog is single-threaded), the
+// orchestrator service (every run), dashboards and metrics. Created by Server::Start; lives until
+// the server is destroyed.
 #pragma once
 
 #include <functional>
@@ -25,10 +26,6 @@
 
 namespace strata::server {
 
-// The pipeline that stands for the whole project as `strata run` runs it (run records in
-// .strata/runs/); the orchestrator's pipelines (pipelines/*.yaml) are served beside it.
-inline constexpr const char* kProjectPipeline = "project";
-
 class ServerContext {
  public:
   ServerOptions options;
@@ -38,9 +35,9 @@ class ServerContext {
   std::string lake_dir;     // local lake directory, "" when the storage is remote
   std::string catalog_location;
   Metrics metrics;
-  std::unique_ptr<ProjectRunner> runner;
-  // Pipelines of pipelines/*.yaml (state machines); null when it could not open (then
-  // `orchestrator_error` says why and only the project pipeline is served).
+  // Every run: the project's built-in pipeline and those of pipelines/*.yaml (state
+  // machines); null when it could not open (then `orchestrator_error` says why, and the
+  // project pipeline is served without runs).
   std::unique_ptr<orchestrator::service::OrchestratorService> orchestrator;
   std::string orchestrator_error;
 
@@ -58,7 +55,7 @@ class ServerContext {
   }
   void SetCatalog(std::unique_ptr<catalog::Catalog> catalog) { catalog_ = std::move(catalog); }
 
-  // Syncs the lake, project and run records into the catalog (catalog_refresh.h).
+  // Syncs the lake, project and the project runs' records into the catalog (catalog_refresh.h).
   Status RefreshCatalog();
   // When the last refresh finished (ISO-8601), its warnings.
   nlohmann::json RefreshState() const;

@@ -134,13 +134,15 @@ json OpenApiDocument() {
             {"input",
              {{"type", "object"}, {"description", "state machine pipelines: the run's input"}}}},
            {});
-  start["responses"]["409"] = {{"description", "a run is already in progress"}};
+  start["responses"]["404"] = {{"description", "no such pipeline"}};
   paths["/api/pipelines/{name}/runs"]["post"] = start;
   const json run = Param("id", "path", "string", "run id");
   paths["/api/runs"]["get"] =
       Op("Runs, newest first",
          json::array({Param("limit", "query", "integer", "1-1000, default 50"),
-                      Param("status", "query", "string", "success, failed, cancelled or running"),
+                      Param("status", "query", "string",
+                            "success, failed, cancelled (project runs), aborted (state machines) "
+                            "or running"),
                       Param("pipeline", "query", "string", "only this pipeline")}),
          Responses("{runs: [...]}"), "runs");
   paths["/api/runs/{id}"]["get"] =
@@ -151,8 +153,7 @@ json OpenApiDocument() {
          Responses("{run_id, lines: [{state, level, message}]}"), "runs");
   json resume = Op("Resume a failed or cancelled run (runs what failed or was skipped)",
                    json::array({run}), Responses("{run_id, status}", 202), "runs");
-  resume["responses"]["409"] = {
-      {"description", "the run did not fail and was not cancelled, or a run is going"}};
+  resume["responses"]["409"] = {{"description", "the run did not fail and was not cancelled"}};
   paths["/api/runs/{id}/resume"]["post"] = resume;
   json cancel =
       Op("Cancel a running run. State machines abort; the project's run (strata run as the API "

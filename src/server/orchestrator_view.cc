@@ -5,17 +5,19 @@
 #include <map>
 #include <sstream>
 
+#include "server/runs.h"
+
 namespace strata::server {
 namespace {
 
 using nlohmann::json;
 
-std::string UiStatus(const std::string& status) {
+// The UI's word for a state's or task attempt's status.
+std::string StateUiStatus(const std::string& status) {
   if (status == "SUCCEEDED") return "success";
   if (status == "FAILED") return "failed";
-  if (status == "ABORTED") return "aborted";
   if (status == "CAUGHT") return "warn";
-  if (status == "QUEUED" || status == "RUNNING") return "running";
+  if (status == "RUNNING") return "running";
   return status;
 }
 
@@ -62,7 +64,7 @@ json LastStates(const orch::RunDetail& detail) {
   }
   for (const orch::StateRun& s : detail.states) {
     if (!s.scope.empty()) continue;
-    states[s.state] = {{"status", UiStatus(s.status)},
+    states[s.state] = {{"status", StateUiStatus(s.status)},
                        {"type", s.type},
                        {"entry", s.entry},
                        {"duration_ms", Millis(s.entered_at_micros, s.exited_at_micros)},
@@ -94,15 +96,15 @@ json OrchRunSummary(const orch::RunSummary& run) {
           {"trigger", run.trigger},
           {"trigger_info", run.trigger_info},
           {"resumed_from", run.resumed_from},
-          {"status", UiStatus(run.status)},
-          {"orchestrator_status", run.status},
+          {"status", UiStatus(run)},
+          {"orchestrator_status", std::string(orch::RunStatusName(run.status))},
           {"started_at",
            IsoMicros(run.started_at_micros ? run.started_at_micros : run.queued_at_micros)},
           {"finished_at", IsoMicros(run.ended_at_micros)},
           {"duration_ms", Millis(run.started_at_micros, run.ended_at_micros)},
           {"failed_state", run.failed_state},
-          {"states", nullptr},
-          {"failed", run.status == "FAILED" ? 1 : 0},
+          {"states", run.states},
+          {"failed", run.failed_states},
           {"error", Joined(run.error, run.cause)}};
 }
 
@@ -183,7 +185,7 @@ Result<json> OrchRun(orch::OrchestratorService& service, const std::string& run_
   for (const orch::TaskAttempt& a : detail.attempts) ++attempts[a.scope + "\n" + a.state];
   for (const orch::StateRun& s : detail.states) {
     const std::string key = s.scope.empty() ? s.state : s.scope + "/" + s.state;
-    states[key] = {{"status", UiStatus(s.status)},
+    states[key] = {{"status", StateUiStatus(s.status)},
                    {"type", s.type},
                    {"duration_ms", Millis(s.entered_at_micros, s.exited_at_micros)},
                    {"error", Joined(s.error, s.cause)},
@@ -198,7 +200,7 @@ Result<json> OrchRun(orch::OrchestratorService& service, const std::string& run_
                     {"state", a.state},
                     {"resource", a.resource},
                     {"attempt", a.attempt},
-                    {"status", UiStatus(a.status)},
+                    {"status", StateUiStatus(a.status)},
                     {"error", Joined(a.error, a.cause)},
                     {"duration_ms", Millis(a.started_at_micros, a.ended_at_micros)}});
   }

@@ -1,7 +1,7 @@
 // The orchestrator service's pipelines and runs (orchestrator/service/service.h) in the shapes
 // the API serves for project runs too (runs.h): run summaries, per-state results for the
-// pipeline page, and log lines. Statuses are mapped to the UI's words: SUCCEEDED -> success,
-// FAILED -> failed, ABORTED -> aborted, QUEUED/RUNNING -> running, CAUGHT -> warn.
+// pipeline page, and log lines. Statuses are mapped to the UI's words (runs.h UiStatus; a
+// state's CAUGHT -> warn).
 // Thread safety: the service is thread-safe; these functions hold no state.
 #pragma once
 

@@ -1,37 +1,13 @@
 #include "server/runs.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/logging.h"
 #include "pipeline/runner.h"
+#include "server/orchestrator_view.h"
 
 namespace strata::server {
-
-std::vector<json> LoadRunRecords(const std::string& runs_dir, std::vector<std::string>* warnings) {
-  std::vector<json> records;
-  std::error_code error;
-  if (!std::filesystem::is_directory(runs_dir, error)) return records;
-  for (const auto& entry : std::filesystem::directory_iterator(runs_dir, error)) {
-    if (entry.path().extension() != ".json") continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    json record = json::parse(text.str(), nullptr, false);
-    if (record.is_discarded() || !record.is_object() || !record.contains("run_id") ||
-        !record["run_id"].is_string()) {
-      if (warnings) warnings->push_back(entry.path().string() + ": not a run record");
-      continue;
-    }
-    records.push_back(std::move(record));
-  }
-  std::sort(records.begin(), records.end(), [](const json& a, const json& b) {
-    return a["run_id"].get<std::string>() > b["run_id"].get<std::string>();
-  });
-  return records;
-}
 
 json RunSummary(const json& record, const std::string& pipeline) {
   int failed = 0, states = 0;
@@ -164,99 +140,115 @@ json ProjectPipeline(const pipeline::Project& project, const pipeline::ModelGrap
           {"edges", edges}};
 }
 
-ProjectRunner::~ProjectRunner() {
-  std::thread thread;
-  {
-    std::lock_guard lock(mutex_);
-    thread = std::move(thread_);
+std::string UiStatus(const orch::RunSummary& run) {
+  switch (run.status) {
+    case orch::RunStatus::kQueued:
+    case orch::RunStatus::kRunning:
+      return "running";
+    case orch::RunStatus::kSucceeded:
+      return "success";
+    case orch::RunStatus::kFailed:
+      return "failed";
+    case orch::RunStatus::kAborted:
+      break;
   }
-  if (thread.joinable()) thread.join();
+  return run.pipeline == orch::kProjectPipeline ? "cancelled" : "aborted";
 }
 
-bool ProjectRunner::running() const {
-  std::lock_guard lock(mutex_);
-  return running_;
+Result<std::vector<orch::RunStatus>> StatusesFor(const std::string& ui_status) {
+  using S = orch::RunStatus;
+  if (ui_status.empty()) return std::vector<S>{};
+  if (ui_status == "running") return std::vector<S>{S::kQueued, S::kRunning};
+  if (ui_status == "success") return std::vector<S>{S::kSucceeded};
+  if (ui_status == "failed") return std::vector<S>{S::kFailed};
+  if (ui_status == "cancelled" || ui_status == "aborted") return std::vector<S>{S::kAborted};
+  return Status::InvalidArgument("unknown status '" + ui_status +
+                                 "' (known: success, failed, cancelled, aborted, running)");
 }
 
-Result<std::string> ProjectRunner::Start(const std::vector<std::string>& names,
-                                         std::function<void()> on_finish) {
-  std::lock_guard lock(mutex_);
-  if (running_) {
-    return Status::FailedPrecondition("a run of " + project_.config.name +
-                                      " is already in progress (" + active_.value("run_id", "") +
-                                      ")");
-  }
-  if (thread_.joinable()) thread_.join();  // the previous run's thread has finished
-  const std::string id = "active-" + std::to_string(next_++);
-  running_ = true;
-  active_ = {{"run_id", id},        {"project", project_.config.name},
-             {"command", "run"},    {"selection", {{"names", names}, {"layer", ""}}},
-             {"started_at", ""},    {"finished_at", ""},
-             {"status", "running"}, {"nodes", json::array()}};
-  cancel_ = std::make_shared<pipeline::CancelToken>();
-  thread_ = std::thread([this, id, names, cancel = cancel_, on_finish = std::move(on_finish)] {
-    pipeline::RunOptions options;
-    options.selection.names = names;
-    options.cancel = cancel;
-    options.progress = [this](const pipeline::ProgressEvent& event) {
-      std::lock_guard lock(mutex_);
-      json& nodes = active_["nodes"];
-      json* node = nullptr;
-      for (json& n : nodes) {
-        if (n["table"] == event.table) node = &n;
-      }
-      if (node == nullptr) {
-        nodes.push_back({{"table", event.table}, {"status", "running"}});
-        node = &nodes.back();
-      }
-      if (event.kind == pipeline::ProgressEvent::Kind::kFinished && event.result != nullptr) {
-        (*node)["status"] = pipeline::NodeStatusName(event.result->status);
-        (*node)["error"] = event.result->error;
-        (*node)["duration_ms"] = event.result->millis;
-        (*node)["rows_written"] = event.result->rows_written;
-      }
-      active_["done"] = event.done;
-      active_["total"] = event.total;
-    };
-    Result<pipeline::RunRecord> record = pipeline::RunProject(project_, options);
-    {
-      std::lock_guard lock(mutex_);
-      if (record.ok()) {
-        finished_[id] = record->run_id;
+json ProjectRecord(const orch::RunSummary& run, const std::vector<orch::StateRun>* states) {
+  json record;
+  if (run.output.is_object() && run.output.contains("nodes")) {
+    record = run.output;
+  } else {
+    const json select =
+        run.input.is_object() && run.input.contains("select") ? run.input["select"] : json::array();
+    const int64_t started = run.started_at_micros ? run.started_at_micros : run.queued_at_micros;
+    record = {
+        {"run_id", run.run_id},
+        {"command", run.input.is_object() ? run.input.value("command", "run") : "run"},
+        {"selection",
+         {{"names", select}, {"layer", run.input.is_object() ? run.input.value("layer", "") : ""}}},
+        {"started_at", IsoMicros(started)},
+        {"finished_at", IsoMicros(run.ended_at_micros)},
+        {"duration_ms", run.ended_at_micros && started
+                            ? json((run.ended_at_micros - started) / 1000)
+                            : json(nullptr)},
+        {"status", UiStatus(run)},
+        {"nodes", json::array()}};
+    if (run.finished() && !run.cause.empty()) record["error"] = run.cause;
+    for (const orch::StateRun& s : states ? *states : std::vector<orch::StateRun>{}) {
+      if (!s.scope.empty()) continue;
+      if (s.output.is_object()) {
+        record["nodes"].push_back(s.output);
+      } else if (s.status == "FAILED") {
+        record["nodes"].push_back(
+            {{"table", s.state},
+             {"status", s.error == "Strata.TableSkipped" ? "skipped" : "failed"},
+             {"error", s.cause}});
       } else {
-        Log().error("run {} of {} failed: {}", id, project_.config.name, record.status().message());
-        finished_[id] = "";
-        active_["status"] = "failed";
-        active_["error"] = record.status().message();
+        record["nodes"].push_back({{"table", s.state}, {"status", "running"}});
       }
     }
-    if (on_finish) on_finish();
-    std::lock_guard lock(mutex_);
-    running_ = false;
-  });
-  return id;
-}
-
-Status ProjectRunner::Cancel(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  if (!running_ || active_.value("run_id", "") != id || !cancel_) {
-    return Status::NotFound("run '" + id + "' is not the run of " + project_.config.name +
-                            " in progress");
   }
-  cancel_->Cancel();
-  active_["cancel_requested"] = true;
-  return Status::OK();
+  if (run.cancel_requested) record["cancel_requested"] = true;
+  return record;
 }
 
-json ProjectRunner::Active() const {
-  std::lock_guard lock(mutex_);
-  return running_ ? active_ : json(nullptr);
+json RunListItem(const orch::RunSummary& run) {
+  json item;
+  if (run.pipeline == orch::kProjectPipeline) {
+    const json record = ProjectRecord(run, nullptr);
+    item = RunSummary(record, run.pipeline);
+    if (item["error"] == "" && record.contains("error")) item["error"] = record["error"];
+    if (!run.output.is_object()) {  // no record yet: the states so far
+      item["states"] = run.states;
+      item["failed"] = run.failed_states;
+    }
+    item["trigger"] = run.trigger;
+    item["trigger_info"] = run.trigger_info;
+    item["resumed_from"] = run.resumed_from;
+    item["orchestrator_status"] = std::string(orch::RunStatusName(run.status));
+  } else {
+    item = OrchRunSummary(run);
+  }
+  return item;
 }
 
-std::string ProjectRunner::Resolve(const std::string& provisional) const {
-  std::lock_guard lock(mutex_);
-  auto it = finished_.find(provisional);
-  return it == finished_.end() ? "" : it->second;
+Result<json> RunView(orch::OrchestratorService& service, const std::string& run_id) {
+  STRATA_ASSIGN_OR_RETURN(orch::RunDetail detail, service.GetRun(run_id));
+  if (detail.run.pipeline != orch::kProjectPipeline) return OrchRun(service, run_id);
+  const json record = ProjectRecord(detail.run, &detail.states);
+  json out = RunListItem(detail.run);
+  out["states"] = RunStates(record);
+  out["selection"] = record.value("selection", json::object());
+  if (detail.run.cancel_requested) out["cancel_requested"] = true;
+  return out;
+}
+
+Result<json> RunLogsView(orch::OrchestratorService& service, const std::string& run_id,
+                         const std::string& state) {
+  STRATA_ASSIGN_OR_RETURN(orch::RunDetail detail, service.GetRun(run_id));
+  if (detail.run.pipeline != orch::kProjectPipeline) return OrchLogs(service, run_id, state);
+  json lines = RunLogs(ProjectRecord(detail.run, &detail.states));
+  if (!state.empty()) {
+    json only = json::array();
+    for (const json& line : lines) {
+      if (line["state"] == state) only.push_back(line);
+    }
+    lines = only;
+  }
+  return json{{"run_id", run_id}, {"lines", lines}};
 }
 
 }  // namespace strata::server

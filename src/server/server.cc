@@ -37,7 +37,17 @@ QueryLimits ServerContext::Limits(int max_rows) const {
 Status ServerContext::RefreshCatalog() {
   STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, Lake());
   std::vector<std::string> warnings;
-  std::vector<json> records = LoadRunRecords(project.RunsPath(), &warnings);
+  std::vector<json> records;
+  if (orchestrator) {
+    orchestrator::service::RunFilter filter;
+    filter.pipeline = orchestrator::service::kProjectPipeline;
+    filter.limit = 1'000'000;
+    STRATA_ASSIGN_OR_RETURN(std::vector<orchestrator::service::RunSummary> runs,
+                            orchestrator->ListRuns(filter));
+    for (orchestrator::service::RunSummary& run : runs) {
+      if (run.output.is_object()) records.push_back(std::move(run.output));
+    }
+  }
   RefreshReport report;
   if (lake) {
     STRATA_ASSIGN_OR_RETURN(report, WithCatalog([&](catalog::Catalog& c) {
@@ -72,7 +82,6 @@ class ServerImpl {
   ~ServerImpl() {
     http.stop();
     if (listener.joinable()) listener.join();
-    context->runner.reset();  // waits for a run in progress
     if (context->orchestrator) {
       context->orchestrator->Shutdown(/*cancel_running=*/true);
       context->orchestrator.reset();
@@ -82,16 +91,12 @@ class ServerImpl {
   std::vector<GaugeSample> Gauges() {
     std::vector<GaugeSample> gauges;
     std::map<std::string, int> by_status = {{"success", 0}, {"failed", 0}, {"running", 0}};
-    for (const json& record : LoadRunRecords(context->project.RunsPath())) {
-      ++by_status[record.value("status", "unknown")];
-    }
-    if (!context->runner->Active().is_null()) ++by_status["running"];
     if (context->orchestrator) {
       orchestrator::service::RunFilter filter;
       filter.limit = 100000;
       auto runs = context->orchestrator->ListRuns(filter);
       if (runs.ok()) {
-        for (const auto& run : *runs) ++by_status[OrchRunSummary(run)["status"].get<std::string>()];
+        for (const auto& run : *runs) ++by_status[UiStatus(run)];
       }
     }
     for (const auto& [status, count] : by_status) {
@@ -206,7 +211,6 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   }
   STRATA_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(context.catalog_location));
   context.SetCatalog(std::move(catalog));
-  context.runner = std::make_unique<ProjectRunner>(context.project);
   {
     orchestrator::service::ServiceOptions orchestrator_options;
     orchestrator_options.project_dir = context.project.root;

@@ -10,14 +10,16 @@
 //
 // Contract:
 //  - Start loads the project (InvalidArgument naming the file on a bad project, NotFound when
-//    there is no strata.yaml), opens its catalog (creating it), refreshes the catalog from the
-//    lake and the run records (catalog_refresh.h) unless disabled, and binds the socket
+//    there is no strata.yaml), opens its catalog (creating it) and its orchestrator service
+//    (every run), refreshes the catalog from the lake and the project runs' records
+//    (catalog_refresh.h) unless disabled, and binds the socket
 //    (IOError naming host:port when it cannot). It returns once the server accepts requests.
 //  - Every API error is JSON {"error": {"status": N, "message": "..."}} with a 4xx/5xx status;
 //    a handler's exception becomes a 500 of that form, never a crash.
 //  - Stop may be called from any thread (not from a signal handler: set a flag and call it
 //    from a normal thread); it stops accepting, finishes the requests in flight and returns.
-//    A pipeline run started through the API is waited for by the destructor.
+//    The destructor cancels the runs this process is running (the orchestrator's shutdown)
+//    and waits for them to stop.
 // Thread safety: Start/Stop/Wait/port from any thread.
 #pragma once
 

@@ -226,6 +226,20 @@ async function main() {
     await stray('the cancelled run page');
     await shot('run-cancelled');
 
+    // 4d. The runs page lists project runs (the demo's, the API's) and state machine runs, each
+    // with its pipeline, and no cell reads null.
+    await page.goto(`${base}/#/runs`);
+    await page.waitForSelector('[data-testid=runs-table] [data-testid=run-row]');
+    await settled();
+    const rows = await page.$$eval('[data-testid=run-row]', (rs) => rs.map((r) => ({
+      pipeline: r.getAttribute('data-pipeline'), cells: [...r.querySelectorAll('td')].map((td) => td.textContent) })));
+    check(rows.some((r) => r.pipeline === 'project') && rows.some((r) => r.pipeline === 'quebra_teste'),
+      `the runs page lists project and state machine runs (${[...new Set(rows.map((r) => r.pipeline))]})`);
+    const nullCells = rows.filter((r) => r.cells.some((c) => /\b(null|undefined|NaN)\b/.test(c)));
+    check(nullCells.length === 0, `no run row shows null (${JSON.stringify(nullCells.slice(0, 2))})`);
+    await stray('the runs page');
+    await shot('runs');
+
     // 5. The dashboard renders every chart with data.
     await page.goto(`${base}/#/dashboard/fluxo_de_caixa`);
     await page.waitForSelector('[data-testid=chart]');

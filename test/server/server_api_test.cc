@@ -44,6 +44,7 @@ class ServerApiTest : public ::testing::Test {
     CommandResult demo =
         RunStrata({"demo", "importau", "--dir", project_, "--scale", "1", "--json"});
     ASSERT_EQ(demo.exit_code, 0) << demo.err;
+    demo_run_id_ = json::parse(demo.out, nullptr, false).value("run_id", "");
     // A model that fails when it runs (a cast error in DuckDB), for failed runs.
     std::ofstream(project_ + "/models/gold/quebrado.sql")
         << "SELECT moeda, CAST('not a number' AS INTEGER) AS x FROM "
@@ -135,11 +136,13 @@ States:
 
   static TempDir* dir_;
   static std::string project_;
+  static std::string demo_run_id_;  // the run `strata demo` printed
   static ServeProcess* server_;
   static httplib::Client* client_;
 };
 TempDir* ServerApiTest::dir_ = nullptr;
 std::string ServerApiTest::project_;
+std::string ServerApiTest::demo_run_id_;
 ServeProcess* ServerApiTest::server_ = nullptr;
 httplib::Client* ServerApiTest::client_ = nullptr;
 
@@ -497,7 +500,7 @@ TEST_F(ServerApiTest, CancelsARunningProjectRun) {
       << run;
   EXPECT_EQ(run["states"][upstream]["status"], "success") << run;
   const std::string record_id = run["run_id"];
-  EXPECT_NE(record_id, id);  // the record's own id once it is written
+  EXPECT_EQ(record_id, id);  // one id from start to end (no provisional id)
   EXPECT_EQ(Get("/api/runs?status=cancelled").body["runs"][0]["run_id"], record_id);
   bool logged = false;
   const Reply logs = Get("/api/runs/" + record_id + "/logs");
@@ -533,7 +536,40 @@ TEST_F(ServerApiTest, CancelsARunningProjectRun) {
   }
   ASSERT_EQ(Post("/api/runs/" + again + "/cancel", "").status, 202);
   EXPECT_EQ(WaitRun(again)["status"], "cancelled");
-  ExpectError(Post("/api/runs/active-999/cancel", ""), 404, "active-999");
+  ExpectError(Post("/api/runs/nada-999/cancel", ""), 404, "nada-999");
+}
+
+// The run store is the one owner of runs: the API lists the run `strata demo` made (pipeline
+// "project") beside state machine runs, every entry with its pipeline and a count of states.
+TEST_F(ServerApiTest, ListsProjectRunsAndStateMachineRunsWithTheirPipeline) {
+  ASSERT_FALSE(demo_run_id_.empty());
+  Reply start = Post("/api/pipelines/nova_versao/runs", "{}");
+  ASSERT_EQ(start.status, 202) << start.text;
+  const std::string machine_id = start.body["run_id"];
+  EXPECT_EQ(WaitRun(machine_id)["status"], "success");
+  Reply list = Get("/api/runs?limit=1000");
+  ASSERT_EQ(list.status, 200) << list.text;
+  std::map<std::string, json> by_id;
+  for (const json& r : list.body["runs"]) {
+    by_id[r["run_id"]] = r;
+    EXPECT_TRUE(r["pipeline"].is_string()) << r;
+    EXPECT_TRUE(r["states"].is_number()) << r;  // the UI's states column never reads null
+    EXPECT_TRUE(r["status"].is_string()) << r;
+  }
+  ASSERT_TRUE(by_id.count(demo_run_id_)) << list.text;
+  EXPECT_EQ(by_id[demo_run_id_]["pipeline"], "project");
+  EXPECT_EQ(by_id[demo_run_id_]["status"], "success");
+  EXPECT_GT(by_id[demo_run_id_]["states"].get<int>(), 7);  // the 7 sources and the models
+  ASSERT_TRUE(by_id.count(machine_id)) << list.text;
+  EXPECT_EQ(by_id[machine_id]["pipeline"], "nova_versao");
+  EXPECT_EQ(by_id[machine_id]["states"], 1);
+
+  Reply demo = Get("/api/runs/" + demo_run_id_);
+  ASSERT_EQ(demo.status, 200) << demo.text;
+  EXPECT_EQ(demo.body["states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
+  Reply only = Get("/api/runs?pipeline=project&limit=1000");
+  for (const json& r : only.body["runs"]) EXPECT_EQ(r["pipeline"], "project") << r;
+  ExpectError(Get("/api/runs?status=done"), 400, "done");
 }
 
 TEST_F(ServerApiTest, OpenApiDescribesWhatIsServed) {

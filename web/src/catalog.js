@@ -18,13 +18,14 @@ export async function homePage(root) {
 
 export function runsTable(runs) {
   return h('table', { className: 'data', 'data-testid': 'runs-table' },
-    h('thead', {}, h('tr', {}, ['run', 'status', 'started', 'duration', 'states', 'error'].map((c) => h('th', {}, c)))),
-    h('tbody', {}, runs.map((r) => h('tr', {},
+    h('thead', {}, h('tr', {}, ['run', 'pipeline', 'status', 'started', 'duration', 'states', 'error'].map((c) => h('th', {}, c)))),
+    h('tbody', {}, runs.map((r) => h('tr', { 'data-testid': 'run-row', 'data-pipeline': r.pipeline },
       h('td', {}, h('a', { href: `#/run/${enc(r.run_id)}` }, r.run_id)),
+      h('td', {}, h('a', { href: `#/pipeline/${enc(r.pipeline)}` }, r.pipeline)),
       h('td', {}, h('span', { className: `status status-${r.status}` }, r.status)),
       h('td', {}, r.started_at),
       h('td', { className: 'num' }, r.duration_ms != null ? `${(r.duration_ms / 1000).toFixed(1)} s` : ''),
-      h('td', { className: 'num' }, `${r.states}${r.failed ? ` (${r.failed} failed)` : ''}`),
+      h('td', { className: 'num' }, `${r.states ?? 0}${r.failed ? ` (${r.failed} failed)` : ''}`),
       h('td', { className: 'error-text' }, r.error)))));
 }
 

@@ -27,7 +27,7 @@ std::string IsoTime(int64_t micros) {
 Json RunJson(const RunSummary& r) {
   return Json{{"run_id", r.run_id},
               {"pipeline", r.pipeline},
-              {"status", r.status},
+              {"status", std::string(RunStatusName(r.status))},
               {"trigger", r.trigger},
               {"trigger_info", r.trigger_info},
               {"resumed_from", r.resumed_from},
@@ -45,7 +45,9 @@ Json RunJson(const RunSummary& r) {
               {"started_at_micros", r.started_at_micros},
               {"ended_at_micros", r.ended_at_micros},
               {"duration_ms", Duration(r.started_at_micros, r.ended_at_micros)},
-              {"cancel_requested", r.cancel_requested}};
+              {"cancel_requested", r.cancel_requested},
+              {"state_count", r.states},
+              {"failed_state_count", r.failed_states}};
 }
 
 Json RunDetailJson(const RunDetail& d) {

@@ -4,7 +4,7 @@
 //
 //   run:      {run_id, pipeline, status, trigger, trigger_info, resumed_from, partition, worker,
 //              input, output, error, cause, failed_state, queued_at, started_at, ended_at,
-//              duration_ms, cancel_requested}
+//              duration_ms, cancel_requested, state_count, failed_state_count}
 //   detail:   run + {states: [{scope, state, type, entry, status, input, output, error, cause,
 //              entered_at, exited_at, duration_ms}], attempts: [{scope, state, resource,
 //              attempt, status, input, output, error, cause, started_at, ended_at,

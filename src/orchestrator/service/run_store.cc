@@ -64,12 +64,19 @@ constexpr const char* kRunColumns =
     "run_id, pipeline, status, trigger_kind, trigger_info, resumed_from, partition_key, worker, "
     "input, output, error, cause, failed_state, queued_at, started_at, ended_at, "
     "cancel_requested, definition, start_at";
+// The top-level states of a run so far, and how many failed (after kRunColumns in listings).
+constexpr const char* kStateCounts =
+    ", (SELECT count(*) FROM orch_states s WHERE s.run_id = orch_runs.run_id AND s.scope = ''), "
+    "(SELECT count(*) FROM orch_states s WHERE s.run_id = orch_runs.run_id AND s.scope = '' AND "
+    "s.status = 'FAILED')";
 
 RunSummary SummaryFromRow(const SqlRow& r) {
   RunSummary s;
   s.run_id = r.Text(0);
   s.pipeline = r.Text(1);
-  s.status = r.Text(2);
+  Result<RunStatus> status = ParseRunStatus(r.Text(2));
+  if (!status.ok()) Log().warn("run {}: {}", s.run_id, status.status().message());
+  s.status = status.ok() ? *status : RunStatus::kFailed;
   s.trigger = r.Text(3);
   s.trigger_info = r.Text(4);
   s.resumed_from = r.Text(5);
@@ -391,7 +398,7 @@ Result<std::unique_ptr<RunStore>> RunStore::Open(const std::string& location, Cl
   auto impl = std::make_unique<Impl>();
   impl->clock = clock != nullptr ? clock : &Clock::System();
   STRATA_ASSIGN_OR_RETURN(impl->writer_store, catalog::OpenStore(location));
-  STRATA_RETURN_IF_ERROR(catalog::Migrate(*impl->writer_store));
+  STRATA_RETURN_IF_ERROR(MigrateRunStore(*impl->writer_store));
   STRATA_ASSIGN_OR_RETURN(impl->reader, catalog::OpenStore(location));
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
@@ -456,7 +463,8 @@ Result<bool> RunStore::HasQueuedRuns() {
 
 Status RunStore::FinishRun(const std::string& run_id, const RunEnd& end) {
   int64_t now = impl_->Now();
-  std::string output = end.status == "SUCCEEDED" ? StoredJson(end.output) : "";
+  std::string output = end.output.is_null() ? "" : StoredJson(end.output);
+  const std::string status(RunStatusName(end.status));
   std::string failed_input = end.failed_state.empty() ? "" : StoredJson(end.failed_state_input);
   bool updated = false;
   STRATA_RETURN_IF_ERROR(impl_->Run([&](Store& s) -> Status {
@@ -465,7 +473,7 @@ Status RunStore::FinishRun(const std::string& run_id, const RunEnd& end) {
         s.Query("UPDATE orch_runs SET status = ?, output = ?, error = ?, cause = ?, "
                 "failed_state = ?, failed_state_input = ?, ended_at = ? WHERE run_id = ? AND "
                 "status = 'RUNNING' RETURNING run_id",
-                {end.status, TextOrNull(output), TextOrNull(end.error), TextOrNull(end.cause),
+                {status, TextOrNull(output), TextOrNull(end.error), TextOrNull(end.cause),
                  TextOrNull(end.failed_state), TextOrNull(failed_input), now, run_id}));
     updated = !rows.empty();
     return Status::OK();
@@ -474,7 +482,7 @@ Status RunStore::FinishRun(const std::string& run_id, const RunEnd& end) {
     return Status::FailedPrecondition("run '" + run_id +
                                       "' is no longer RUNNING (recovered by another process as "
                                       "lost?): its " +
-                                      end.status + " outcome was not recorded");
+                                      status + " outcome was not recorded");
   }
   return Status::OK();
 }
@@ -627,22 +635,28 @@ Result<StoredRun> RunStore::LoadRun(const std::string& run_id) {
 }
 
 Result<std::vector<RunSummary>> RunStore::ListRuns(const RunFilter& filter) {
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM orch_runs WHERE 1 = 1";
+  std::string sql =
+      std::string("SELECT ") + kRunColumns + kStateCounts + " FROM orch_runs WHERE 1 = 1";
   SqlParams params;
   if (!filter.pipeline.empty()) {
     sql += " AND pipeline = ?";
     params.push_back(filter.pipeline);
   }
-  if (!filter.status.empty()) {
-    sql += " AND status = ?";
-    params.push_back(filter.status);
+  for (size_t i = 0; i < filter.statuses.size(); ++i) {
+    sql += i == 0 ? " AND status IN (?" : ", ?";
+    params.push_back(std::string(RunStatusName(filter.statuses[i])));
+    if (i + 1 == filter.statuses.size()) sql += ")";
   }
   sql += " ORDER BY queued_at DESC, run_id DESC LIMIT ?";
   params.push_back(int64_t{filter.limit > 0 ? filter.limit : 100});
   std::lock_guard<std::mutex> lock(impl_->reader_mu);
   STRATA_ASSIGN_OR_RETURN(SqlRows rows, impl_->reader->Query(sql, params));
   std::vector<RunSummary> out;
-  for (const SqlRow& r : rows) out.push_back(SummaryFromRow(r));
+  for (const SqlRow& r : rows) {
+    out.push_back(SummaryFromRow(r));
+    out.back().states = static_cast<int>(r.Int(19));
+    out.back().failed_states = static_cast<int>(r.Int(20));
+  }
   return out;
 }
 
@@ -674,6 +688,10 @@ Result<RunDetail> RunStore::GetDetail(const std::string& run_id) {
     sr.cause = r.Text(8);
     sr.entered_at_micros = r.Int(9);
     sr.exited_at_micros = r.Int(10);
+    if (sr.scope.empty()) {
+      ++d.run.states;
+      d.run.failed_states += sr.status == "FAILED";
+    }
     d.states.push_back(std::move(sr));
   }
   STRATA_ASSIGN_OR_RETURN(

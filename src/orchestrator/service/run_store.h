@@ -1,7 +1,8 @@
-// The run store: every orchestrator run, state run, task attempt and event in the catalog
-// database (tables of catalog migration 3: orch_runs, orch_states, orch_attempts, orch_events,
-// orch_triggers; migration 5: orch_cursors), so any process sharing the catalog -- `strata runs`,
-// the HTTP server, other workers -- sees the history.
+// The run store: every run (state machines and the project's built-in pipeline), state run,
+// task attempt and event in the catalog database (tables orch_runs, orch_states, orch_attempts,
+// orch_events, orch_triggers, orch_cursors; the store migrates them itself, run_store_schema.cc),
+// so any process sharing the catalog -- `strata runs`, the HTTP server, other workers -- sees
+// the history.
 //
 // Writes go through one writer thread with its own connection: observer events are queued
 // (the interpreter never waits for the database) and written in batches, one transaction per
@@ -35,7 +36,16 @@
 #include "orchestrator/observer.h"
 #include "orchestrator/service/service.h"
 
+namespace strata::catalog {
+class Store;
+}
+
 namespace strata::orchestrator::service {
+
+// Creates the run store's tables or brings them up to date (ledger orch_schema_migrations);
+// adopts the tables catalog migrations 3 and 5 made before the store owned its schema.
+// FailedPrecondition if a newer strata migrated them.
+Status MigrateRunStore(catalog::Store& store);
 
 struct NewRun {
   std::string run_id, pipeline, trigger, trigger_info, resumed_from, start_at, partition;
@@ -52,8 +62,8 @@ struct StoredRun {
 };
 
 struct RunEnd {
-  std::string status;  // SUCCEEDED, FAILED, ABORTED
-  Json output;
+  RunStatus status = RunStatus::kFailed;  // SUCCEEDED, FAILED or ABORTED
+  Json output;                            // stored unless null
   std::string error, cause, failed_state;
   Json failed_state_input;
 };
@@ -92,7 +102,7 @@ class RunStore {
   void Heartbeat(const std::vector<std::string>& run_ids);
   // Inserts a trigger key; true when new (this caller fires), false when already fired.
   Result<bool> MarkTrigger(const std::string& key, const std::string& run_id);
-  // Trigger cursors (orch_cursors, migration 5): how far a trigger has looked (a table
+  // Trigger cursors (orch_cursors): how far a trigger has looked (a table
   // trigger: the last Delta version it fired for). nullopt when never set.
   Result<std::optional<int64_t>> GetCursor(const std::string& key);
   // Sets the cursor to `position` unless it is already further (cursors never go back, so

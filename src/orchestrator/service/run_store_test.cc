@@ -8,7 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "catalog/catalog.h"
 #include "catalog/catalog_test_util.h"
+#include "catalog/store.h"
 #include "orchestrator/interpreter.h"
 #include "orchestrator/loader.h"
 
@@ -66,7 +68,7 @@ TEST_P(RunStoreTest, WorkersSharingACatalogClaimEachRunOnce) {
   EXPECT_EQ(claimed.size(), static_cast<size_t>(runs));
   EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(),
             static_cast<size_t>(runs));
-  auto running = a->ListRuns({.pipeline = "p", .status = "RUNNING", .limit = 100});
+  auto running = a->ListRuns({.pipeline = "p", .statuses = {RunStatus::kRunning}, .limit = 100});
   ASSERT_TRUE(running.ok());
   EXPECT_EQ(running->size(), static_cast<size_t>(runs));
   // A claimed run cannot be claimed again.
@@ -141,7 +143,7 @@ TEST_P(RunStoreTest, LostRunsAreMarkedOnceAndTheirWorkerCannotFinishThem) {
   ASSERT_EQ(requests->size(), 1u);
   EXPECT_NE((*requests)[0].second.find("recovered this run as lost"), std::string::npos);
   RunEnd end;
-  end.status = "SUCCEEDED";
+  end.status = RunStatus::kSucceeded;
   Status late = (*a)->FinishRun("dead", end);
   EXPECT_EQ(late.code(), StatusCode::kFailedPrecondition) << late;
   EXPECT_EQ((*a)->LoadRun("dead")->summary.status, "FAILED");
@@ -187,7 +189,7 @@ TEST_P(RunStoreTest, ObserverRecordsStatesAttemptsAndLoops) {
   ExecutionResult r = interpreter.Run(*machine, Json{{"n", 0}, {"fail", true}}, ro);
   ASSERT_EQ(r.status, ExecutionStatus::kSucceeded);
   RunEnd end;
-  end.status = "SUCCEEDED";
+  end.status = RunStatus::kSucceeded;
   end.output = r.output;
   ASSERT_TRUE(store->FinishRun("loop", end).ok());
   auto detail = store->GetDetail("loop");
@@ -210,6 +212,44 @@ TEST_P(RunStoreTest, ObserverRecordsStatesAttemptsAndLoops) {
   for (size_t i = 0; i < detail->events.size(); ++i) {
     EXPECT_EQ(detail->events[i].seq, static_cast<int64_t>(i + 1));
   }
+}
+
+// A catalog migrated before the run store owned its schema (catalog migrations 3 and 5 made the
+// orch_* tables; no orch_schema_migrations) keeps its runs and goes on working: the store adopts
+// the tables instead of creating them again.
+TEST_P(RunStoreTest, AdoptsTheTablesOfACatalogMigratedBefore) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->CreateRun(Queued("old")).ok());
+  }
+  {
+    auto raw = catalog::OpenStore(location_);
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    ASSERT_TRUE(catalog::Migrate(**raw).ok());
+    // What a catalog of the previous layout holds: its own ledger with versions 1-5 (3 and 5
+    // made the orch_* tables), no ledger of the run store.
+    ASSERT_TRUE((*raw)->Execute("DROP TABLE orch_schema_migrations").ok());
+    ASSERT_TRUE((*raw)
+                    ->Execute("UPDATE schema_migrations SET name = 'orchestrator runs, states, "
+                              "task attempts, events and trigger firings' WHERE version = 3")
+                    .ok());
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto old = store->LoadRun("old");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->summary.status, RunStatus::kQueued);
+  ASSERT_TRUE(store->CreateRun(Queued("new")).ok());
+  EXPECT_TRUE(store->AdvanceCursor("k", 3).ok());
+  auto raw = catalog::OpenStore(location_);
+  ASSERT_TRUE(raw.ok());
+  auto ledger = (*raw)->Query("SELECT version, name FROM orch_schema_migrations ORDER BY version");
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_EQ(ledger->size(), 2u);
+  EXPECT_NE((*ledger)[0].Text(1).find("adopted"), std::string::npos);
+  // The catalog itself opens as before.
+  EXPECT_TRUE(catalog::Catalog::Open(location_).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RunStoreTest, ::testing::Values(false, true),

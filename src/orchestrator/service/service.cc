@@ -27,6 +27,22 @@
 namespace strata::orchestrator::service {
 namespace fs = std::filesystem;
 
+namespace {
+
+RunStatus FromExecution(ExecutionStatus status) {
+  switch (status) {
+    case ExecutionStatus::kSucceeded:
+      return RunStatus::kSucceeded;
+    case ExecutionStatus::kAborted:
+      return RunStatus::kAborted;
+    case ExecutionStatus::kFailed:
+      break;
+  }
+  return RunStatus::kFailed;
+}
+
+}  // namespace
+
 OrchestratorService::OrchestratorService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 OrchestratorService::~OrchestratorService() { Shutdown(false); }
@@ -169,55 +185,70 @@ void OrchestratorService::Impl::Execute(const std::string& run_id) {
 }
 
 void OrchestratorService::Impl::RunClaimed(const std::string& run_id) {
-  auto active = std::make_shared<Active>();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    running[run_id] = active;
-    if (stopping && cancel_all) active->cancel.Cancel("the orchestrator shut down");
-  }
-  Notify(run_id, "RUNNING");
+  std::shared_ptr<Active> active = Track(run_id);
+  Notify(run_id, std::string(RunStatusName(RunStatus::kRunning)));
   RunEnd end;
   auto stored = store->LoadRun(run_id);
-  std::shared_ptr<const StateMachine> machine;
-  if (stored.ok()) {
-    auto compiled = CompileDefinition(stored->definition, "run " + run_id);
-    if (compiled.ok()) {
-      machine = *compiled;
+  if (stored.ok() && stored->summary.pipeline == kProjectPipeline) {
+    Result<ProjectRunOptions> queued = ProjectRunFromInput(stored->summary.input);
+    if (queued.ok()) {
+      end = ExecuteProject(run_id, *queued, *active).end;
     } else {
-      end.status = "FAILED";
       end.error = "States.Runtime";
-      end.cause = compiled.status().message();
+      end.cause = queued.status().message();
     }
+  } else if (stored.ok()) {
+    end = ExecuteMachine(run_id, *stored, *active);
   } else {
-    end.status = "FAILED";
     end.error = "States.Runtime";
     end.cause = stored.status().message();
   }
-  if (machine) {
-    std::unique_ptr<ExecutionObserver> observer = store->NewObserver(run_id, log_dir);
-    RunOptions ro;
-    ro.execution_id = run_id;
-    ro.execution_name = run_id;
-    ro.state_machine_name = stored->summary.pipeline;
-    ro.observer = observer.get();
-    ro.cancel = active->cancel.Token();
-    ro.start_at = stored->start_at;
-    ExecutionResult r = interpreter->Run(*machine, stored->summary.input, ro);
-    end.status = std::string(ExecutionStatusName(r.status));
-    if (r.status == ExecutionStatus::kSucceeded) end.output = r.output;
-    end.error = r.error.value_or("");
-    end.cause = r.cause.value_or("");
-    end.failed_state = r.failed_state;
-    end.failed_state_input = r.failed_state_input;
+  Finish(run_id, end);
+}
+
+RunEnd OrchestratorService::Impl::ExecuteMachine(const std::string& run_id, const StoredRun& stored,
+                                                 Active& active) {
+  RunEnd end;
+  auto compiled = CompileDefinition(stored.definition, "run " + run_id);
+  if (!compiled.ok()) {
+    end.error = "States.Runtime";
+    end.cause = compiled.status().message();
+    return end;
   }
+  std::unique_ptr<ExecutionObserver> observer = store->NewObserver(run_id, log_dir);
+  RunOptions ro;
+  ro.execution_id = run_id;
+  ro.execution_name = run_id;
+  ro.state_machine_name = stored.summary.pipeline;
+  ro.observer = observer.get();
+  ro.cancel = active.cancel.Token();
+  ro.start_at = stored.start_at;
+  ExecutionResult r = interpreter->Run(**compiled, stored.summary.input, ro);
+  end.status = FromExecution(r.status);
+  if (r.status == ExecutionStatus::kSucceeded) end.output = r.output;
+  end.error = r.error.value_or("");
+  end.cause = r.cause.value_or("");
+  end.failed_state = r.failed_state;
+  end.failed_state_input = r.failed_state_input;
+  return end;
+}
+
+std::shared_ptr<OrchestratorService::Impl::Active> OrchestratorService::Impl::Track(
+    const std::string& run_id) {
+  auto active = std::make_shared<Active>();
+  std::lock_guard<std::mutex> lock(mu);
+  running[run_id] = active;
+  if (stopping && cancel_all) active->cancel.Cancel("the orchestrator shut down");
+  return active;
+}
+
+void OrchestratorService::Impl::Finish(const std::string& run_id, const RunEnd& end) {
   Status finished = store->FinishRun(run_id, end);
   if (!finished.ok()) Log().error("run {}: cannot record the end: {}", run_id, finished.message());
-  Notify(run_id, finished.ok() ? end.status : "LOST");
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    running.erase(run_id);
-    done_cv.notify_all();
-  }
+  Notify(run_id, finished.ok() ? std::string(RunStatusName(end.status)) : "LOST");
+  std::lock_guard<std::mutex> lock(mu);
+  running.erase(run_id);
+  done_cv.notify_all();
 }
 
 void OrchestratorService::Impl::RecoverLost() {
@@ -228,6 +259,9 @@ void OrchestratorService::Impl::RecoverLost() {
   }
   for (const RunSummary& run : *lost) {
     Log().warn("run {} of {}: {}", run.run_id, run.pipeline, run.cause);
+    // A project run is the work of the process that started it (strata run, an SFTP load whose
+    // restart loads its arrivals again): it stays FAILED for a person to resume.
+    if (run.pipeline == kProjectPipeline) continue;
     // A run that kills its worker every time (out of memory, say) is not resumed forever.
     int recoveries = 0;
     std::string previous = run.trigger == "recover" ? run.resumed_from : "";
@@ -362,6 +396,14 @@ Result<LoadedPipeline> OrchestratorService::Impl::Load(const std::string& name) 
 Result<std::string> OrchestratorService::Impl::Start(const std::string& pipeline, const Json& input,
                                                      const StartOptions& opts,
                                                      const std::string& run_id) {
+  if (pipeline == kProjectPipeline) {
+    STRATA_ASSIGN_OR_RETURN(ProjectRunOptions project,
+                            ProjectRunFromInput(input.is_null() ? Json::object() : input));
+    project.run.run_id = run_id;
+    project.trigger = opts.trigger;
+    project.trigger_info = opts.trigger_info;
+    return Enqueue(NewProjectRun(project), opts.queue_only);
+  }
   STRATA_ASSIGN_OR_RETURN(LoadedPipeline loaded, Load(pipeline));
   SyncCatalog(loaded.info);
   NewRun run;
@@ -420,10 +462,12 @@ Result<std::string> OrchestratorService::Impl::ResumeRun(const std::string& run_
                                                          const std::string& trigger,
                                                          bool queue_only) {
   STRATA_ASSIGN_OR_RETURN(StoredRun old, store->LoadRun(run_id));
-  if (old.summary.status != "FAILED" && old.summary.status != "ABORTED") {
-    return Status::FailedPrecondition("run '" + run_id + "' is " + old.summary.status +
+  if (old.summary.status != RunStatus::kFailed && old.summary.status != RunStatus::kAborted) {
+    return Status::FailedPrecondition("run '" + run_id + "' is " +
+                                      std::string(RunStatusName(old.summary.status)) +
                                       ": only FAILED or ABORTED runs can be resumed");
   }
+  if (old.summary.pipeline == kProjectPipeline) return ResumeProject(old, trigger, queue_only);
   std::string state = old.summary.failed_state;
   Json input = old.failed_state_input;
   STRATA_ASSIGN_OR_RETURN(RunDetail detail, store->GetDetail(run_id));
@@ -502,7 +546,8 @@ Result<RunSummary> OrchestratorService::WaitRun(const std::string& run_id, int64
     STRATA_ASSIGN_OR_RETURN(StoredRun run, impl_->store->LoadRun(run_id));
     if (run.summary.finished()) return run.summary;
     if (timeout_micros >= 0 && Clock::System().MonotonicMicros() - start >= timeout_micros) {
-      return Status::Timeout("run '" + run_id + "' is still " + run.summary.status);
+      return Status::Timeout("run '" + run_id + "' is still " +
+                             std::string(RunStatusName(run.summary.status)));
     }
     // Local runs wake us when they end; runs of other processes are polled.
     std::unique_lock<std::mutex> lock(impl_->mu);

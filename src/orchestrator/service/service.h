@@ -6,8 +6,17 @@
 //   STRATA_ASSIGN_OR_RETURN(std::string run_id, service->StartRun("importau_chain", {}));
 //   STRATA_ASSIGN_OR_RETURN(RunSummary done, service->WaitRun(run_id));
 //
-// Who uses it: the CLI (strata pipeline / runs / scheduler), the HTTP server (list pipelines,
-// start/resume/cancel runs, show runs and logs) and the SFTP landing zone (NotifyFileArrived).
+// Who uses it: the CLI (strata run / demo / pipeline / runs / scheduler), the HTTP server (list
+// pipelines, start/resume/cancel runs, show runs and logs) and the SFTP landing zone (its loads,
+// NotifyFileArrived).
+//
+// The service is the one owner of runs. Besides the state machines of pipelines/*.yaml, every
+// project has the built-in pipeline kProjectPipeline: what `strata run` does (pipeline/runner.h:
+// sources, then models in dependency order, each tested before its commit), whose states are
+// the project's tables. `strata run`, `strata demo`, the API's project runs and the SFTP loads
+// are runs of it (RunProject, StartProjectRun), in the same store, with the id the runner gives
+// the catalog's lineage and OpenLineage; they resume (only what failed, was skipped or
+// cancelled runs again) and cancel like any other run.
 //
 // Runs are asynchronous: StartRun records the run (QUEUED) and returns its id at once; a
 // worker thread of this service claims it (RUNNING) and drives the interpreter. Each run is
@@ -38,11 +47,22 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/run_status.h"
 #include "common/status.h"
+#include "pipeline/runner.h"
 
 namespace strata::orchestrator::service {
 
 using Json = nlohmann::json;
+
+// The pipeline every project has: its sources and models as `strata run` runs them.
+inline constexpr const char* kProjectPipeline = "project";
+
+// The status of a run (common/run_status.h), as stored and shown by the CLI and `--json`.
+using strata::IsFinished;
+using strata::ParseRunStatus;
+using strata::RunStatus;
+using strata::RunStatusName;
 
 struct ServiceOptions {
   std::string project_dir = ".";  // holds strata.yaml; pipelines/ and landing/ are in it
@@ -71,12 +91,14 @@ struct ServiceOptions {
   // max_recoveries times in a row is left FAILED. Off by default (workers and schedulers
   // turn it on); the first process to notice does it, once. With recovery on,
   // lost_after_micros must be at least 3 * heartbeat_micros, or a live process would take its
-  // own runs for lost (Open returns InvalidArgument).
+  // own runs for lost (Open returns InvalidArgument). Lost runs of kProjectPipeline are marked
+  // FAILED but not resumed (the process that ran them owned the work: `strata pipeline resume`).
   bool recover_lost_runs = false;
   int64_t lost_after_micros = 30'000'000;
   int max_recoveries = 3;
   // Called (from service threads) when this process claims a run ("RUNNING") and when one of
-  // its runs ends (the final status); for progress output. Must be thread-safe.
+  // its runs ends (the final status's name, or "LOST"); for progress output. Must be
+  // thread-safe.
   std::function<void(const std::string& run_id, const std::string& status)> on_run{};
 };
 
@@ -103,26 +125,28 @@ struct PipelineInfo {
   std::string error{};  // non-empty when the file does not load (ListPipelines keeps going)
 };
 
-// Run statuses as stored: QUEUED, RUNNING, SUCCEEDED, FAILED, ABORTED.
 struct RunSummary {
   std::string run_id{};
-  std::string pipeline{};
-  std::string status{};
+  std::string pipeline{};  // a pipelines/*.yaml name or kProjectPipeline
+  RunStatus status = RunStatus::kQueued;
   std::string trigger{};       // manual, schedule, file, table, backfill, resume, recover
   std::string trigger_info{};  // cron expression, landing path, table@version, backfill date,
                                // resumed run id
   std::string resumed_from{};  // the failed run a resume continues ("" otherwise)
   std::string partition{};     // backfill date (YYYY-MM-DD) or ""
   std::string worker{};        // who ran it
+  // Project runs: {"command": "run" | "test", "select": [names], "layer": ""}.
   Json input{};
-  Json output{};                 // SUCCEEDED
+  // SUCCEEDED state machines: their output. Project runs, however they ended: the run record
+  // (pipeline/run_record.h, "strata.run/1").
+  Json output{};
   std::string error{}, cause{};  // FAILED / ABORTED
   std::string failed_state{};    // FAILED: top-level state to resume from
   int64_t queued_at_micros = 0, started_at_micros = 0, ended_at_micros = 0;  // 0 = not yet
   bool cancel_requested = false;
-  bool finished() const {
-    return status == "SUCCEEDED" || status == "FAILED" || status == "ABORTED";
-  }
+  int states = 0;         // top-level states entered so far (a project run: its tables)
+  int failed_states = 0;  // of which failed
+  bool finished() const { return IsFinished(status); }
 };
 
 // One run of one state (a loop re-entering a state makes another). `scope` as in
@@ -169,9 +193,22 @@ struct StartOptions {
 };
 
 struct RunFilter {
-  std::string pipeline{};  // "" = all
-  std::string status{};    // "" = all
-  int limit = 100;         // newest first
+  std::string pipeline{};             // "" = all
+  std::vector<RunStatus> statuses{};  // empty = all
+  int limit = 100;                    // newest first
+};
+
+// A run of kProjectPipeline.
+struct ProjectRunOptions {
+  // What to run and how: selection, test_only, workers; `progress` and `cancel` are honoured
+  // by RunProject (in the caller's thread), not by queued runs. run_id and sync_catalog are
+  // the service's.
+  pipeline::RunOptions run{};
+  std::string trigger = "manual";  // manual, file (an SFTP load), resume, recover
+  std::string trigger_info{};
+  // The project as the caller loaded it (RunProject only; nullptr = load it from disk). It may
+  // differ from the files (the SFTP loads point the landing at the arrived files).
+  const pipeline::Project* project = nullptr;
 };
 
 // What the SFTP landing zone (or any ingest path) reports when a file is complete.
@@ -223,10 +260,20 @@ class OrchestratorService {
   // that state had, as a new run (trigger "resume", resumed_from = run_id) of the definition
   // the failed run ran. When the run failed in a Fail state reached through a Catch, the
   // state whose error was caught is re-run; an aborted run resumes at the state it was in.
-  // Returns the new run's id.
+  // A project run resumes the tables that failed, were skipped or cancelled (what succeeded
+  // stays committed). Returns the new run's id.
   Result<std::string> Resume(const std::string& run_id, bool queue_only = false);
   // Asks the run to stop (any process). OK if it already finished (nothing to do).
   Status Cancel(const std::string& run_id, const std::string& reason = "cancelled by user");
+  // Runs kProjectPipeline in the calling thread, recorded like any run (QUEUED, RUNNING, then
+  // SUCCEEDED / FAILED / ABORTED when cancelled, with the record as output and one state per
+  // table), and returns its record; the record's run_id is the run's id. Cancel (any process)
+  // or options.run.cancel stop it. Errors are the store's, and the runner's failures of the
+  // run itself (the project's SQL, an unusable lake), after the run is recorded FAILED.
+  Result<pipeline::RunRecord> RunProject(const ProjectRunOptions& options);
+  // Queues a run of kProjectPipeline for a run thread of this service (or, with queue_only, any
+  // worker); returns its id at once.
+  Result<std::string> StartProjectRun(const ProjectRunOptions& options, bool queue_only = false);
   // Blocks until the run finished (or `timeout_micros` of real time passed: Timeout).
   Result<RunSummary> WaitRun(const std::string& run_id, int64_t timeout_micros = -1);
 

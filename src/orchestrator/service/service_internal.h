@@ -58,12 +58,30 @@ struct OrchestratorService::Impl {
 
   int64_t last_recover = 0;  // monotonic micros of the last lost-run check
 
+  // Project runs of this process run one at a time: they commit to the same lake.
+  std::mutex project_mu;
+
   void WorkerLoop();
   void WatchdogLoop();
   // Claims `run_id` (if still QUEUED) and runs it.
   void Execute(const std::string& run_id);
   // Runs a run this process has claimed, and records its end.
   void RunClaimed(const std::string& run_id);
+  // A claimed run is `running` here (its cancellation reaches it) until Finish records its end.
+  std::shared_ptr<Active> Track(const std::string& run_id);
+  void Finish(const std::string& run_id, const RunEnd& end);
+  RunEnd ExecuteMachine(const std::string& run_id, const StoredRun& stored, Active& active);
+  // project_run.cc: a claimed run of kProjectPipeline, its end and the runner's record.
+  struct ProjectOutcome {
+    RunEnd end;
+    Result<pipeline::RunRecord> record = Status::Internal("the project did not run");
+  };
+  ProjectOutcome ExecuteProject(const std::string& run_id, const ProjectRunOptions& options,
+                                Active& active);
+  // The new run of kProjectPipeline `options` describe (QUEUED when created).
+  NewRun NewProjectRun(const ProjectRunOptions& options);
+  Result<std::string> ResumeProject(const StoredRun& old, const std::string& trigger,
+                                    bool queue_only);
   // Marks runs of dead workers FAILED and resumes them (ServiceOptions::recover_lost_runs).
   void RecoverLost();
   void Notify(const std::string& run_id, const std::string& status);
@@ -81,5 +99,10 @@ struct OrchestratorService::Impl {
   // Registers the pipeline and its states in the catalog (best effort: logged on failure).
   void SyncCatalog(const PipelineInfo& info);
 };
+
+// A project run's input ({"command", "select", "layer"}) and back; InvalidArgument naming the
+// field when a stored input is not one.
+Json ProjectRunInput(const pipeline::RunOptions& run);
+Result<ProjectRunOptions> ProjectRunFromInput(const Json& input);
 
 }  // namespace strata::orchestrator::service

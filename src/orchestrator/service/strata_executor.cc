@@ -140,6 +140,8 @@ TaskResult StrataExecutor::RunProjectStep(const std::string& kind, const Json& p
   options.selection.names = *select;
   options.selection.layer = layer;
   options.test_only = kind == "test";
+  // The step's tables are part of this run: catalog runs, lineage and quarantine rows carry its id.
+  options.run_id = request.execution_id;
   if (kind == "ingest" && options.selection.names.empty()) {
     for (const pipeline::SourceSpec& s : project->sources) {
       options.selection.names.push_back(s.spec.table.ToString());
@@ -212,7 +214,8 @@ TaskResult StrataExecutor::RunProjectStep(const std::string& kind, const Json& p
   Json result = {{"run_record", record->run_id},
                  {"status", record->ok() ? "success" : "failed"},
                  {"nodes", nodes}};
-  AppendLog("[strata] run record " + record->path + ": " + (record->ok() ? "success" : "failed"));
+  AppendLog("[strata] " + kind + " of run " + record->run_id + ": " +
+            (record->ok() ? "success" : "failed"));
   if (!record->ok()) return TaskResult::Failure("States.TaskFailed", kind + " failed: " + failures);
   return TaskResult::Success(std::move(result));
 }

@@ -10,7 +10,8 @@
 // `strata:<kind>:<name>` is short for {select: [name]}. Names follow `strata run --select`
 // (layer.name or name; +name / name+ add upstream / downstream).
 //
-// Results: ingest/model/test return {"run_record": id, "status", "nodes": [{table, status,
+// Results: ingest/model/test return {"run_record": the run's id (its tables are recorded in the
+// catalog under it), "status", "nodes": [{table, status,
 // rows_written, rows_quarantined, tests_passed, tests_failed, error}]}; when a node fails the
 // task fails with States.TaskFailed and a cause listing the failed nodes. A command's result
 // is its stdout parsed as JSON (else its last line as JSON, else {"stdout": text}; empty =

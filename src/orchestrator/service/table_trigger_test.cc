@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,7 +14,6 @@
 #include "orchestrator/service/pipeline_file.h"
 #include "orchestrator/service/service.h"
 #include "pipeline/pipeline_test_util.h"
-#include "storage/delta/log_files.h"
 
 namespace strata::orchestrator::service {
 namespace {
@@ -57,8 +57,9 @@ class TableTriggerTest : public ::testing::Test {
               R"("configuration":{},"createdTime":1700000000000}})"
               "\n";
     }
-    project_.Write("lake/" + table_dir + "/_delta_log/" + delta::PaddedVersion(version) + ".json",
-                   text);
+    char file[32];  // the Delta protocol's commit file name: the version in 20 digits
+    std::snprintf(file, sizeof(file), "%020lld.json", static_cast<long long>(version));
+    project_.Write("lake/" + table_dir + "/_delta_log/" + file, text);
   }
 
   std::vector<RunSummary> Finished(OrchestratorService& service, std::vector<std::string> ids) {

@@ -17,12 +17,12 @@
 #include "common/logging.h"
 #include "ingest/landing.h"
 #include "lake/lake.h"
+#include "lake/table.h"
 #include "orchestrator/service/cron.h"
 #include "orchestrator/service/service.h"
 #include "orchestrator/service/service_internal.h"
 #include "pipeline/project.h"
 #include "pipeline/run_record.h"
-#include "storage/delta/snapshot.h"
 
 namespace strata::orchestrator::service {
 namespace fs = std::filesystem;
@@ -182,7 +182,7 @@ constexpr int64_t kMaxTableFiresPerTick = 20;
 }  // namespace
 
 // Table triggers: one run per new committed Delta version. The tick lists the table's
-// `_delta_log/` (delta::LatestVersion; no snapshot is loaded) and compares with the trigger's
+// `_delta_log/` (lake::Table::LatestVersion; no snapshot is loaded) and compares with the trigger's
 // cursor in the run store (orch_cursors); each new version is a trigger key (orch_triggers),
 // so schedulers sharing the catalog fire it once. A trigger's first look only records where
 // the table is: versions committed before the trigger existed do not fire.
@@ -216,10 +216,10 @@ void OrchestratorService::Impl::TickTableTriggers(const std::vector<PipelineInfo
       }
       const std::string table = name->ToString();
       int64_t head = -1;  // no lake or no commit yet
-      std::string table_root;
+      std::optional<lake::Table> watched;
       if (lake) {
-        table_root = lake->TableRoot(*name);
-        auto latest = delta::LatestVersion(lake->store(), table_root);
+        watched = lake::Table::Watch(*lake, *name);
+        auto latest = watched->LatestVersion();
         if (!latest.ok()) {
           warn_once(where + latest.status().message());
           continue;
@@ -261,11 +261,10 @@ void OrchestratorService::Impl::TickTableTriggers(const std::vector<PipelineInfo
       const int64_t last = std::min(head, from + kMaxTableFiresPerTick);
       std::map<int64_t, std::string> operations;
       std::map<int64_t, int64_t> times;
-      auto history =
-          delta::ReadHistory(lake->store(), table_root, last, static_cast<size_t>(last - from));
+      auto history = watched->History(last, static_cast<size_t>(last - from));
       if (history.ok()) {
-        for (const delta::CommitEntry& c : *history) {
-          operations[c.version] = c.info.operation.value_or("");
+        for (const lake::TableCommit& c : *history) {
+          operations[c.version] = c.operation;
           times[c.version] = c.timestamp_millis;
         }
       } else {
@@ -483,7 +482,7 @@ Result<std::vector<BackfillItem>> OrchestratorService::Backfill(const std::strin
     size_t i = in_flight.front();
     in_flight.pop_front();
     STRATA_ASSIGN_OR_RETURN(RunSummary done, WaitRun(items[i].run_id));
-    items[i].status = done.status;
+    items[i].status = RunStatusName(done.status);
     return Status::OK();
   };
   for (int64_t day = from; day <= to; ++day) {

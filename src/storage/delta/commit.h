@@ -56,7 +56,9 @@ struct CommitRequest {
   const Snapshot* read_snapshot = nullptr;
   std::vector<Action> actions;  // without commitInfo (added here, first in the file)
   ReadSet read;
-  std::string user_metadata;  // commitInfo.userMetadata (Delta's free-form text); "" = none
+  // commitInfo.userMetadata (as Spark's `userMetadata` option): free text a writer reads back
+  // from the history, e.g. how far it got in a source; omitted when empty.
+  std::string user_metadata;
 };
 
 struct CommitOptions {

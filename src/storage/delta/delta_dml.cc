@@ -84,6 +84,7 @@ Result<CommitResult> DeltaTable::Merge(std::string_view source_sql, const MergeO
   return Run(options.conflict_retries, true, [&](const Snapshot* snap) -> Result<Prepared> {
     Prepared p;
     p.txn = options.txn;
+    p.request.user_metadata = options.user_metadata;
     const std::string where = "Delta table '" + root_ + "': merge";
     if (options.txn && snap->AppVersion(options.txn->app_id).value_or(-1) >= options.txn->version) {
       p.already_applied = true;

@@ -214,6 +214,7 @@ Result<CommitResult> DeltaTable::Append(std::string_view select_sql, const Write
   return Run(options.conflict_retries, true, [&](const Snapshot* snap) -> Result<Prepared> {
     Prepared p;
     p.txn = options.txn;
+    p.request.user_metadata = options.user_metadata;
     if (options.txn && snap->AppVersion(options.txn->app_id).value_or(-1) >= options.txn->version) {
       p.already_applied = true;
       return p;
@@ -256,6 +257,7 @@ Result<CommitResult> DeltaTable::Overwrite(std::string_view select_sql,
   return Run(options.conflict_retries, true, [&](const Snapshot* snap) -> Result<Prepared> {
     Prepared p;
     p.txn = options.txn;
+    p.request.user_metadata = options.user_metadata;
     if (options.txn && snap->AppVersion(options.txn->app_id).value_or(-1) >= options.txn->version) {
       p.already_applied = true;
       return p;

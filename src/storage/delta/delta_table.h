@@ -91,8 +91,7 @@ struct WriteOptions {
   // Overwrite only: replace the rows matching this AND of predicates (Delta's replaceWhere);
   // every written row must match it. Empty = replace the whole table.
   std::vector<Predicate> replace_where{};
-  // commitInfo.userMetadata of the commit (e.g. a source position as JSON); "" = none.
-  std::string user_metadata{};
+  std::string user_metadata{};  // commitInfo.userMetadata (see CommitRequest)
 };
 
 struct DeleteOptions {
@@ -114,6 +113,7 @@ struct MergeOptions {
   bool evolve_schema = false;
   std::optional<SetTransaction> txn{};
   int conflict_retries = 0;
+  std::string user_metadata{};  // commitInfo.userMetadata (see CommitRequest)
 };
 
 struct OptimizeOptions {
