@@ -379,7 +379,7 @@ TEST_F(DeltaWriteTest, OverwriteWholeAndReplaceWhere) {
 TEST_F(DeltaWriteTest, AppendCarriesUserMetadataAndTxnInOneCommit) {
   DeltaTable t = Table();
   ASSERT_TRUE(t.Create({.as_select = "SELECT 1 AS id"}).ok());
-  auto appended = t.Append("SELECT 2 AS id", {.txn = SetTransaction{"src", 7},
+  auto appended = t.Append("SELECT 2 AS id", {.txn = SetTransaction{"src", 7, {}},
                                               .user_metadata = R"({"file":"b.000001"})"});
   ASSERT_TRUE(appended.ok()) << appended.status();
   auto actions = CommitActions(*store_, "t", 1);
