@@ -46,11 +46,13 @@ TEST(ProjectCliTest, InitCreatesAProjectThatRuns) {
   std::filesystem::current_path(cwd);
   EXPECT_EQ(sql.exit_code, 0) << sql.err;
   EXPECT_EQ(sql.out, "n\n2\n");
-  int records = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(project + "/.strata/runs")) {
-    records += entry.path().extension() == ".json";
-  }
-  EXPECT_EQ(records, 1);
+  // The run is one record in the run store (nothing under .strata/runs/ any more).
+  EXPECT_FALSE(std::filesystem::exists(project + "/.strata/runs"));
+  CommandResult runs = RunStrata({"runs", "list", "--project", project, "--json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  nlohmann::json listed = ParseRecord(runs);
+  ASSERT_EQ(listed.size(), 1u) << listed;
+  EXPECT_EQ(listed[0]["pipeline"], "project");
 
   CommandResult test = RunStrata({"test", "--project", project, "--json"});
   EXPECT_EQ(test.exit_code, 0) << test.out << test.err;

@@ -372,7 +372,8 @@ TEST_F(ServerApiTest, RunsPipelinesAndAFailedRun) {
   EXPECT_EQ(state.body["last_states"]["gold.quebrado"]["status"], "failed");
   EXPECT_EQ(state.body["last_states"]["gold.agregado_fluxo_de_caixa_mensal"]["status"], "success");
 
-  ExpectError(Post("/api/runs/" + first + "/resume", ""), 409, "only a failed or cancelled run");
+  ExpectError(Post("/api/runs/" + first + "/resume", ""), 409,
+              "only FAILED or ABORTED runs can be resumed");
   ExpectError(Post("/api/runs/" + first + "/cancel", ""), 409, "not running");
   Reply resume = Post("/api/runs/" + failed_id + "/resume", "");
   ASSERT_EQ(resume.status, 202) << resume.text;
