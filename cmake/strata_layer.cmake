@@ -38,7 +38,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
   add_compile_options(-Wno-restrict)
   # Its -Wmaybe-uninitialized has the same kind of false positives at -O2 once std::string or
   # std::variant code is inlined (GCC bugs 105562, 107919): the optimised build failed on string
-  # comparisons initialised on every path. The test build (-O1) keeps the warning.
+  # comparisons initialised on every path. The test build (-Og) keeps the warning.
   if(NOT STRATA_SANITIZE)
     add_compile_options(-Wno-maybe-uninitialized)
   endif()
