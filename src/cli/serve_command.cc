@@ -1,5 +1,6 @@
-// strata serve: the HTTP API, web UI and metrics of a project, its SFTP landing zone and its
-// scheduler (cron schedules and file triggers of pipelines/*.yaml), until SIGINT or SIGTERM.
+// strata serve: the HTTP API, web UI and metrics of a project, its SFTP landing zone, its
+// scheduler (cron schedules and file triggers of pipelines/*.yaml) and the followers of its
+// `follow: true` database sources (run by the server), until SIGINT or SIGTERM.
 #include <pthread.h>
 #include <signal.h>
 
@@ -27,6 +28,7 @@ struct ServeOptions {
   int sftp_port = 2222;  // -1: no SFTP server
   int sftp_idle_timeout = 600;
   bool no_scheduler = false;
+  bool no_follow = false;
 };
 
 // SIGINT/SIGTERM are blocked in every thread (the server's threads inherit the mask) and taken
@@ -52,6 +54,7 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   server_options.sql_timeout_ms = options.sql_timeout_ms;
   server_options.sql_max_rows = options.sql_max_rows;
   server_options.refresh_catalog = !options.no_refresh;
+  server_options.follow_sources = !options.no_follow;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::Server> server,
                           server::Server::Start(server_options));
   // The landing zone shares the server's orchestrator, so an upload's file triggers start the
@@ -102,7 +105,7 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   stop_scheduler = true;
   if (scheduler.joinable()) scheduler.join();
   if (sftp) sftp->Stop();  // before the server: it uses the server's orchestrator
-  server.reset();          // cancels the runs it was running and waits for them
+  server.reset();  // stops the followers, cancels the runs it was running and waits for them
   return status;
 }
 
@@ -138,6 +141,8 @@ void AddServeCommand(CLI::App& app, CommandContext& context) {
       ->capture_default_str();
   serve->add_flag("--no-scheduler", options->no_scheduler,
                   "Do not start pipelines on their cron schedules and file triggers");
+  serve->add_flag("--no-follow", options->no_follow,
+                  "Do not follow the database sources marked follow: true");
   serve->add_flag("--no-refresh", options->no_refresh,
                   "Do not sync the lake and run records into the catalog at start");
   serve->callback([options, &context] {

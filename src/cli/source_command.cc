@@ -11,6 +11,7 @@
 #include "cli/app.h"
 #include "cli/source_sync.h"
 #include "ingest/mysql/source.h"
+#include "landing/followers/followers.h"
 #include "pipeline/project.h"
 
 namespace strata::cli {
@@ -95,16 +96,7 @@ Status ShowStatus(const SourceOptions& options, CommandContext& context) {
     ingest::mysql::MysqlSource mysql(lake, *conn, spec, project.SourceStatePath());
     STRATA_ASSIGN_OR_RETURN(std::vector<ingest::mysql::TableStatus> tables, mysql.TableStatuses());
     for (const ingest::mysql::TableStatus& t : tables) {
-      all.push_back({{"source", spec.name},
-                     {"table", t.table},
-                     {"bronze", t.bronze},
-                     {"state", t.state},
-                     {"position", t.position},
-                     {"lag_seconds", t.lag_seconds},
-                     {"lag_bytes", t.lag_bytes},
-                     {"last_commit_ms", t.last_commit_ms},
-                     {"rows", t.rows},
-                     {"error", t.error}});
+      all.push_back(followers::TableStatusJson(spec.name, t));
     }
   }
   if (options.json) {

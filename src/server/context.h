@@ -15,6 +15,7 @@
 #include "catalog/catalog.h"
 #include "common/result.h"
 #include "lake/lake.h"
+#include "landing/followers/followers.h"
 #include "orchestrator/service/service.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
@@ -40,6 +41,9 @@ class ServerContext {
   // project pipeline is served without runs).
   std::unique_ptr<orchestrator::service::OrchestratorService> orchestrator;
   std::string orchestrator_error;
+  // The followers of the `follow: true` database sources (none unless options.follow_sources);
+  // also what GET /api/sources reports for every database source. Set once the server listens.
+  std::unique_ptr<followers::SourceFollowers> source_followers;
 
   // The lake as it is now (nullopt before the first run created it).
   Result<std::optional<lake::Lake>> Lake() const;
@@ -70,6 +74,7 @@ class ServerContext {
 void RegisterCatalogRoutes(Router& router, ServerContext& context);
 void RegisterDataRoutes(Router& router, ServerContext& context);
 void RegisterRunRoutes(Router& router, ServerContext& context);
+void RegisterSourceRoutes(Router& router, ServerContext& context);
 
 // The OpenAPI 3.0 document of every route the server registers.
 nlohmann::json OpenApiDocument();

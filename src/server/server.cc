@@ -82,6 +82,7 @@ class ServerImpl {
   ~ServerImpl() {
     http.stop();
     if (listener.joinable()) listener.join();
+    context->source_followers.reset();  // no request reads them any more
     if (context->orchestrator) {
       context->orchestrator->Shutdown(/*cancel_running=*/true);
       context->orchestrator.reset();
@@ -123,6 +124,7 @@ class ServerImpl {
     RegisterCatalogRoutes(router, *context);
     RegisterDataRoutes(router, *context);
     RegisterRunRoutes(router, *context);
+    RegisterSourceRoutes(router, *context);
     router.Get("/api/openapi.json", "/api/openapi.json",
                [](const httplib::Request&) -> ApiResult { return Ok(OpenApiDocument()); });
     router.Get("/api/health", "/api/health", [this](const httplib::Request&) -> ApiResult {
@@ -258,6 +260,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                            " (in use, or not an address of this "
                            "machine)");
   }
+  followers::FollowerOptions follower_options;
+  follower_options.follow = options.follow_sources;
+  context.source_followers = followers::SourceFollowers::Start(context.project, follower_options);
   ServerImpl* raw = impl.get();
   impl->listener = std::thread([raw] {
     if (!raw->http.listen_after_bind()) raw->listen_failed = true;

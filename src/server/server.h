@@ -18,8 +18,9 @@
 //    a handler's exception becomes a 500 of that form, never a crash.
 //  - Stop may be called from any thread (not from a signal handler: set a flag and call it
 //    from a normal thread); it stops accepting, finishes the requests in flight and returns.
-//    The destructor cancels the runs this process is running (the orchestrator's shutdown)
-//    and waits for them to stop.
+//    The destructor stops the database source followers (each commits what it read completely)
+//    and cancels the runs this process is running (the orchestrator's shutdown), waiting for
+//    both.
 // Thread safety: Start/Stop/Wait/port from any thread.
 #pragma once
 
@@ -43,6 +44,9 @@ struct ServerOptions {
   bool refresh_catalog = true;
   // Engine threads for queries (0 = DuckDB's default).
   int engine_threads = 0;
+  // Follow the database sources marked `follow: true` (landing/followers/followers.h) while the
+  // server runs; a failing follower is retried and reported by GET /api/sources, never fatal.
+  bool follow_sources = true;
 };
 
 class ServerImpl;

@@ -248,6 +248,7 @@ struct MysqlSource::Impl {
     if (!opened.ok()) return lost(opened.status());
     std::unique_ptr<BinlogStream> stream = std::move(*opened);
     report.position = from;
+    if (blocking) state.Write(from, "following");  // reading again: a past error is over
     while (!Stopped()) {
       Result<StreamItem> item = stream->Next();
       if (!item.ok() && Stopped()) break;  // a stop signal interrupted the read
@@ -333,15 +334,26 @@ Result<SyncReport> MysqlSource::Follow(const std::atomic<bool>& stop, const Prog
       *this, &stop, progress, {state_dir_.empty() ? "" : state_dir_ + "/" + spec_.name + ".json"},
       {},    {},    {},       0,
       0,     0,     0};
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(spec_.connection));
-  STRATA_RETURN_IF_ERROR(CheckBinlogSettings(*client));
-  Status prepared = impl.Prepare(*client);
+  // Any failure is recorded in the state file (`source status`, `GET /api/sources`), keeping
+  // the position the file held when this run got no further.
+  auto failed = [&impl](const Status& error) {
+    BinlogPosition at = impl.report.position;
+    if (at.empty()) {
+      Result<std::optional<BinlogPosition>> passed = impl.state.ReadPosition();
+      if (passed.ok() && *passed) at = **passed;
+    }
+    impl.state.Write(at, "error", error.message());
+    return error;
+  };
+  Result<std::unique_ptr<Client>> client = Client::Connect(spec_.connection);
+  if (!client.ok()) return failed(client.status().WithContext("source " + spec_.name));
+  if (Status s = CheckBinlogSettings(**client); !s.ok()) return failed(s);
+  Status prepared = impl.Prepare(**client);
   if (!prepared.ok() && stop.load()) return impl.report;  // stopped during a snapshot: kept
-  STRATA_RETURN_IF_ERROR(prepared);
+  if (!prepared.ok()) return failed(prepared);
   Status streamed = impl.Stream(true);
   if (!streamed.ok() && !(streamed.code() == StatusCode::kCancelled && stop.load())) {
-    impl.state.Write(impl.report.position, "error", streamed.message());
-    return streamed;
+    return failed(streamed);
   }
   return impl.report;
 }

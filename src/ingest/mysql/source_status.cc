@@ -66,6 +66,15 @@ Result<std::vector<TableStatus>> MysqlSource::TableStatuses() {
     server_error = connected.status().message();
   }
   std::vector<TableStatus> out;
+  // The follower's error first (it is why nothing moves), then the server's.
+  auto add = [&](TableStatus& row) {
+    if (!follower_error.empty()) {
+      row.state = "error";
+      row.error = follower_error;
+    }
+    if (!server_error.empty() && row.error.empty()) row.error = server_error;
+    out.push_back(std::move(row));
+  };
   for (const std::string& name : names) {
     TableStatus s;
     s.table = name;
@@ -75,7 +84,7 @@ Result<std::vector<TableStatus>> MysqlSource::TableStatuses() {
     if (!snap.ok()) {
       s.state = snap.status().IsNotFound() ? "new" : "error";
       if (!snap.status().IsNotFound()) s.error = snap.status().message();
-      out.push_back(std::move(s));
+      add(s);
       continue;
     }
     for (const delta::AddFile& f : snap->files) {
@@ -100,18 +109,13 @@ Result<std::vector<TableStatus>> MysqlSource::TableStatuses() {
     } else {
       s.state = following ? "following" : "stopped";
     }
-    if (!follower_error.empty()) {
-      s.state = "error";
-      s.error = follower_error;
-    }
     if (server && !at.empty() && client) {
       s.lag_bytes = LagBytes(*client, at, *server);
       s.lag_seconds = s.lag_bytes == 0
                           ? 0.0
                           : static_cast<double>(NowMicros() / 1000 - s.last_commit_ms) / 1000.0;
     }
-    if (!server_error.empty() && s.error.empty()) s.error = server_error;
-    out.push_back(std::move(s));
+    add(s);
   }
   return out;
 }
