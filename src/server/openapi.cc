@@ -106,7 +106,7 @@ json OpenApiDocument() {
   paths["/api/sql"]["post"] = sql_post;
   paths["/api/sources"]["get"] =
       Op("Database sources (sources/*.yaml with kind): per source its follower under strata serve "
-         "(state starting|snapshotting|following|retrying|stopped|not followed, failures in a row, "
+         "(state starting|following|retrying|stopped|not followed, failures in a row, "
          "last_error, retry_in_ms) and per table the state, committed position, lag_seconds, "
          "lag_bytes, last_commit_ms, rows and error; no passwords",
          json::array(),

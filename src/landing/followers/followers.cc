@@ -93,9 +93,8 @@ class SourceFollowers::Impl {
     STRATA_ASSIGN_OR_RETURN(auto connection, database->Connect());
     ingest::mysql::MysqlSource source(lake, *connection, spec, project_.SourceStatePath());
     Log().info("source {}: following {}", name, spec.connection.Describe());
-    Set(f, "following");
-    auto progress = [this, &f, &name](const ingest::mysql::SyncProgress& p) {
-      Set(f, p.phase == "snapshot" ? "snapshotting" : "following");
+    Set(f, "following");  // the tables show a snapshot's progress
+    auto progress = [&name](const ingest::mysql::SyncProgress& p) {
       Log().debug("source {}: {}.{} {} rows at {}", name, p.phase, p.table, p.rows, p.position);
     };
     return source.Follow(stop_, progress).status();
@@ -189,7 +188,7 @@ nlohmann::ordered_json SourceFollowers::Impl::SourceReport(
 
 nlohmann::json SourceFollowers::Impl::Report() {
   std::lock_guard lock(report_mutex_);
-  nlohmann::json sources = nlohmann::json::array();
+  nlohmann::ordered_json sources = nlohmann::ordered_json::array();
   for (const pipeline::DatabaseSourceSpec& source : project_.database_sources) {
     const Follower* follower = nullptr;
     for (const auto& f : followers_) {
@@ -197,7 +196,7 @@ nlohmann::json SourceFollowers::Impl::Report() {
     }
     sources.push_back(SourceReport(source, follower));
   }
-  return {{"sources", std::move(sources)}};
+  return {{"sources", nlohmann::json(sources)}};
 }
 
 std::unique_ptr<SourceFollowers> SourceFollowers::Start(const pipeline::Project& project,

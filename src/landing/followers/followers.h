@@ -52,8 +52,8 @@ class SourceFollowers {
 
   // Every database source of the project, followed or not:
   //   {"sources": [{"name", "kind", "connection", "mode", "follow",
-  //                 "follower": {"state": "starting" | "following" | "retrying" | "stopped" |
-  //                                       "not followed",
+  //                 "follower": {"state": "starting" | "following" (snapshot included: see
+  //                                       the tables) | "retrying" | "stopped" | "not followed",
   //                              "failures", "last_error", "last_error_at_ms",
   //                              "retry_in_ms"},
   //                 "tables": [TableStatusJson...], "error"}]}
