@@ -8,11 +8,12 @@
 //
 // Contract:
 //  - A follower that fails (source down, wrong password, a lost binlog position, a secret that
-//    does not resolve) is logged with the source's name, its error is kept for Report() and in
-//    the source's state file under .strata/cdc (what `strata source status` reads), and it is
-//    started again after a capped exponential backoff (initial_backoff_ms doubling up to
-//    max_backoff_ms; an attempt that ran longer than max_backoff_ms starts the backoff over).
-//    A follower never stops the process or the other followers.
+//    does not resolve) is logged with the source's name, its error is kept for Report() and
+//    (every failure of Follow itself) in the source's state file under .strata/cdc, which
+//    `strata source status` reads; it is started again after a capped exponential backoff
+//    (initial_backoff_ms doubling up to max_backoff_ms; an attempt that ran longer than
+//    max_backoff_ms starts the backoff over). A follower never stops the process or the other
+//    followers.
 //  - Stop sets the stop flag every Follow loop polls (the binlog read wakes on the server's
 //    heartbeats every 0.5 s): the complete transactions read are committed, a micro-batch
 //    commits whole or not at all (one Delta commit per table), and every thread is joined
