@@ -31,7 +31,8 @@ nlohmann::json SyncReportJson(const std::string& source, const ingest::mysql::Sy
           {"transactions", r.transactions},
           {"commits", r.commits},
           {"position", r.position.ToJson()},
-          {"max_lag_seconds", r.max_lag_seconds}};
+          {"max_lag_seconds", r.max_lag_seconds},
+          {"resnapshotted", r.resnapshotted}};  // tables snapshotted again (lost position)
 }
 
 Result<nlohmann::json> SyncDatabaseSources(const pipeline::Project& project,

@@ -22,6 +22,7 @@ constexpr const char* kErp = R"yaml(sources:
     commit_interval: 250ms
     commit_rows: 5000
     bronze: erp_{table}
+    on_lost_position: resnapshot
     follow: true
   - name: files
     files: "x*.csv"
@@ -41,6 +42,7 @@ TEST(DatabaseSourceTest, ParsesAMysqlSourceBesideFileSources) {
   EXPECT_EQ(erp.spec.commit_interval_ms, 250);
   EXPECT_EQ(erp.spec.commit_rows, 5000);
   EXPECT_TRUE(erp.follow);
+  EXPECT_TRUE(erp.spec.resnapshot_on_lost_position);
   EXPECT_EQ(erp.spec.BronzeTable("pedidos").ToString(), "bronze.erp_pedidos");
   EXPECT_EQ(erp.password, "${secret:erp_password}");
 
@@ -76,6 +78,10 @@ TEST(DatabaseSourceTest, BadFieldsNameTheFileLineAndField) {
   EXPECT_THAT(error("sources:\n  - name: erp\n    kind: mysql\n    connection: "
                     "mysql://s@h/erp\n    tabels: [a]\n"),
               HasSubstr("tabels"));
+  EXPECT_THAT(error("sources:\n  - name: erp\n    kind: mysql\n    connection: "
+                    "mysql://s@h/erp\n    on_lost_position: skip\n"),
+              AllOf(HasSubstr("sources/erp.yaml:5"), HasSubstr("on_lost_position"),
+                    HasSubstr("fail or resnapshot"), HasSubstr("skip")));
 }
 
 }  // namespace

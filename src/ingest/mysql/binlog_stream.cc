@@ -111,6 +111,17 @@ Result<BinlogPosition> CurrentPosition(Client& client) {
   return p;
 }
 
+Result<BinlogPosition> OldestBinlogPosition(Client& client) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<TextRow> rows, client.Query("SHOW BINARY LOGS"));
+  if (rows.empty() || rows[0].empty() || !rows[0][0]) {
+    return Status::FailedPrecondition("mysql " + client.spec().host +
+                                      ": SHOW BINARY LOGS is empty (is log_bin on?)");
+  }
+  BinlogPosition p;
+  p.file = *rows[0][0];
+  return p;  // offset 4: the first event after the magic number
+}
+
 Result<std::unique_ptr<BinlogStream>> BinlogStream::Open(const BinlogStreamOptions& options,
                                                          const BinlogPosition& start) {
   std::unique_ptr<BinlogStream> s(new BinlogStream());

@@ -100,6 +100,9 @@ class BinlogStream {
 // The server's current binlog end (SHOW MASTER STATUS) and GTID (@@gtid_binlog_pos).
 Result<BinlogPosition> CurrentPosition(Client& client);
 
+// The start of the oldest binlog file the server still has (SHOW BINARY LOGS).
+Result<BinlogPosition> OldestBinlogPosition(Client& client);
+
 // FailedPrecondition naming the setting if the server cannot be followed.
 Status CheckBinlogSettings(Client& client);
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "storage/delta/scan.h"
 #include "storage/delta/write_schema.h"
 
 namespace strata::ingest::mysql {
@@ -14,10 +15,18 @@ std::string StageName() {
   return "__strata_cdc_stage_" + std::to_string(counter++);
 }
 
+// Drops the stage table when the write is done, whatever its outcome.
+struct DropOnExit {
+  engine::Connection& conn;
+  std::string name;
+  ~DropOnExit() { (void)conn.Execute("DROP TABLE IF EXISTS " + name); }
+};
+
 }  // namespace
 
 BronzeWriter::BronzeWriter(const lake::Lake& lake, engine::Connection& conn, lake::TableName table)
-    : conn_(conn),
+    : store_(lake.shared_store()),
+      conn_(conn),
       table_(std::move(table)),
       delta_(lake.shared_store(), lake.TableRoot(table_), conn),
       stage_(StageName()) {}
@@ -46,11 +55,7 @@ Result<delta::CommitResult> BronzeWriter::Commit(const std::vector<Column>& colu
       "CAST(make_timestamp(" +
       std::to_string(ingested_micros) + ") AS TIMESTAMPTZ) AS _ingested_at FROM " + stage_;
   STRATA_RETURN_IF_ERROR(conn_.Execute(create));
-  struct Drop {
-    engine::Connection& conn;
-    std::string name;
-    ~Drop() { (void)conn.Execute("DROP TABLE IF EXISTS " + name); }
-  } drop{conn_, stage_};
+  DropOnExit drop{conn_, stage_};
   {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Appender> appender,
                             conn_.CreateAppender("", stage_));
@@ -88,6 +93,41 @@ Result<delta::CommitResult> BronzeWriter::Commit(const std::vector<Column>& colu
       overwrite ? delta_.Overwrite(select, write) : delta_.Append(select, write);
   if (!committed.ok()) return committed.status().WithContext("table " + table_.ToString());
   return committed;
+}
+
+Result<int64_t> BronzeWriter::CommitDeletesBefore(const std::vector<std::string>& key,
+                                                  const std::string& position,
+                                                  const delta::SetTransaction& txn,
+                                                  const std::string& user_metadata,
+                                                  int64_t now_micros) {
+  STRATA_ASSIGN_OR_RETURN(std::optional<delta::Snapshot> snap, Load());
+  if (!snap) {
+    return Status::FailedPrecondition("table " + table_.ToString() +
+                                      " does not exist: no rows to delete");
+  }
+  STRATA_ASSIGN_OR_RETURN(delta::ScanPlan plan, delta::PlanScan(*snap, *store_, conn_));
+  std::string keys;
+  for (const std::string& k : key) keys += (keys.empty() ? "" : ", ") + QuoteIdentifier(k);
+  std::string at = engine::QuoteLiteral(position);
+  std::string now = "CAST(make_timestamp(" + std::to_string(now_micros) + ") AS TIMESTAMPTZ)";
+  STRATA_RETURN_IF_ERROR(conn_.Execute(
+      "CREATE OR REPLACE TEMP TABLE " + stage_ +
+      " AS SELECT * EXCLUDE (_op, _position, _source_ts, _tx, _ingested_at, __strata_rn), 'd' AS "
+      "_op, " +
+      at + " AS _position, " + now + " AS _source_ts, '' AS _tx, " + now +
+      " AS _ingested_at FROM (SELECT *, row_number() OVER (PARTITION BY " + keys +
+      " ORDER BY _position DESC) AS __strata_rn FROM (" + plan.sql() +
+      ")) WHERE __strata_rn = 1 AND _op <> 'd' AND _position < " + at));
+  DropOnExit drop{conn_, stage_};
+  STRATA_ASSIGN_OR_RETURN(int64_t deleted,
+                          engine::QueryInt64(conn_, "SELECT count(*) FROM " + stage_));
+  delta::WriteOptions write;
+  write.txn = txn;
+  write.user_metadata = user_metadata;
+  write.conflict_retries = 5;
+  Result<delta::CommitResult> committed = delta_.Append("SELECT * FROM " + stage_, write);
+  if (!committed.ok()) return committed.status().WithContext("table " + table_.ToString());
+  return deleted;
 }
 
 Result<std::optional<nlohmann::json>> LatestSourceMetadata(const lake::Lake& lake,

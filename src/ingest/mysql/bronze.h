@@ -7,13 +7,17 @@
 // table's new contents) carrying `txn` (exactly once: a commit
 // whose appId is already at or past txn.version commits nothing) and `user_metadata` (the full
 // source position, JSON) in its commitInfo. The table is created on the first commit (an
-// empty version 0, then the rows). Columns new at the source are added (schema evolution);
-// a column gone at the source is written as NULL from then on.
+// empty version 0, then the rows). Columns new at the source are added and widened types
+// (INT -> BIGINT, FLOAT -> DOUBLE, DECIMAL(p,s) -> DECIMAL(p+k,s)) widen the bronze column
+// (Delta schema evolution and type widening); a change Delta cannot store without loss (e.g.
+// INT -> VARCHAR) is InvalidArgument naming the table, the column and both types, and commits
+// nothing. A column gone at the source is written as NULL from then on.
 // Thread safety: one BronzeWriter per table and thread; it uses `conn` (temp table
 // __strata_cdc_stage_N).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,8 +51,16 @@ class BronzeWriter {
                                      const delta::SetTransaction& txn,
                                      const std::string& user_metadata, int64_t ingested_micros,
                                      bool overwrite = false);
+  // Appends, as ONE commit carrying `txn` and `user_metadata`, a delete ('d' at `position`, the
+  // row's last values) for every key (the source's primary key columns) whose latest row by
+  // _position is before `position` and not a delete: the keys a snapshot taken at `position`
+  // no longer holds. Returns how many; FailedPrecondition if the table does not exist.
+  Result<int64_t> CommitDeletesBefore(const std::vector<std::string>& key,
+                                      const std::string& position, const delta::SetTransaction& txn,
+                                      const std::string& user_metadata, int64_t now_micros);
 
  private:
+  std::shared_ptr<storage::ObjectStore> store_;
   engine::Connection& conn_;
   lake::TableName table_;
   delta::DeltaTable delta_;

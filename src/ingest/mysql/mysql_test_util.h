@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "engine/engine.h"
+#include "ingest/mysql/binlog_stream.h"
 #include "ingest/mysql/mariadb_test_server.h"
 #include "ingest/mysql/source.h"
 #include "lake/lake.h"
@@ -71,6 +74,59 @@ class MysqlSourceTest : public ::testing::Test {
     auto n = engine::QueryInt64(*conn_, "SELECT count(*) FROM (" + sql + ")");
     EXPECT_TRUE(n.ok()) << n.status() << "\n" << sql;
     return n.ok() ? *n : -1;
+  }
+
+  // The current rows of a CDC bronze table keyed by `id`: the last change per key by
+  // _position, deletes dropped, without the change columns.
+  static std::string Mirror(const std::string& scan) {
+    return "SELECT * EXCLUDE (_op, _position, _source_ts, _tx, _ingested_at, _rn) FROM (SELECT "
+           "*, row_number() OVER (PARTITION BY id ORDER BY _position DESC) AS _rn FROM " +
+           scan + ") WHERE _rn = 1 AND _op <> 'd'";
+  }
+  // `select` run at the source, one "v1|v2|..." line per row ("NULL" for NULL).
+  std::string SourceRows(const std::string& select) {
+    auto client = Client::Connect(MariaDbTestServer::Get().Spec(database_));
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return "";
+    auto rows = (*client)->Query(select);
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    std::string out;
+    for (const TextRow& row : rows.ok() ? *rows : std::vector<TextRow>{}) {
+      for (size_t i = 0; i < row.size(); ++i) out += (i ? "|" : "") + row[i].value_or("NULL");
+      out += "\n";
+    }
+    return out;
+  }
+  // `select` (whose columns are cast to VARCHAR) over the lake, in the form of SourceRows.
+  std::string LakeRows(const std::string& select) {
+    auto rows = conn_->QueryRows(select);
+    EXPECT_TRUE(rows.ok()) << rows.status() << "\n" << select;
+    std::string out;
+    for (const auto& row : rows.ok() ? *rows : std::vector<std::vector<engine::Value>>{}) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        const std::string* text = std::get_if<std::string>(&row[i]);
+        out += (i ? "|" : "") + (text != nullptr ? *text : std::string("NULL"));
+      }
+      out += "\n";
+    }
+    return out;
+  }
+  // Starts a new binlog file and purges every older one: what bronze holds is no longer on the
+  // server. MariaDB keeps a file until InnoDB has checkpointed its transactions: retries.
+  void PurgeBinlogs() {
+    Sql("FLUSH BINARY LOGS");
+    auto client = Client::Connect(MariaDbTestServer::Get().Spec(database_));
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto now = CurrentPosition(**client);
+    ASSERT_TRUE(now.ok()) << now.status();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      Sql("PURGE BINARY LOGS TO '" + now->file + "'");
+      auto logs = (*client)->Query("SHOW BINARY LOGS");
+      ASSERT_TRUE(logs.ok()) << logs.status();
+      if (!logs->empty() && (*logs)[0][0] == now->file) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the server kept binlogs older than " << now->file;
   }
 
   std::filesystem::path dir_;

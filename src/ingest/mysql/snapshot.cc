@@ -59,6 +59,20 @@ Result<BinlogPosition> SnapshotBinlogPosition(Client& client) {
   return p;
 }
 
+std::string ChunkMetadata(const MysqlSourceSpec& spec, const SnapshotState& state,
+                          const std::string& table, const BinlogPosition& at) {
+  nlohmann::json meta = {{"source", spec.name},     {"kind", "snapshot"},
+                         {"table", table},          {"chunk", state.chunks},
+                         {"rows", state.rows},      {"after_key", state.after_key},
+                         {"position", at.ToJson()}, {"stream_from", state.stream_from.ToJson()},
+                         {"done", state.done}};
+  if (state.resnapshot) {
+    meta["resnapshot"] = true;
+    meta["first_chunk"] = state.first_chunk;
+  }
+  return meta.dump();
+}
+
 }  // namespace
 
 int64_t NowMicros() {
@@ -128,6 +142,8 @@ Result<SnapshotState> LoadSnapshotState(const lake::Lake& lake, const MysqlSourc
     return state;
   }
   state.done = m.value("done", false);
+  state.resnapshot = m.value("resnapshot", false);
+  state.first_chunk = m.value("first_chunk", int64_t{0});
   state.chunks = m.value("chunk", int64_t{0});
   state.rows = m.value("rows", int64_t{0});
   if (m.contains("after_key")) state.after_key = m["after_key"];
@@ -136,6 +152,58 @@ Result<SnapshotState> LoadSnapshotState(const lake::Lake& lake, const MysqlSourc
   }
   return state;
 }
+
+namespace {
+
+// Reads the chunk after `after_key` (all rows if limit is INT64_MAX) as snapshot rows at `at`;
+// sets `last_key` to the hex of the last row's key (unchanged if there is none).
+Result<std::vector<BronzeRow>> ReadChunk(Client& client, const SourceTable& t,
+                                         const nlohmann::json& after_key, int64_t limit,
+                                         const BinlogPosition& at, int64_t source_micros,
+                                         nlohmann::json& last_key) {
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    sql += (i ? ", " : "") + SelectExpression(t.columns[i]);
+  }
+  std::string key_list;
+  for (size_t k : t.key) key_list += (key_list.empty() ? "" : ", ") + QuoteName(t.columns[k].name);
+  sql += " FROM " + QuoteName(t.name);
+  if (!after_key.empty()) {
+    std::string after;
+    for (size_t k = 0; k < t.key.size(); ++k) {
+      after += (k ? ", " : "") + KeyLiteral(t.columns[t.key[k]], after_key[k].get<std::string>());
+    }
+    sql += " WHERE (" + key_list + ") > (" + after + ")";
+  }
+  sql += " ORDER BY " + key_list;
+  if (limit != INT64_MAX) sql += " LIMIT " + std::to_string(limit);
+  std::vector<BronzeRow> rows;
+  std::string position = SnapshotPosition(at);
+  STRATA_RETURN_IF_ERROR(client.Stream(
+      sql, [&](const char* const* values, const unsigned long* lengths, unsigned count) {
+        BronzeRow row;
+        row.op = 'r';
+        row.position = position;
+        row.source_micros = source_micros;
+        row.values.reserve(count);
+        for (unsigned i = 0; i < count; ++i) {
+          if (values[i] == nullptr) {
+            row.values.emplace_back();
+            continue;
+          }
+          Result<engine::Value> v = FromText(t.columns[i], std::string_view(values[i], lengths[i]));
+          if (!v.ok()) return v.status().WithContext("table " + t.name);
+          row.values.push_back(std::move(*v));
+        }
+        last_key = nlohmann::json::array();
+        for (size_t k : t.key) last_key.push_back(Hex(std::string_view(values[k], lengths[k])));
+        rows.push_back(std::move(row));
+        return Status::OK();
+      }));
+  return rows;
+}
+
+}  // namespace
 
 Status SnapshotTable(const MysqlSourceSpec& spec, BronzeWriter& writer, SnapshotState& state,
                      const std::string& table, const std::atomic<bool>* stop,
@@ -150,77 +218,44 @@ Status SnapshotTable(const MysqlSourceSpec& spec, BronzeWriter& writer, Snapshot
   STRATA_ASSIGN_OR_RETURN(SourceTable t, DescribeTable(*client, table));
   if (!spec.cdc) state = SnapshotState();  // a full copy each time
   if (state.stream_from.empty()) state.stream_from = at;
-  std::string select = "SELECT ";
-  for (size_t i = 0; i < t.columns.size(); ++i) {
-    select += (i ? ", " : "") + SelectExpression(t.columns[i]);
-  }
-  std::string key_list;
-  for (size_t k : t.key) key_list += (key_list.empty() ? "" : ", ") + QuoteName(t.columns[k].name);
-  select += " FROM " + QuoteName(table);
   int64_t limit = spec.cdc ? spec.snapshot_chunk_rows : INT64_MAX;
-  std::string position = SnapshotPosition(at);
   int64_t source_micros = NowMicros();
-  while (true) {
-    if (stop != nullptr && stop->load())
+  for (bool done = false; !done;) {
+    if (stop != nullptr && stop->load()) {
       return Status::Cancelled("snapshot of " + table + " stopped");
-    std::string sql = select;
-    if (!state.after_key.empty()) {
-      std::string after;
-      for (size_t k = 0; k < t.key.size(); ++k) {
-        after += (k ? ", " : "") +
-                 KeyLiteral(t.columns[t.key[k]], state.after_key[k].get<std::string>());
-      }
-      sql += " WHERE (" + key_list + ") > (" + after + ")";
     }
-    sql += " ORDER BY " + key_list;
-    if (limit != INT64_MAX) sql += " LIMIT " + std::to_string(limit);
-    std::vector<BronzeRow> rows;
     nlohmann::json last_key = state.after_key;
-    STRATA_RETURN_IF_ERROR(client->Stream(sql, [&](const char* const* values,
-                                                   const unsigned long* lengths, unsigned count) {
-      BronzeRow row;
-      row.op = 'r';
-      row.position = position;
-      row.source_micros = source_micros;
-      row.values.reserve(count);
-      for (unsigned i = 0; i < count; ++i) {
-        if (values[i] == nullptr) {
-          row.values.emplace_back();
-          continue;
-        }
-        Result<engine::Value> v = FromText(t.columns[i], std::string_view(values[i], lengths[i]));
-        if (!v.ok()) return v.status().WithContext("table " + table);
-        row.values.push_back(std::move(*v));
-      }
-      last_key = nlohmann::json::array();
-      for (size_t k : t.key) last_key.push_back(Hex(std::string_view(values[k], lengths[k])));
-      rows.push_back(std::move(row));
-      return Status::OK();
-    }));
-    bool done = static_cast<int64_t>(rows.size()) < limit;
-    state.chunks += 1;
-    state.rows += static_cast<int64_t>(rows.size());
-    state.after_key = last_key;
-    state.done = done;
-    nlohmann::json meta = {{"source", spec.name},
-                           {"kind", "snapshot"},
-                           {"table", table},
-                           {"chunk", state.chunks},
-                           {"rows", state.rows},
-                           {"after_key", state.after_key},
-                           {"position", at.ToJson()},
-                           {"stream_from", state.stream_from.ToJson()},
-                           {"done", done}};
-    delta::SetTransaction txn{SnapshotAppId(spec.name, table), state.chunks, std::nullopt};
-    if (!spec.cdc) txn.version = NowMicros();  // each full copy is a new version
-    STRATA_RETURN_IF_ERROR(writer
-                               .Commit(t.columns, rows, txn, meta.dump(), NowMicros(),
-                                       /*overwrite=*/!spec.cdc)
-                               .status());
-    if (progress) {
-      progress({table, "snapshot", state.rows, t.estimated_rows, at.ToString()});
+    STRATA_ASSIGN_OR_RETURN(
+        std::vector<BronzeRow> rows,
+        ReadChunk(*client, t, state.after_key, limit, at, source_micros, last_key));
+    done = static_cast<int64_t>(rows.size()) < limit;
+    // A resnapshot ends with a commit of its deletes (done) after its last rows.
+    bool deletes_next = done && state.resnapshot;
+    if (!deletes_next || !rows.empty()) {
+      state.chunks += 1;
+      state.rows += static_cast<int64_t>(rows.size());
+      state.after_key = last_key;
+      state.done = done && !deletes_next;
+      delta::SetTransaction txn{SnapshotAppId(spec.name, table), state.chunks, std::nullopt};
+      if (!spec.cdc) txn.version = NowMicros();  // each full copy is a new version
+      STRATA_RETURN_IF_ERROR(writer
+                                 .Commit(t.columns, rows, txn,
+                                         ChunkMetadata(spec, state, table, at), NowMicros(),
+                                         /*overwrite=*/!spec.cdc)
+                                 .status());
     }
-    if (done) break;
+    if (deletes_next) {
+      state.chunks += 1;
+      state.done = true;
+      std::vector<std::string> key;
+      for (size_t k : t.key) key.push_back(t.columns[k].name);
+      delta::SetTransaction txn{SnapshotAppId(spec.name, table), state.chunks, std::nullopt};
+      STRATA_ASSIGN_OR_RETURN(
+          state.deleted,
+          writer.CommitDeletesBefore(key, SnapshotPosition(state.stream_from), txn,
+                                     ChunkMetadata(spec, state, table, at), NowMicros()));
+    }
+    if (progress) progress({table, "snapshot", state.rows, t.estimated_rows, at.ToString()});
   }
   return client->Execute("COMMIT");
 }

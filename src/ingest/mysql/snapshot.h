@@ -31,8 +31,14 @@ Result<SourceTable> DescribeTable(Client& client, const std::string& table);
 struct SnapshotState {
   bool started = false;
   bool done = false;
-  int64_t chunks = 0;
-  int64_t rows = 0;
+  // A snapshot taken again after the binlog position was lost (on_lost_position: resnapshot).
+  // Its chunks continue the numbering of the table's snapshot txn after `first_chunk`, and its
+  // last commit adds a delete ('d') for every key bronze holds that the new snapshot lacks.
+  bool resnapshot = false;
+  int64_t first_chunk = 0;
+  int64_t chunks = 0;   // the last committed chunk's txn version
+  int64_t rows = 0;     // rows of this snapshot so far
+  int64_t deleted = 0;  // resnapshot: keys its last commit deleted (this run only)
   nlohmann::json after_key = nlohmann::json::array();  // hex of each key column's text
   BinlogPosition stream_from;                          // the first chunk's snapshot position
 };
@@ -41,7 +47,10 @@ Result<SnapshotState> LoadSnapshotState(const lake::Lake& lake, const MysqlSourc
 
 // Snapshots `table` (resuming after the last committed chunk of `state`) in its own consistent
 // snapshot transaction on a new connection. Mode snapshot (!spec.cdc): the whole table replaces
-// bronze in one commit. Updates `state`; `stop` may be null.
+// bronze in one commit. A resnapshot's last commit (done) holds the deletes of the keys whose
+// latest bronze row is older than the snapshot and not a delete, at the position of the first
+// chunk (such a key was gone at the source when its chunk was read; binlog changes after that
+// position still follow). Updates `state`; `stop` may be null.
 Status SnapshotTable(const MysqlSourceSpec& spec, BronzeWriter& writer, SnapshotState& state,
                      const std::string& table, const std::atomic<bool>* stop,
                      const ProgressFn& progress);

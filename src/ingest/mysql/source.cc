@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "common/logging.h"
 #include "ingest/landing.h"
 #include "ingest/mysql/binlog_stream.h"
 #include "ingest/mysql/snapshot.h"
@@ -91,6 +92,13 @@ uint32_t DefaultServerId(const std::string& name) {
 }  // namespace
 
 struct MysqlSource::Impl {
+  Impl(MysqlSource& source, const std::atomic<bool>* stop_flag, const ProgressFn& progress_fn)
+      : self(source),
+        stop(stop_flag),
+        progress(progress_fn),
+        state{source.state_dir_.empty() ? ""
+                                        : source.state_dir_ + "/" + source.spec_.name + ".json"} {}
+
   MysqlSource& self;
   const std::atomic<bool>* stop;
   const ProgressFn& progress;
@@ -102,8 +110,23 @@ struct MysqlSource::Impl {
   int64_t batch_rows = 0;
   int64_t oldest_pending_micros = 0;  // source commit time of the oldest pending transaction
   int64_t batch_started = 0;
+  std::optional<Status> lost;  // the stream's start position is no longer on the server
 
   bool Stopped() const { return stop != nullptr && stop->load(); }
+
+  // Snapshots (or resumes the snapshot of) `t` from `snap`, counting this run's rows.
+  Status RunSnapshot(TableRun& t, SnapshotState& snap) {
+    SnapshotState before = self.spec_.cdc ? snap : SnapshotState();
+    STRATA_RETURN_IF_ERROR(SnapshotTable(self.spec_, *t.writer, snap, t.name, stop, progress));
+    report.snapshot_rows += snap.rows - before.rows;  // this run's rows, not a resumed total
+    report.commits += snap.chunks - before.chunks;
+    if (snap.resnapshot) {
+      report.resnapshotted.push_back(t.name);
+      Log().warn("source {}: table {} snapshotted again at {}: {} rows, {} deleted keys",
+                 self.spec_.name, t.name, snap.stream_from.ToString(), snap.rows, snap.deleted);
+    }
+    return Status::OK();
+  }
 
   Status Prepare(Client& client) {
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, self.ResolveTables(client));
@@ -113,21 +136,15 @@ struct MysqlSource::Impl {
       t.writer =
           std::make_unique<BronzeWriter>(self.lake_, self.conn_, self.spec_.BronzeTable(name));
       STRATA_ASSIGN_OR_RETURN(SnapshotState snap, LoadSnapshotState(self.lake_, self.spec_, name));
-      if (!self.spec_.cdc || !snap.done) {
-        SnapshotState before = self.spec_.cdc ? snap : SnapshotState();
-        STRATA_RETURN_IF_ERROR(SnapshotTable(self.spec_, *t.writer, snap, name, stop, progress));
-        report.snapshot_rows += snap.rows - before.rows;  // this run's rows, not a resumed total
-        report.commits += snap.chunks - before.chunks;
-      }
+      if (!self.spec_.cdc || !snap.done) STRATA_RETURN_IF_ERROR(RunSnapshot(t, snap));
       if (!self.spec_.cdc) continue;
+      // From the last streamed transaction, or from the position of a later (re)snapshot.
       STRATA_ASSIGN_OR_RETURN(std::optional<delta::Snapshot> bronze, t.writer->Load());
       std::optional<int64_t> version;
       if (bronze) version = bronze->AppVersion(StreamAppId(self.spec_.name, name));
-      if (!version) {
-        // Never streamed: from the snapshot's position.
-        STRATA_ASSIGN_OR_RETURN(SnapshotState done,
-                                LoadSnapshotState(self.lake_, self.spec_, name));
-        STRATA_ASSIGN_OR_RETURN(version, done.stream_from.Version());
+      if (!version || !snap.stream_from.empty()) {
+        STRATA_ASSIGN_OR_RETURN(int64_t from, snap.stream_from.Version());
+        version = std::max(version.value_or(from), from);
       }
       t.start_version = *version;
       tables.push_back(std::move(t));
@@ -221,7 +238,72 @@ struct MysqlSource::Impl {
            NowMicros() - batch_started >= self.spec_.commit_interval_ms * 1000;
   }
 
+  // Streams; when the binlog no longer has the start position, snapshots the tables that lost
+  // theirs again (on_lost_position: resnapshot) and streams on, else fails saying so.
   Status Stream(bool blocking) {
+    for (int round = 0;; ++round) {
+      lost.reset();
+      Status streamed = StreamOnce(blocking);
+      if (!lost) return streamed;
+      if (round == 2) {  // purged again at once: do not loop
+        return Status::FailedPrecondition(
+            "source " + self.spec_.name + ": " + lost->message() +
+            ", again after snapshotting the tables again: the server purges its binlog faster "
+            "than it is read (keep binlogs longer: binlog_expire_logs_seconds)");
+      }
+      STRATA_RETURN_IF_ERROR(RecoverLostPosition(*lost));
+    }
+  }
+
+  Status RecoverLostPosition(const Status& cause) {
+    const std::string& source = self.spec_.name;
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(self.spec_.connection));
+    STRATA_ASSIGN_OR_RETURN(BinlogPosition current, CurrentPosition(*client));
+    STRATA_ASSIGN_OR_RETURN(BinlogPosition oldest, OldestBinlogPosition(*client));
+    STRATA_ASSIGN_OR_RETURN(std::optional<BinlogPosition> passed, state.ReadPosition());
+    std::string base = current.file.substr(0, current.file.rfind('.'));
+    std::vector<TableRun*> affected;
+    std::string names;
+    for (TableRun& t : tables) {
+      BinlogPosition at = BinlogPosition::FromVersion(t.start_version, base);
+      if (passed && Before(at, *passed)) at = *passed;
+      if (!Before(at, oldest)) continue;
+      if (Before(current, at)) {
+        return Status::FailedPrecondition(
+            "source " + source + ": the server's binlog is at " + current.ToString() +
+            ", before position " + at.ToString() + " that bronze holds for table " + t.name +
+            " (was the binlog reset?): drop the source's bronze tables and sync again");
+      }
+      affected.push_back(&t);
+      names += (names.empty() ? "" : ", ") + t.name;
+    }
+    if (affected.empty()) {
+      return cause.WithContext("source " + source + " (the server refuses a position it lists)");
+    }
+    if (!self.spec_.resnapshot_on_lost_position) {
+      return Status::FailedPrecondition(
+          "source " + source + ": " + cause.message() + "; tables " + names +
+          " cannot catch up (the changes they miss are gone): set `on_lost_position: "
+          "resnapshot` on source " +
+          source + " to snapshot them again (or drop their bronze tables and sync)");
+    }
+    Log().warn("source {}: {}; snapshotting tables {} again (on_lost_position: resnapshot)", source,
+               cause.message(), names);
+    for (TableRun* t : affected) {
+      STRATA_ASSIGN_OR_RETURN(std::optional<delta::Snapshot> bronze, t->writer->Load());
+      SnapshotState snap;
+      snap.started = snap.resnapshot = true;
+      if (bronze) {
+        snap.chunks = bronze->AppVersion(SnapshotAppId(source, t->name)).value_or(0);
+      }
+      snap.first_chunk = snap.chunks;
+      STRATA_RETURN_IF_ERROR(RunSnapshot(*t, snap));
+      STRATA_ASSIGN_OR_RETURN(t->start_version, snap.stream_from.Version());
+    }
+    return Status::OK();
+  }
+
+  Status StreamOnce(bool blocking) {
     if (tables.empty()) return Status::OK();
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(self.spec_.connection));
     STRATA_ASSIGN_OR_RETURN(BinlogPosition current, CurrentPosition(*client));
@@ -236,16 +318,13 @@ struct MysqlSource::Impl {
         (blocking ? 0 : 1);
     options.blocking = blocking;
     options.follows = [this](const std::string& table) { return Find(table) != nullptr; };
-    // A purged binlog is reported when the dump starts or at its first read.
-    auto lost = [this](const Status& s) {
-      if (!s.IsNotFound()) return s.WithContext("source " + self.spec_.name);
-      return Status::FailedPrecondition(
-          "source " + self.spec_.name + ": " + s.message() +
-          "; the tables must be snapshotted again (on_lost_position: resnapshot is not "
-          "implemented yet: drop the bronze tables and sync)");
+    // A purged binlog (NotFound) is reported when the dump starts or at its first read.
+    auto failed = [this](const Status& s) {
+      if (s.IsNotFound()) lost = s;
+      return s.WithContext("source " + self.spec_.name);
     };
     Result<std::unique_ptr<BinlogStream>> opened = BinlogStream::Open(options, from);
-    if (!opened.ok()) return lost(opened.status());
+    if (!opened.ok()) return failed(opened.status());
     std::unique_ptr<BinlogStream> stream = std::move(*opened);
     report.position = from;
     if (blocking) state.Write(from, "following");  // reading again: a past error is over
@@ -255,7 +334,7 @@ struct MysqlSource::Impl {
       if (!item.ok()) {
         Status flushed = Flush();  // what is complete is kept
         (void)flushed;
-        return lost(item.status());
+        return failed(item.status());
       }
       if (item->kind == StreamItem::kTransaction) {
         STRATA_RETURN_IF_ERROR(Add(item->transaction));
@@ -314,10 +393,7 @@ Result<std::vector<std::string>> MysqlSource::ResolveTables(Client& client) cons
 }
 
 Result<SyncReport> MysqlSource::Sync(const std::atomic<bool>* stop, const ProgressFn& progress) {
-  Impl impl{
-      *this, stop, progress, {state_dir_.empty() ? "" : state_dir_ + "/" + spec_.name + ".json"},
-      {},    {},   {},       0,
-      0,     0,    0};
+  Impl impl(*this, stop, progress);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(spec_.connection));
   if (spec_.cdc) STRATA_RETURN_IF_ERROR(CheckBinlogSettings(*client));
   STRATA_RETURN_IF_ERROR(impl.Prepare(*client));
@@ -330,10 +406,7 @@ Result<SyncReport> MysqlSource::Follow(const std::atomic<bool>& stop, const Prog
     return Status::InvalidArgument("source " + spec_.name +
                                    " has mode snapshot: there is nothing to follow");
   }
-  Impl impl{
-      *this, &stop, progress, {state_dir_.empty() ? "" : state_dir_ + "/" + spec_.name + ".json"},
-      {},    {},    {},       0,
-      0,     0,     0};
+  Impl impl(*this, &stop, progress);
   // Any failure is recorded in the state file (`source status`, `GET /api/sources`), keeping
   // the position the file held when this run got no further.
   auto failed = [&impl](const Status& error) {

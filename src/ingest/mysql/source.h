@@ -14,6 +14,21 @@
 // crashed snapshot resumes after its last committed chunk; the binlog is then read from the
 // position of the first chunk's snapshot, so changes made while it ran are applied after the
 // snapshot rows they follow (by `_position`). Tables without a primary key are refused.
+//
+// Lost position: when the binlog no longer holds the position a table must resume from (purged
+// while strata was down), the tables that lost theirs are named and, with
+// `resnapshot_on_lost_position` (on_lost_position: resnapshot), snapshotted again while the
+// others stream on; without it Sync/Follow fail with FailedPrecondition naming the position,
+// the tables and the option. A re-snapshot keeps bronze a correct change log: its rows are `r`
+// rows at the new snapshot's position (after everything bronze holds), and its last commit adds
+// a `d` row (at the position of its first chunk) for every key whose latest bronze row is older
+// and not a delete - a row deleted at the source while the changes were lost. A mirror that
+// applies bronze by key and `_position` (apply_changes) so ends equal to the source table. It
+// is chunked and resumable like the first snapshot (its chunks continue the snapshot txn's
+// versions); the binlog is then read from its first chunk's position. A binlog that restarted
+// before the position bronze holds (RESET MASTER) is FailedPrecondition either way.
+// Schema changes follow bronze.h: added columns are added, widened types widened, dropped
+// columns are NULL from then on, other type changes fail naming the table and column.
 // `<state_dir>/<source>.json` holds the position every table has passed (a shortcut for idle
 // tables; losing it only costs rereading) and the follower's state for `source status`.
 // Thread safety: one Sync/Follow at a time per source; TableStatuses() may run in another process.
@@ -69,7 +84,8 @@ struct SyncReport {
   int64_t commits = 0;
   BinlogPosition position;     // where the source is now
   double max_lag_seconds = 0;  // source commit -> bronze commit, over the committed changes
-  std::vector<std::string> resnapshotted;  // tables snapshotted again (lost position)
+  std::vector<std::string> resnapshotted;  // tables snapshotted again (lost position), by this
+                                           // call (a resumed re-snapshot included)
 };
 
 struct TableStatus {

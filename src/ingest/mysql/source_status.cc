@@ -96,16 +96,16 @@ Result<std::vector<TableStatus>> MysqlSource::TableStatuses() {
     std::optional<int64_t> version = snap->AppVersion(StreamAppId(spec_.name, name));
     std::string base = server ? server->file.substr(0, server->file.rfind('.')) : "binlog";
     BinlogPosition at;
-    if (version) {
-      at = BinlogPosition::FromVersion(*version, base);
-    } else if (st.ok()) {
-      at = st->stream_from;
+    if (version) at = BinlogPosition::FromVersion(*version, base);
+    if (st.ok() && !st->stream_from.empty() && (at.empty() || Before(at, st->stream_from))) {
+      at = st->stream_from;  // a snapshot (again, after a lost position) after the last change
     }
     s.position = at.empty() ? "" : at.file + ":" + std::to_string(at.offset);
     if (st.ok() && !st->done) {
       int64_t chunks = std::max<int64_t>(
           1, (st->rows + spec_.snapshot_chunk_rows - 1) / spec_.snapshot_chunk_rows);
-      s.state = "snapshotting " + std::to_string(st->chunks) + "/" + std::to_string(chunks);
+      s.state = std::string(st->resnapshot ? "snapshotting again " : "snapshotting ") +
+                std::to_string(st->chunks - st->first_chunk) + "/" + std::to_string(chunks);
     } else {
       s.state = following ? "following" : "stopped";
     }
