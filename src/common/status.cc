@@ -33,6 +33,10 @@ std::string_view StatusCodeName(StatusCode code) {
       return "timeout";
     case StatusCode::kInternal:
       return "internal";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kPermissionDenied:
+      return "permission_denied";
   }
   return "unknown";
 }

@@ -27,6 +27,8 @@ enum class StatusCode : int {
   kCancelled,           // the caller asked us to stop
   kTimeout,             // a deadline passed
   kInternal,            // a bug: an invariant of ours did not hold
+  kUnauthenticated,     // no credentials, or credentials that do not check out
+  kPermissionDenied,    // an authenticated user lacks the privilege for the action
 };
 
 // Returns the stable lower_snake name of a code ("not_found"), used in JSON output and logs.
@@ -58,6 +60,12 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status Timeout(std::string msg) { return {StatusCode::kTimeout, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) {
+    return {StatusCode::kUnauthenticated, std::move(msg)};
+  }
+  static Status PermissionDenied(std::string msg) {
+    return {StatusCode::kPermissionDenied, std::move(msg)};
+  }
 
   bool ok() const { return state_ == nullptr; }
   StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }
@@ -71,6 +79,8 @@ class [[nodiscard]] Status {
   bool IsUnsupported() const { return code() == StatusCode::kUnsupported; }
   bool IsCorruption() const { return code() == StatusCode::kCorruption; }
   bool IsIOError() const { return code() == StatusCode::kIOError; }
+  bool IsUnauthenticated() const { return code() == StatusCode::kUnauthenticated; }
+  bool IsPermissionDenied() const { return code() == StatusCode::kPermissionDenied; }
 
   // Returns a copy whose message is "<context>: <message>"; OK stays OK. Used to add the where
   // (file, table, line) while an error travels up.
