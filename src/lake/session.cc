@@ -92,6 +92,8 @@ Result<BoundTable> LakeSession::BindTable(std::string_view table_or_path,
 }
 
 Result<BoundTable> LakeSession::BindTable(const TableLocation& location, const TimeTravel& travel) {
+  // Checked before anything is read, so a refused table costs no listing and leaks no version.
+  STRATA_RETURN_IF_ERROR(CheckAccess(location).status());
   const bool pinned = travel.version.has_value() || travel.timestamp_millis.has_value();
   std::shared_ptr<const delta::Snapshot> snapshot;
   int64_t version = -1;
@@ -124,8 +126,11 @@ Result<BoundTable> LakeSession::BindTable(const TableLocation& location, const T
   Result<delta::ScanPlan> plan = delta::PlanScan(*snapshot, *location.store, connection_);
   if (!plan.ok()) return plan.status().WithContext("table " + location.display);
   auto owned = std::make_unique<delta::ScanPlan>(std::move(plan).value());
-  Status created = connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(schema) +
-                                       "; " + owned->CreateViewSql(schema + "." + view));
+  STRATA_ASSIGN_OR_RETURN(TableAccess access, CheckAccess(location));
+  STRATA_ASSIGN_OR_RETURN(std::string view_sql,
+                          ViewSql(*owned, *snapshot, schema, view, access));
+  Status created =
+      connection_.Execute("CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(schema) + "; " + view_sql);
   if (!created.ok()) return created.WithContext("creating the view of table " + location.display);
   // Replacing the entry frees the old plan only now that its view no longer uses it.
   views_[quoted] = View{version, snapshot, std::move(owned)};
@@ -203,6 +208,18 @@ Result<TimeTravel> LakeSession::EvaluateAt(const SqlTableRef& ref) {
 Result<BoundQuery> LakeSession::Bind(std::string_view sql) {
   STRATA_ASSIGN_OR_RETURN(SqlRefs refs, FindTableRefs(connection_, sql));
   BoundQuery bound;
+  if (policy_ && restrict_sql_) {
+    if (!refs.parsed) {
+      return Status::PermissionDenied("only a SELECT may run here (" + refs.reason + ")");
+    }
+    for (const std::string& function : refs.table_functions) {
+      if (!IsGeneratorTableFunction(function)) {
+        return Status::PermissionDenied("table function " + function +
+                                        "() is not allowed here: query the lake's tables by name "
+                                        "(layer.table)");
+      }
+    }
+  }
   if (!refs.parsed) {
     bound.sql = std::string(sql);
     bound.parsed = false;
@@ -239,6 +256,49 @@ Result<BoundQuery> LakeSession::Bind(std::string_view sql) {
   }
   STRATA_ASSIGN_OR_RETURN(bound.sql, ApplyEdits(sql, std::move(edits)));
   return bound;
+}
+
+Result<TableAccess> LakeSession::CheckAccess(const TableLocation& location) {
+  if (!policy_) return TableAccess{};
+  if (!location.name) {
+    return Status::PermissionDenied("reading Delta tables by path (" + location.display +
+                                    ") is not allowed here: name the table as layer.table");
+  }
+  STRATA_ASSIGN_OR_RETURN(TableAccess access, policy_(*location.name));
+  if (!access.readable) {
+    return Status::PermissionDenied("you may not read " + location.display +
+                                    (access.reason.empty() ? "" : ": " + access.reason));
+  }
+  return access;
+}
+
+Result<std::string> LakeSession::ViewSql(const delta::ScanPlan& plan,
+                                         const delta::Snapshot& snapshot, const std::string& schema,
+                                         const std::string& view, const TableAccess& access) const {
+  if (access.masked_columns.empty()) return plan.CreateViewSql(schema + "." + view);
+  std::string replaced;
+  for (const delta::StructField& field : snapshot.schema.fields) {
+    bool masked = false;
+    for (const std::string& column : access.masked_columns) {
+      masked = masked || Lower(column) == Lower(field.name);
+    }
+    if (!masked) continue;
+    const std::string column = QuoteIdentifier(field.name);
+    // Text keeps a visible placeholder (the value exists, it is hidden); other types become NULL
+    // of their own type, so the view keeps the table's schema.
+    const std::string mask =
+        field.type.kind == delta::DataType::Kind::kPrimitive && field.type.name == "string"
+            ? "CASE WHEN " + column + " IS NULL THEN NULL ELSE '***' END"
+            : "CAST(NULL AS " + delta::ToSqlType(field.type) + ")";
+    replaced += (replaced.empty() ? "" : ", ") + mask + " AS " + column;
+  }
+  if (replaced.empty()) return plan.CreateViewSql(schema + "." + view);
+  return "CREATE OR REPLACE VIEW " + QuoteIdentifier(schema) + "." + QuoteIdentifier(view) +
+         " AS SELECT * REPLACE (" + replaced + ") FROM (" + plan.sql() + ")";
+}
+
+bool IsGeneratorTableFunction(std::string_view name) {
+  return name == "range" || name == "generate_series" || name == "unnest";
 }
 
 Result<int64_t> LakeSession::ParseTimestampMillis(std::string_view text) {

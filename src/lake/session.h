@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,6 +70,19 @@ struct BoundQuery {
   std::string unparsed_reason;
 };
 
+// What one reader may see of one lake table (LakeSession::SetAccessPolicy).
+struct TableAccess {
+  bool readable = true;
+  std::string reason;                       // why not, for the PermissionDenied message
+  std::vector<std::string> masked_columns;  // top-level column names (any case)
+};
+// Decides per table; its errors fail the Bind that asked.
+using AccessPolicy = std::function<Result<TableAccess>(const TableName& table)>;
+
+// The table functions a reader under an access policy may still call: they generate rows and
+// read no file.
+bool IsGeneratorTableFunction(std::string_view name);
+
 class LakeSession {
  public:
   // `lake` may be nullopt: only path references bind then.
@@ -78,6 +92,19 @@ class LakeSession {
   LakeSession& operator=(const LakeSession&) = delete;
 
   const std::optional<Lake>& lake() const { return lake_; }
+
+  // Restricts what Bind and BindTable expose, for a reader not trusted with everything (a
+  // server's user). A table the policy makes unreadable is PermissionDenied naming it. Masked
+  // columns are masked in the view itself ('***' for text, NULL for other types), so every
+  // query, join, filter and aggregate over the table sees only masked values. Delta tables by
+  // path are PermissionDenied. With `user_sql`, Bind also refuses what is not one SELECT and
+  // table functions other than generators (IsGeneratorTableFunction): they could read the
+  // lake's files around the policy (the server's own SQL, e.g. SUMMARIZE, passes false). Set it
+  // before the first Bind; views bound earlier are not re-checked.
+  void SetAccessPolicy(AccessPolicy policy, bool user_sql = true) {
+    policy_ = std::move(policy);
+    restrict_sql_ = user_sql;
+  }
 
   Result<BoundQuery> Bind(std::string_view sql);
 
@@ -106,6 +133,15 @@ class LakeSession {
   // (schema, view) names for a location at a version; `pinned` is false for the latest.
   std::pair<std::string, std::string> ViewName(const TableLocation& location, int64_t version,
                                                bool pinned) const;
+  // The policy's verdict for `location` (everything when there is no policy).
+  Result<TableAccess> CheckAccess(const TableLocation& location);
+  // CREATE VIEW text of schema.view for `plan` under `access` (columns masked).
+  Result<std::string> ViewSql(const delta::ScanPlan& plan, const delta::Snapshot& snapshot,
+                              const std::string& schema, const std::string& view,
+                              const TableAccess& access) const;
+
+  AccessPolicy policy_;
+  bool restrict_sql_ = false;
 
   std::optional<Lake> lake_;
   engine::Connection& connection_;

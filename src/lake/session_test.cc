@@ -228,5 +228,65 @@ TEST_F(SessionTest, BindingOverhead) {
   EXPECT_LT(warm, 100.0);
 }
 
+// A reader under a policy: silver.clientes readable with `name` masked, bronze unreadable.
+class PolicySessionTest : public SessionTest {
+ protected:
+  void SetUp() override {
+    SessionTest::SetUp();
+    session_->SetAccessPolicy([this](const TableName& table) -> Result<TableAccess> {
+      asked_.push_back(table.layer + "." + table.name);
+      TableAccess access;
+      if (table.layer == "bronze") {
+        access.readable = false;
+        access.reason = "no read grant on layer bronze";
+      } else {
+        access.masked_columns = {"NAME"};  // any case
+      }
+      return access;
+    });
+  }
+  std::vector<std::string> asked_;
+};
+
+TEST_F(PolicySessionTest, MasksColumnsInTheViewItself) {
+  EXPECT_EQ(Run("SELECT name FROM silver.clientes ORDER BY id LIMIT 2"), "***,***");
+  // Filters, aggregates and joins see the masked value only: nothing leaks through a predicate.
+  EXPECT_EQ(Run("SELECT count(*) FROM silver.clientes WHERE name = 'c1'"), "0");
+  EXPECT_EQ(Run("SELECT count(DISTINCT name) FROM silver.clientes"), "1");
+  // Unmasked columns and time travel keep working.
+  EXPECT_EQ(Run("SELECT sum(id) FROM silver.clientes AT (VERSION => 0)"), "15");
+  EXPECT_EQ(Run("SELECT name FROM silver.clientes AT (VERSION => 0) LIMIT 1"), "***");
+  EXPECT_THAT(asked_, ::testing::Contains("silver.clientes"));
+}
+
+TEST_F(PolicySessionTest, RefusesUnreadableTablesPathsAndFileFunctions) {
+  EXPECT_THAT(Run("SELECT count(*) FROM bronze.pedidos"),
+              HasSubstr("you may not read bronze.pedidos: no read grant on layer bronze"));
+  // Hidden in a subquery of a readable table's query, still refused.
+  EXPECT_THAT(Run("SELECT * FROM silver.clientes WHERE id IN (SELECT id FROM bronze.pedidos)"),
+              HasSubstr("permission_denied"));
+  EXPECT_THAT(Run("SELECT * FROM read_parquet('lake/silver/clientes/*.parquet')"),
+              HasSubstr("table function read_parquet() is not allowed here"));
+  EXPECT_THAT(Run("SELECT * FROM silver.clientes, (SELECT * FROM glob('/etc/*'))"),
+              HasSubstr("table function glob() is not allowed here"));
+  EXPECT_THAT(Run("SELECT * FROM duckdb_views()"), HasSubstr("duckdb_views() is not allowed"));
+  EXPECT_THAT(Run("CREATE TABLE t AS SELECT 1"), HasSubstr("only a SELECT may run here"));
+  // Generators are fine.
+  EXPECT_EQ(Run("SELECT count(*) FROM range(3), silver.clientes"), "15");
+  auto by_table = session_->BindTable("bronze.pedidos");
+  ASSERT_FALSE(by_table.ok());
+  EXPECT_TRUE(by_table.status().IsPermissionDenied()) << by_table.status();
+}
+
+TEST(TableFunctionsTest, AreFoundWhereverTheySit) {
+  testing::Duck duck = testing::OpenDuck();
+  auto refs = FindTableRefs(*duck.conn,
+                            "SELECT (SELECT count(*) FROM Read_CSV('x')) FROM range(2) r, "
+                            "LATERAL unnest([1]) u WHERE 1 IN (SELECT 1 FROM glob('*'))");
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  EXPECT_THAT(refs->table_functions,
+              ::testing::UnorderedElementsAre("read_csv", "range", "unnest", "glob"));
+}
+
 }  // namespace
 }  // namespace strata::lake

@@ -173,13 +173,21 @@ std::string StringField(const json& node, const char* key) {
   return it != node.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-void Walk(const json& node, std::string_view sql, std::vector<SqlTableRef>& out) {
+void Walk(const json& node, std::string_view sql, SqlRefs& out) {
   if (node.is_array()) {
     for (const json& child : node) Walk(child, sql, out);
     return;
   }
   if (!node.is_object()) return;
   auto type = node.find("type");
+  if (type != node.end() && type->is_string() && *type == "TABLE_FUNCTION") {
+    auto function = node.find("function");
+    if (function != node.end() && function->is_object()) {
+      std::string name = StringField(*function, "function_name");
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.table_functions.push_back(std::move(name));
+    }
+  }
   if (type != node.end() && type->is_string() && *type == "BASE_TABLE" &&
       node.contains("table_name")) {
     SqlTableRef ref;
@@ -201,7 +209,7 @@ void Walk(const json& node, std::string_view sql, std::vector<SqlTableRef>& out)
       uint64_t pos = location->get<uint64_t>();
       if (pos < sql.size()) LocateSpan(sql, static_cast<size_t>(pos), ref);
     }
-    out.push_back(std::move(ref));
+    out.refs.push_back(std::move(ref));
     return;  // a table reference holds no further references
   }
   for (const auto& [key, child] : node.items()) Walk(child, sql, out);
@@ -229,7 +237,7 @@ Result<SqlRefs> FindTableRefs(engine::Connection& connection, std::string_view s
     return refs;
   }
   refs.parsed = true;
-  Walk(tree["statements"], sql, refs.refs);
+  Walk(tree["statements"], sql, refs);
   std::stable_sort(refs.refs.begin(), refs.refs.end(),
                    [](const SqlTableRef& a, const SqlTableRef& b) {
                      return a.begin.value_or(std::numeric_limits<size_t>::max()) <

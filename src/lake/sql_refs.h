@@ -56,6 +56,8 @@ struct SqlRefs {
   bool parsed = false;
   std::string reason;  // why not parsed
   std::vector<SqlTableRef> refs;
+  // Every table function called in FROM (read_csv, range, ...), lower case, in order.
+  std::vector<std::string> table_functions;
 };
 
 // One round trip to DuckDB (SELECT json_serialize_sql(?)) on `connection`, plus a walk of the
