@@ -1,6 +1,8 @@
 #include "common/redact.h"
 
 #include <array>
+#include <string>
+#include <vector>
 
 namespace strata {
 namespace {
@@ -27,8 +29,9 @@ bool IsSecretKey(std::string_view key) {
   return false;
 }
 
-// scheme://user:PASSWORD@host -> scheme://user:***@host, for every "://" in `text`.
-std::string RedactUserinfo(std::string_view text) {
+// scheme://user:PASSWORD@host -> scheme://user:***@host, for every "://" in `text`; each
+// PASSWORD is added to `found` when not null.
+std::string RedactUserinfo(std::string_view text, std::vector<std::string>* found) {
   std::string out;
   size_t copied = 0;
   size_t scheme = text.find("://");
@@ -45,6 +48,7 @@ std::string RedactUserinfo(std::string_view text) {
     if (at != std::string_view::npos) {
       size_t colon = text.find(':', start);
       if (colon < at && text.substr(colon + 1, at - colon - 1) != kMask) {
+        if (found != nullptr) found->emplace_back(text.substr(colon + 1, at - colon - 1));
         out.append(text.substr(copied, colon + 1 - copied));
         out.append(kMask);
         copied = at;
@@ -79,8 +83,8 @@ void FindValue(std::string_view text, size_t start, size_t* begin, size_t* end) 
   *end = i;
 }
 
-// KEY=VALUE with a secret-looking KEY -> KEY=***.
-std::string RedactKeywords(std::string_view text) {
+// KEY=VALUE with a secret-looking KEY -> KEY=***; each VALUE is added to `found` when not null.
+std::string RedactKeywords(std::string_view text, std::vector<std::string>* found) {
   std::string out;
   size_t copied = 0;
   for (size_t eq = text.find('='); eq != std::string_view::npos; eq = text.find('=', eq + 1)) {
@@ -99,6 +103,7 @@ std::string RedactKeywords(std::string_view text) {
     size_t end = 0;
     FindValue(text, value, &begin, &end);
     if (begin == end || text.substr(begin, end - begin) == kMask) continue;
+    if (found != nullptr) found->emplace_back(text.substr(begin, end - begin));
     out.append(text.substr(copied, begin - copied));
     out.append(kMask);
     copied = end;
@@ -109,7 +114,15 @@ std::string RedactKeywords(std::string_view text) {
 
 }  // namespace
 
-std::string RedactUrl(std::string_view text) { return RedactKeywords(RedactUserinfo(text)); }
+std::string RedactUrl(std::string_view text) {
+  return RedactKeywords(RedactUserinfo(text, nullptr), nullptr);
+}
+
+std::vector<std::string> SecretsIn(std::string_view text) {
+  std::vector<std::string> found;
+  RedactKeywords(RedactUserinfo(text, &found), &found);
+  return found;
+}
 
 bool HasInlinePassword(std::string_view url) { return RedactUrl(url) != url; }
 

@@ -20,6 +20,8 @@
 //    Text without any of these comes back unchanged. Redacting twice changes nothing more.
 //  - HasInlinePassword(url) is true when RedactUrl would change `url` (a password is written in
 //    it, not taken from PGPASSWORD, ~/.pgpass or a ${secret:NAME} reference).
+//  - SecretsIn(text) returns the values RedactUrl masks, as written (for scrubbing messages of
+//    libraries that echo a malformed part of a URL, e.g. libpq's "invalid percent-encoded token").
 //  - RedactValue(text, secret) replaces every occurrence of `secret` by "***" (for messages of
 //    libraries that may echo a password in other forms); an empty `secret` changes nothing.
 // Thread safety: pure functions.
@@ -27,12 +29,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace strata {
 
 std::string RedactUrl(std::string_view text);
 
 bool HasInlinePassword(std::string_view url);
+
+std::vector<std::string> SecretsIn(std::string_view text);
 
 std::string RedactValue(std::string_view text, std::string_view secret);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "common/logging.h"
 
@@ -79,6 +80,13 @@ TEST(RedactTest, IdempotentAndDetectsInlinePasswords) {
   EXPECT_FALSE(HasInlinePassword("postgresql://u@h/db"));
   EXPECT_FALSE(HasInlinePassword("postgresql://u@h/db?password="));
   EXPECT_FALSE(HasInlinePassword(""));
+}
+
+TEST(RedactTest, SecretsInListsWhatIsMasked) {
+  EXPECT_EQ(SecretsIn("postgresql://u:pa%zzss@h/db?sslpassword=k&x=1"),
+            (std::vector<std::string>{"pa%zzss", "k"}));
+  EXPECT_EQ(SecretsIn("host=h password='a b'"), (std::vector<std::string>{"a b"}));
+  EXPECT_TRUE(SecretsIn("postgresql://u@h/db").empty());
 }
 
 TEST(RedactTest, RedactValue) {
