@@ -1,6 +1,5 @@
 // Logging: one process-wide spdlog logger writing to stderr, so stdout stays clean for data
-// (`--json`, `--format csv`). Layers log through Log(); nothing logs secrets, and every line
-// passes through RedactUrl (redact.h) on its way out all the same.
+// (`--json`, `--format csv`). Layers log through Log(); nothing logs secrets.
 #pragma once
 
 #include <spdlog/spdlog.h>

@@ -92,36 +92,6 @@ class DatabaseImpl final : public Database {
  public:
   explicit DatabaseImpl(internal::DatabaseHandle db) : db_(std::move(db)) {}
 
-  // The C API's duckdb_set_config cannot set list options (allowed_directories), and
-  // enable_external_access=false refuses a later change of them: so all three are global SETs,
-  // in this order, on a first connection, before any caller's SQL.
-  Status Confine(const DatabaseOptions& options) {
-    if (!options.confine_files && !options.lock_configuration) return Status::OK();
-    std::string sql;
-    if (options.confine_files) {
-      std::string list;
-      for (const std::string& dir : options.allowed_directories) {
-        if (!list.empty()) list += ", ";
-        list += QuoteLiteral(dir.ends_with('/') ? dir : dir + "/");
-      }
-      sql += "SET GLOBAL allowed_directories = [" + list + "]::VARCHAR[];";
-      list.clear();
-      for (const std::string& file : options.allowed_files) {
-        if (!list.empty()) list += ", ";
-        list += QuoteLiteral(file);
-      }
-      sql += "SET GLOBAL allowed_paths = [" + list + "]::VARCHAR[];";
-      sql += "SET GLOBAL enable_external_access = false;";
-    }
-    // Connect() sets the session zone, which a locked configuration refuses: UTC goes global
-    // first (ICU is built in, so this cannot fail for want of an extension).
-    if (options.lock_configuration) {
-      sql += "SET GLOBAL TimeZone = 'UTC'; SET GLOBAL lock_configuration = true;";
-    }
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Connect());
-    return connection->Execute(sql).WithContext("cannot confine the database");
-  }
-
   Result<std::unique_ptr<Connection>> Connect() override {
     auto state = std::make_unique<ConnectionState>();
     if (duckdb_connect(db_.get(), state->connection.out()) != DuckDBSuccess) {
@@ -182,16 +152,10 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (!options.temp_directory.empty()) {
     STRATA_RETURN_IF_ERROR(SetOption(config.get(), "temp_directory", options.temp_directory));
   }
+  // No extension is ever downloaded or loaded behind the caller's back (confine.h).
   STRATA_RETURN_IF_ERROR(SetOption(config.get(), "autoinstall_known_extensions", "false"));
   STRATA_RETURN_IF_ERROR(SetOption(config.get(), "autoload_known_extensions", "false"));
   STRATA_RETURN_IF_ERROR(SetOption(config.get(), "allow_community_extensions", "false"));
-  for (const auto* paths : {&options.allowed_directories, &options.allowed_files}) {
-    for (const std::string& path : *paths) {
-      if (!path.starts_with('/')) {
-        return Status::InvalidArgument("allowed path '" + path + "' is not absolute");
-      }
-    }
-  }
   internal::DatabaseHandle db;
   char* error = nullptr;
   const char* path = options.path.empty() ? nullptr : options.path.c_str();
@@ -202,9 +166,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
         .WithContext("cannot open " + where);
   }
   internal::TakeDuckString(error);
-  auto database = std::make_unique<DatabaseImpl>(std::move(db));
-  STRATA_RETURN_IF_ERROR(database->Confine(options));
-  return std::unique_ptr<Database>(std::move(database));
+  return std::unique_ptr<Database>(std::make_unique<DatabaseImpl>(std::move(db)));
 }
 
 std::string QuoteIdentifier(std::string_view name) {

@@ -9,8 +9,7 @@
 // Errors: DuckDB failures become Status with DuckDB's own message, e.g. "Catalog Error: Table
 // with name x does not exist!" (InvalidArgument for parser, binder, catalog, conversion,
 // constraint and invalid-input errors; Conflict for transaction conflicts; Cancelled after an
-// interrupt; ResourceExhausted for out-of-memory; IOError for I/O and HTTP errors;
-// PermissionDenied for DuckDB's permission errors (a file outside DatabaseOptions' confinement);
+// interrupt; ResourceExhausted for out-of-memory; IOError for I/O, HTTP and permission errors;
 // Unsupported for not-implemented features and missing extensions; Internal otherwise).
 // Time zone: every connection starts with TimeZone = 'UTC' so results do not depend on the host;
 // Text() renders TIMESTAMPTZ in UTC ("2024-01-31 12:00:00+00") and assumes that setting.
@@ -30,26 +29,11 @@
 
 namespace strata::engine {
 
-// Every database opens with autoinstall_known_extensions and autoload_known_extensions off: no
-// extension is ever downloaded or loaded behind the caller's back (json, parquet and icu are built
-// into the library; sqlite_scan, delta_scan, httpfs and the like fail as missing extensions).
 struct DatabaseOptions {
   std::string path;            // database file; empty = in-memory
   int threads = 0;             // worker threads; 0 = DuckDB's default (all cores)
   std::string memory_limit;    // e.g. "4GB"; empty = DuckDB's default (80% of RAM)
   std::string temp_directory;  // spill directory; empty = DuckDB's default
-  // Confinement, for databases that run user SQL (models, custom tests, queries). When true:
-  // enable_external_access=false, so SQL reads and writes files only under
-  // `allowed_directories` (absolute directories; DuckDB matches whole path components and
-  // refuses `..`) and the `allowed_files`; ATTACH elsewhere, INSTALL and LOAD fail; a refused file
-  // is PermissionDenied with DuckDB's message ("Permission Error: Cannot access file ...").
-  // Spilling to temp_directory still works. `lock_configuration`: afterwards every SET of a
-  // configuration option fails (InvalidArgument), so the SQL cannot undo the confinement or raise
-  // memory_limit/threads.
-  bool confine_files = false;
-  std::vector<std::string> allowed_directories;
-  std::vector<std::string> allowed_files;  // single files also allowed (absolute paths)
-  bool lock_configuration = false;
 };
 
 // The kinds of column type strata distinguishes; `type_name` strings carry the full SQL type.
@@ -186,8 +170,8 @@ class Connection {
 class Database {
  public:
   virtual ~Database() = default;
-  // InvalidArgument for bad options (e.g. memory_limit "lots", a relative allowed directory);
-  // IOError when the file cannot be opened or locked.
+  // InvalidArgument for bad options (e.g. memory_limit "lots"); IOError when the file cannot be
+  // opened or locked.
   static Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
   virtual Result<std::unique_ptr<Connection>> Connect() = 0;
 };

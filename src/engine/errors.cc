@@ -43,9 +43,8 @@ StatusCode CodeFor(duckdb_error_type type) {
     case DUCKDB_ERROR_IO:
     case DUCKDB_ERROR_NETWORK:
     case DUCKDB_ERROR_HTTP:
-      return StatusCode::kIOError;
     case DUCKDB_ERROR_PERMISSION:
-      return StatusCode::kPermissionDenied;
+      return StatusCode::kIOError;
     case DUCKDB_ERROR_NOT_IMPLEMENTED:
     case DUCKDB_ERROR_MISSING_EXTENSION:
     case DUCKDB_ERROR_AUTOLOAD:
