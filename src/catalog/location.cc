@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "catalog/store.h"
+#include "common/secrets.h"
 
 namespace strata::catalog {
 namespace {
@@ -19,8 +20,13 @@ std::string Trim(const std::string& s) {
 
 Result<std::string> ResolveCatalogLocation(const std::string& project_dir,
                                            const std::string& override_location) {
-  if (!override_location.empty()) return override_location;
   std::filesystem::path dir = project_dir.empty() ? "." : project_dir;
+  std::string secrets_file = (dir / ".strata" / "secrets").string();
+  if (!override_location.empty()) {
+    Result<std::string> resolved = ResolveSecrets(override_location, secrets_file);
+    if (!resolved.ok()) return resolved.status().WithContext("--catalog");
+    return resolved;
+  }
   if (!std::filesystem::is_directory(dir)) {
     return Status::NotFound("project directory " + dir.string() + " does not exist");
   }
@@ -61,6 +67,9 @@ Result<std::string> ResolveCatalogLocation(const std::string& project_dir,
     break;
   }
   if (value.empty()) value = ".strata/catalog.db";
+  Result<std::string> resolved = ResolveSecrets(value, secrets_file);
+  if (!resolved.ok()) return resolved.status().WithContext(yaml.string() + ": catalog");
+  value = *resolved;
   if (IsPostgresUrl(value) || std::filesystem::path(value).is_absolute()) return value;
   return (dir / value).lexically_normal().string();
 }

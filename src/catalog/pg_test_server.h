@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "catalog/store.h"
@@ -47,6 +49,41 @@ class PgTestServer {
     if (!admin.ok()) return "";
     if (!(*admin)->ExecuteScript("CREATE DATABASE " + name).ok()) return "";
     return Url(name);
+  }
+  // A new database owned by `user`, who must log in with `password` (scram-sha-256 over TCP, the
+  // others keep trust): for tests of PGPASSWORD, ~/.pgpass and ${secret:...}. Returns its URL
+  // without a password; "" on failure.
+  std::string CreatePasswordDatabase(const std::string& user, const std::string& password) {
+    static std::atomic<int> counter{0};
+    std::string name = "p" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    auto admin = OpenPostgresStore(Url("postgres"));
+    if (!admin.ok()) return "";
+    (*admin)->ExecuteScript("CREATE ROLE " + user).ok();  // fails harmlessly if it exists
+    if (!(*admin)
+             ->ExecuteScript("ALTER ROLE " + user + " LOGIN PASSWORD '" + password + "'")
+             .ok() ||
+        !(*admin)->ExecuteScript("CREATE DATABASE " + name + " OWNER " + user).ok()) {
+      return "";
+    }
+    std::string hba = dir_ + "/data/pg_hba.conf";
+    std::string rule = "host all " + user + " 127.0.0.1/32 scram-sha-256\n";
+    std::string text;
+    {
+      std::ifstream in(hba);
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    if (text.find(rule) == std::string::npos) {
+      std::ofstream(hba, std::ios::trunc) << rule << text;  // the first matching line wins
+      RunCommand(As() + kBin + "pg_ctl -D " + dir_ + "/data reload >/dev/null 2>&1");
+    }
+    std::string url = "postgresql://" + user + "@127.0.0.1:" + std::to_string(port_) + "/" + name;
+    // The reload is asynchronous: wait until a login without the password is refused (so
+    // the caller must not have PGPASSWORD or a password file set yet).
+    for (int i = 0; i < 100; ++i) {
+      if (!OpenPostgresStore(url).ok()) return url;
+      usleep(50'000);
+    }
+    return "";
   }
   std::string Url(const std::string& db) const {
     return "postgresql://strata@127.0.0.1:" + std::to_string(port_) + "/" + db;

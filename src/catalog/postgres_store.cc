@@ -3,8 +3,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "catalog/store.h"
+#include "common/redact.h"
 
 namespace strata::catalog {
 namespace {
@@ -18,16 +20,19 @@ struct ResultClearer {
 using ConnHandle = std::unique_ptr<PGconn, ConnCloser>;
 using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
 
-// postgresql://user:secret@host/db -> postgresql://user@host/db, so passwords never reach
-// messages or logs.
-std::string RedactUrl(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  size_t at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + url.substr(at);
+// libpq's message with every form of the URL's passwords removed, on one line: libpq echoes
+// malformed parts of a URL ("invalid percent-encoded token: \"...\""), so the passwords as written
+// are scrubbed as plain text too, unless shorter than 4 characters (that would mask letters all
+// over the message).
+std::string CleanMessage(std::string why, const std::vector<std::string>& secrets) {
+  for (char& c : why) {
+    if (c == '\n') c = ' ';
+  }
+  while (!why.empty() && why.back() == ' ') why.pop_back();
+  for (const std::string& secret : secrets) {
+    if (secret.size() >= 4) why = RedactValue(why, secret);
+  }
+  return RedactUrl(why);
 }
 
 // Rewrites `?` placeholders to $1..$n, leaving '...' literals, "..." identifiers and
@@ -62,8 +67,8 @@ std::string NumberPlaceholders(std::string_view sql) {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(ConnHandle conn, std::string name)
-      : conn_(std::move(conn)), name_(std::move(name)) {}
+  PostgresStore(ConnHandle conn, std::string name, std::vector<std::string> secrets)
+      : conn_(std::move(conn)), name_(std::move(name)), secrets_(std::move(secrets)) {}
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   const std::string& display_name() const override { return name_; }
@@ -90,8 +95,8 @@ class PostgresStore final : public Store {
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
       return Status::OK();
     }
-    std::string why = result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get());
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string why =
+        CleanMessage(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()), secrets_);
     std::string message = "catalog " + name_ + ": " + why;
     if (PQstatus(conn_.get()) != CONNECTION_OK) return Status::IOError(message);
     const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
@@ -149,6 +154,7 @@ class PostgresStore final : public Store {
 
   ConnHandle conn_;
   std::string name_;
+  std::vector<std::string> secrets_;  // the URL's passwords, only to scrub messages
 };
 
 // libpq prints NOTICEs (e.g. "relation already exists, skipping") to stderr by default.
@@ -158,18 +164,15 @@ void IgnoreNotice(void*, const char*) {}
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url) {
   std::string name = RedactUrl(url);
+  std::vector<std::string> secrets = SecretsIn(url);
   ConnHandle conn(PQconnectdb(url.c_str()));
   if (!conn) return Status::ResourceExhausted("catalog " + name + ": out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn.get());
-    for (char& c : why) {
-      if (c == '\n') c = ' ';
-    }
-    while (!why.empty() && why.back() == ' ') why.pop_back();
-    return Status::IOError("catalog " + name + ": " + why);
+    return Status::IOError("catalog " + name + ": " +
+                           CleanMessage(PQerrorMessage(conn.get()), secrets));
   }
   PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
-  auto store = std::make_unique<PostgresStore>(std::move(conn), name);
+  auto store = std::make_unique<PostgresStore>(std::move(conn), name, std::move(secrets));
   // Timestamps are stored as ISO text in UTC; the session zone only matters for now().
   STRATA_RETURN_IF_ERROR(store->ExecuteScript("SET TIME ZONE 'UTC'"));
   return std::unique_ptr<Store>(std::move(store));

@@ -1,14 +1,17 @@
 #include "cli/app.h"
 
 #include <ostream>
+#include <string>
+#include <string_view>
 
 #include "common/logging.h"
+#include "common/redact.h"
 #include "engine/engine.h"
 
 namespace strata::cli {
 
-void AddServeCommand(CLI::App& app, CommandContext& context);  // serve_command.cc
-void AddSftpCommand(CLI::App& app, CommandContext& context);   // sftp_command.cc
+void AddServeCommand(CLI::App& app, CommandContext& context);      // serve_command.cc
+void AddSftpCommand(CLI::App& app, CommandContext& context);       // sftp_command.cc
 void AddPipelineCommand(CLI::App& app, CommandContext& context);   // pipeline_command.cc
 void AddRunsCommand(CLI::App& app, CommandContext& context);       // runs_command.cc
 void AddSchedulerCommand(CLI::App& app, CommandContext& context);  // scheduler_command.cc
@@ -26,12 +29,36 @@ constexpr const char* kDescription =
 int UsageError(const CLI::App& app, const CLI::ParseError& error, std::ostream& err) {
   std::string where = "strata";
   for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
-  std::string message = error.what();
+  // CLI11 quotes the offending argument, which may be a URL with a password.
+  std::string message = RedactUrl(error.what());
   for (char& c : message) {
     if (c == '\n') c = ' ';
   }
   err << "strata: error: " << message << " (see '" << where << " --help')\n";
   return 2;
+}
+
+// A password written into --catalog is visible to every user of the machine in `ps` and
+// /proc/<pid>/cmdline for as long as the command runs; nothing can take it back after exec, so
+// the user is told the safe ways instead.
+void WarnInlinePasswords(int argc, const char* const* argv, std::ostream& err) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view value;
+    if (arg == "--catalog" && i + 1 < argc) {
+      value = argv[i + 1];
+    } else if (arg.starts_with("--catalog=")) {
+      value = arg.substr(10);
+    }
+    if (!value.empty() && HasInlinePassword(value)) {
+      err << "strata: warning: --catalog " << RedactUrl(value)
+          << " holds a password, which other users can read in `ps`; leave it out of the URL "
+             "and set PGPASSWORD, use ~/.pgpass, or write `catalog: "
+             "postgresql://user:${secret:NAME}@host/db` in strata.yaml (NAME=... in "
+             ".strata/secrets, mode 0600)\n";
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -64,6 +91,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddSourceCommands(app, context);
   AddServeCommand(app, context);
 
+  // Before parsing: the password is exposed in `ps` whether or not the command line parses.
+  WarnInlinePasswords(argc, argv, err);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -89,7 +118,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   Status status = context.action();
   if (!status.ok()) {
-    std::string message = status.message();
+    // The last line of defence: no error reaches the terminal with a password in it.
+    std::string message = RedactUrl(status.message());
     for (char& c : message) {
       if (c == '\n') c = ' ';
     }

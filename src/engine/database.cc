@@ -152,6 +152,10 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (!options.temp_directory.empty()) {
     STRATA_RETURN_IF_ERROR(SetOption(config.get(), "temp_directory", options.temp_directory));
   }
+  // No extension is ever downloaded or loaded behind the caller's back (confine.h).
+  STRATA_RETURN_IF_ERROR(SetOption(config.get(), "autoinstall_known_extensions", "false"));
+  STRATA_RETURN_IF_ERROR(SetOption(config.get(), "autoload_known_extensions", "false"));
+  STRATA_RETURN_IF_ERROR(SetOption(config.get(), "allow_community_extensions", "false"));
   internal::DatabaseHandle db;
   char* error = nullptr;
   const char* path = options.path.empty() ? nullptr : options.path.c_str();

@@ -15,6 +15,8 @@
 
 #include "catalog/catalog.h"
 #include "catalog/sync.h"
+#include "common/redact.h"
+#include "common/secrets.h"
 #include "common/yaml.h"
 #include "lake/session.h"
 #include "lake/table.h"
@@ -290,10 +292,11 @@ Status SyncLayersToCatalog(const Project& project, catalog::Catalog& catalog) {
   return Status::OK();
 }
 
-std::string CatalogLocation(const Project& project) {
-  const std::string& location = project.config.catalog;
-  if (location.find("://") != std::string::npos) return location;
-  return (fs::path(project.root) / location).lexically_normal().string();
+Result<std::string> CatalogLocation(const Project& project) {
+  Result<std::string> location = ResolveSecrets(project.config.catalog, project.SecretsPath());
+  if (!location.ok()) return location.status().WithContext("strata.yaml catalog");
+  if (location->find("://") != std::string::npos) return location;
+  return (fs::path(project.root) / *location).lexically_normal().string();
 }
 
 namespace {
@@ -309,7 +312,7 @@ struct SyncTarget {
 // pipelines and layers. A failure of the latter two is returned in `first_error`.
 Result<SyncTarget> OpenSyncTarget(const Project& project, engine::Database& database,
                                   Status& first_error) {
-  std::string location = CatalogLocation(project);
+  STRATA_ASSIGN_OR_RETURN(std::string location, CatalogLocation(project));
   if (location.find("://") == std::string::npos) {
     std::error_code error;
     fs::create_directories(fs::path(location).parent_path(), error);
@@ -317,8 +320,10 @@ Result<SyncTarget> OpenSyncTarget(const Project& project, engine::Database& data
   SyncTarget target;
   Result<std::unique_ptr<catalog::Catalog>> catalog = catalog::Catalog::Open(location);
   if (!catalog.ok()) {
+    // The store's message names the database already, without its password; the location is
+    // redacted here too, as every message quoting a URL must be.
     return Status(catalog.status().code(),
-                  "catalog " + location + ": " + catalog.status().message());
+                  "catalog " + RedactUrl(location) + ": " + RedactUrl(catalog.status().message()));
   }
   target.catalog = std::move(*catalog);
   if (!project.config.openlineage.empty()) {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "common/result.h"
 #include "common/status.h"
 #include "engine/engine.h"
 #include "lake/lake.h"
@@ -30,8 +31,10 @@
 
 namespace strata::pipeline {
 
-// Where the project's catalog lives: an absolute SQLite path or a postgresql:// URL.
-std::string CatalogLocation(const Project& project);
+// Where the project's catalog lives: an absolute SQLite path or a postgresql:// URL, with its
+// ${env:NAME} / ${secret:NAME} references resolved (so it may hold a password: pass it through
+// RedactUrl before it reaches any message). Errors name the reference, never a value.
+Result<std::string> CatalogLocation(const Project& project);
 
 // Records the nodes of a run in the project's catalog (see the header comment) while the run goes
 // on: each node as soon as it finishes, on a thread of its own, so the catalog's work (sampling

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <map>
 
+#include "pipeline/confinement.h"
+
 namespace strata::pipeline {
 namespace {
 
@@ -236,8 +238,8 @@ TestResult RunTest(const TestSpec& test, const TestContext& context) {
   }
   if (!outcome.ok()) {
     result.status = TestStatus::kError;
-    result.message = test.where.ToString() + ": test '" + test.name +
-                     "' could not run: " + outcome.status().message();
+    result.message = test.where.ToString() + ": test '" + test.name + "' could not run: " +
+                     ExplainConfinement(outcome.status(), "its SQL").message();
     return finish();
   }
   result.failing_rows = outcome->first;

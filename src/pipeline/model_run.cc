@@ -4,6 +4,7 @@
 #include "common/numbers.h"
 #include "lake/sql_refs.h"
 #include "pipeline/apply_changes.h"
+#include "pipeline/confinement.h"
 #include "pipeline/expectations.h"
 #include "pipeline/node_run.h"
 #include "storage/delta/delta_table.h"
@@ -239,7 +240,7 @@ NodeResult RunApplyChanges(const ModelSpec& model, Worker& worker) {
   Result<ApplyChangesResult> applied = ApplyModelChanges(worker, model);
   if (!applied.ok()) {
     result.status = NodeStatus::kFailed;
-    result.error = applied.status().message();
+    result.error = ExplainConfinement(applied.status(), "model " + result.table).message();
     result.millis = MillisSince(start);
     return result;
   }
@@ -300,7 +301,7 @@ NodeResult RunModel(const ModelNode& node, Worker& worker) {
   NodeResult result = ModelResult(model);
   auto fail = [&](const Status& status) {
     result.status = NodeStatus::kFailed;
-    result.error = status.message();
+    result.error = ExplainConfinement(status, "model " + result.table).message();
     DropTemps(worker);
     result.millis = MillisSince(start);
     return result;

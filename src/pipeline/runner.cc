@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/redact.h"
 #include "lake/session.h"
 #include "lake/table.h"
 #include "pipeline/catalog_sync.h"
+#include "pipeline/confinement.h"
 #include "pipeline/node_run.h"
 
 namespace strata::pipeline {
@@ -296,11 +298,9 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   record.selected_layer = options.selection.layer;
 
   STRATA_ASSIGN_OR_RETURN(lake::Lake lake, OpenLake(project, !options.test_only));
-  engine::DatabaseOptions db_options;
-  db_options.threads = project.config.engine_threads;
-  db_options.memory_limit = project.config.engine_memory_limit;
+  // The project's SQL runs here: confined to the lake and landing (confinement.h).
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database,
-                          engine::Database::Open(db_options));
+                          OpenRunDatabase(project, lake, options.files));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> planner, database->Connect());
   STRATA_ASSIGN_OR_RETURN(std::vector<lake::TableName> lake_tables, lake.ListTables());
   STRATA_ASSIGN_OR_RETURN(ModelGraph graph, BuildModelGraph(project, *planner, lake_tables));
@@ -378,7 +378,7 @@ Result<RunRecord> RunProject(const Project& project, const RunOptions& options) 
   if (catalog_sync) {
     Status synced = catalog_sync->Finish(record);
     record.catalog_synced = synced.ok();
-    record.catalog_error = synced.ok() ? "" : synced.ToString();
+    record.catalog_error = synced.ok() ? "" : RedactUrl(synced.ToString());
   }
   {
     // No view is in use any more. Dropping them is a catalog write: serialised like binds.

@@ -5,6 +5,8 @@
 
 #include <charconv>
 
+#include "common/redact.h"
+
 namespace strata::ingest::mysql {
 
 std::string ConnectionSpec::Describe() const {
@@ -14,14 +16,14 @@ std::string ConnectionSpec::Describe() const {
 Result<ConnectionSpec> ParseMysqlUrl(std::string_view url) {
   constexpr std::string_view kScheme = "mysql://";
   if (url.substr(0, kScheme.size()) != kScheme) {
-    return Status::InvalidArgument("connection '" + std::string(url) +
+    return Status::InvalidArgument("connection '" + RedactUrl(url) +
                                    "' must look like mysql://user@host:port/database");
   }
   std::string_view rest = url.substr(kScheme.size());
   ConnectionSpec spec;
   size_t at = rest.find('@');
   if (at == std::string_view::npos) {
-    return Status::InvalidArgument("connection '" + std::string(url) +
+    return Status::InvalidArgument("connection '" + RedactUrl(url) +
                                    "' has no user (mysql://user@host:port/database)");
   }
   std::string_view user = rest.substr(0, at);
@@ -41,12 +43,12 @@ Result<ConnectionSpec> ParseMysqlUrl(std::string_view url) {
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), spec.port);
     if (ec != std::errc() || end != port.data() + port.size() || spec.port <= 0 ||
         spec.port > 65535) {
-      return Status::InvalidArgument("connection '" + std::string(url) + "': bad port '" +
+      return Status::InvalidArgument("connection '" + RedactUrl(url) + "': bad port '" +
                                      std::string(port) + "'");
     }
   }
   if (spec.host.empty() || spec.user.empty() || spec.database.empty()) {
-    return Status::InvalidArgument("connection '" + std::string(url) +
+    return Status::InvalidArgument("connection '" + RedactUrl(url) +
                                    "' needs a user, a host and a database");
   }
   return spec;

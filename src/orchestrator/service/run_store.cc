@@ -12,6 +12,7 @@
 
 #include "catalog/store.h"
 #include "common/logging.h"
+#include "common/redact.h"
 #include "orchestrator/service/strata_executor.h"
 
 namespace strata::orchestrator::service {
@@ -24,8 +25,10 @@ using catalog::Store;
 
 namespace {
 
+// Every stored document and error is redacted (common/redact.h): run records and task outputs
+// may quote a connection URL, and the run store is read by the API and every worker.
 std::string StoredJson(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string text = RedactUrl(value.dump(-1, ' ', false, Json::error_handler_t::replace));
   if (text.size() <= kMaxStoredJson) return text;
   return Json{{"truncated", true}, {"bytes", text.size()}, {"head", text.substr(0, 4096)}}.dump();
 }
@@ -44,8 +47,9 @@ Json ParseStored(const SqlRow& row, size_t i) {
   return v.is_discarded() ? Json(row.Text(i)) : v;
 }
 
+// Used for errors and causes only: redacted like every stored text (see StoredJson).
 SqlParam Opt(const std::optional<std::string>& s) {
-  return s ? SqlParam(*s) : SqlParam(std::monostate{});
+  return s ? SqlParam(RedactUrl(*s)) : SqlParam(std::monostate{});
 }
 SqlParam TextOrNull(const std::string& s) {
   return s.empty() ? SqlParam(std::monostate{}) : SqlParam(s);
@@ -261,8 +265,8 @@ class RunObserver final : public ExecutionObserver {
     if (e.index >= 0) small["index"] = e.index;
     if (!e.resource.empty()) small["resource"] = e.resource;
     if (!e.next.empty()) small["next"] = e.next;
-    if (e.error) small["error"] = *e.error;
-    if (e.cause) small["cause"] = *e.cause;
+    if (e.error) small["error"] = RedactUrl(*e.error);
+    if (e.cause) small["cause"] = RedactUrl(*e.cause);
     if (e.duration_micros) small["duration_micros"] = e.duration_micros;
     if (e.delay_micros) small["delay_micros"] = e.delay_micros;
     std::string detail = small.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -473,8 +477,9 @@ Status RunStore::FinishRun(const std::string& run_id, const RunEnd& end) {
         s.Query("UPDATE orch_runs SET status = ?, output = ?, error = ?, cause = ?, "
                 "failed_state = ?, failed_state_input = ?, ended_at = ? WHERE run_id = ? AND "
                 "status = 'RUNNING' RETURNING run_id",
-                {status, TextOrNull(output), TextOrNull(end.error), TextOrNull(end.cause),
-                 TextOrNull(end.failed_state), TextOrNull(failed_input), now, run_id}));
+                {status, TextOrNull(output), TextOrNull(RedactUrl(end.error)),
+                 TextOrNull(RedactUrl(end.cause)), TextOrNull(end.failed_state),
+                 TextOrNull(failed_input), now, run_id}));
     updated = !rows.empty();
     return Status::OK();
   }));

@@ -152,7 +152,14 @@ Result<CheckpointInfo> WriteCheckpoint(engine::Connection& conn, storage::Object
   CheckpointInfo info;
   info.version = snap.version;
   const std::string id = NewUuid();
-  const std::string json_path = TempBase(options.temp_dir) + "/strata-checkpoint-" + id + ".json";
+  const std::string key =
+      DeltaLogPrefix(snap.table_root) + PaddedVersion(snap.version) + ".checkpoint.parquet";
+  // On a local store the staging JSON sits beside its target inside the table, so a connection
+  // confined to the lake (engine::OpenConfined) can still read it.
+  std::optional<std::string> local_json =
+      store.LocalPath(storage::TemporaryKeyFor(key + ".json", id));
+  const std::string json_path =
+      local_json ? *local_json : TempBase(options.temp_dir) + "/strata-checkpoint-" + id + ".json";
   struct RemoveOnExit {
     std::string path;
     ~RemoveOnExit() {
@@ -186,8 +193,6 @@ Result<CheckpointInfo> WriteCheckpoint(engine::Connection& conn, storage::Object
     if (!out) return Status::IOError(where + ": cannot write " + json_path);
   }
 
-  const std::string key =
-      DeltaLogPrefix(snap.table_root) + PaddedVersion(snap.version) + ".checkpoint.parquet";
   std::optional<std::string> local = store.LocalPath(storage::TemporaryKeyFor(key, id));
   const std::string target =
       local ? *local : TempBase(options.temp_dir) + "/strata-checkpoint-" + id + ".parquet";
