@@ -254,7 +254,7 @@ void AddSftpCommand(CLI::App& app, CommandContext& context) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   serve->add_option("--listen", options->listen, "Address to listen on")->capture_default_str();
-  serve->add_option("--max-sessions", options->max_sessions, "Concurrent sessions at most")
+  serve->add_option("--max-sessions", options->max_sessions, "Logged-in sessions at once, at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serve
