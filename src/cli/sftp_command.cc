@@ -25,6 +25,10 @@ struct SftpOptions {
   int port = 2222;
   int max_sessions = 64;
   int idle_timeout = 600;
+  int login_grace = 20;
+  int max_unauthenticated = 64;
+  int max_unauthenticated_per_address = 8;
+  sftp::LoginLimits login_limits;
   std::string name;
   std::vector<std::string> keys;
   bool password_stdin = false;
@@ -48,6 +52,10 @@ Status Serve(const SftpOptions& options, CommandContext& context) {
   server_options.port = options.port;
   server_options.max_sessions = options.max_sessions;
   server_options.idle_timeout_seconds = options.idle_timeout;
+  server_options.login_grace_seconds = options.login_grace;
+  server_options.max_unauthenticated = options.max_unauthenticated;
+  server_options.max_unauthenticated_per_address = options.max_unauthenticated_per_address;
+  server_options.login_limits = options.login_limits;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<sftp::SftpServer> server,
                           sftp::SftpServer::Create(server_options));
   // Block the stop signals before any thread starts, so only this thread receives them.
@@ -176,6 +184,51 @@ Status ListArrivals(const SftpOptions& options, CommandContext& context) {
   return Status::OK();
 }
 
+// The brute-force and flood limits of `strata sftp serve` (landing/sftp/login_guard.h).
+void AddLoginLimitOptions(CLI::App* serve, SftpOptions& options) {
+  serve
+      ->add_option("--login-grace", options.login_grace,
+                   "Seconds a connection has to log in and open SFTP before it is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  serve
+      ->add_option("--max-unauthenticated", options.max_unauthenticated,
+                   "Connections not logged in yet, at most, in all")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-unauthenticated-per-address", options.max_unauthenticated_per_address,
+                   "Connections not logged in yet, at most, from one client address")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sftp::LoginLimits& limits = options.login_limits;
+  serve
+      ->add_option("--max-login-failures", limits.max_failures,
+                   "Failed logins (per address, per user) within the window that lock it out "
+                   "(0 = never lock)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--login-failure-window", limits.failure_window_seconds,
+                   "Seconds within which failed logins are counted")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  serve->add_option("--lockout", limits.lockout_seconds, "Seconds a lockout lasts")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  serve
+      ->add_option("--login-failure-delay-ms", limits.failure_delay_ms,
+                   "Delay of the answer to a failed login, doubled for each recent failure "
+                   "(0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
+  serve
+      ->add_option("--max-login-failure-delay-ms", limits.max_failure_delay_ms,
+                   "The longest such delay (also the delay of a locked-out attempt)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
+}
+
 }  // namespace
 
 void AddSftpCommand(CLI::App& app, CommandContext& context) {
@@ -201,7 +254,7 @@ void AddSftpCommand(CLI::App& app, CommandContext& context) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   serve->add_option("--listen", options->listen, "Address to listen on")->capture_default_str();
-  serve->add_option("--max-sessions", options->max_sessions, "Concurrent sessions at most")
+  serve->add_option("--max-sessions", options->max_sessions, "Logged-in sessions at once, at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serve
@@ -209,6 +262,7 @@ void AddSftpCommand(CLI::App& app, CommandContext& context) {
                    "Close a session after this many seconds without an SFTP request (0 = never)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  AddLoginLimitOptions(serve, *options);
   bind(serve, Serve);
 
   CLI::App* user = sftp->add_subcommand("user", "Manage SFTP users (partners)");

@@ -232,6 +232,7 @@ std::vector<std::string> SftpProject::SftpArgv(const std::string& user,
 void SftpProject::AppendClientOptions(std::vector<std::string>& argv) const {
   Append(argv, {"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
                 "LogLevel=ERROR", "-P", std::to_string(port_)});
+  if (!client_address_.empty()) Append(argv, {"-o", "BindAddress=" + client_address_});
 }
 
 std::string SftpProject::NextBatchFile(const std::string& batch) const {

@@ -71,6 +71,9 @@ class SftpProject {
                                     int limit_kbits = 0) const;
   CommandResult SftpWithPassword(const std::string& user, const std::string& password,
                                  const std::string& batch) const;
+  // The local address the clients connect from ("" = the kernel's choice, 127.0.0.1): any
+  // 127.x.y.z, to play another client address on loopback (ssh -o BindAddress).
+  void set_client_address(std::string address) { client_address_ = std::move(address); }
 
   // `strata sftp arrivals --json`, newest first.
   nlohmann::json Arrivals() const;
@@ -91,6 +94,7 @@ class SftpProject {
   std::string project_, work_;
   pid_t server_ = -1;
   int port_ = 0;
+  std::string client_address_;
   mutable int batches_ = 0;  // numbers the files of NextBatchFile()
   int starts_ = 0;
 };

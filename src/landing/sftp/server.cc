@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <list>
 #include <mutex>
@@ -17,6 +18,8 @@
 
 #include "catalog/location.h"
 #include "common/logging.h"
+#include "landing/sftp/auth.h"
+#include "landing/sftp/host_key.h"
 #include "landing/sftp/intake.h"
 #include "landing/sftp/orchestrator_notifier.h"
 #include "landing/sftp/pipeline_trigger.h"
@@ -26,56 +29,6 @@
 #include "pipeline/project.h"
 
 namespace strata::sftp {
-namespace {
-
-namespace fs = std::filesystem;
-constexpr int kMaxAuthAttempts = 20;
-
-struct KeyFree {
-  void operator()(ssh_key key) const { ssh_key_free(key); }
-};
-using Key = std::unique_ptr<ssh_key_struct, KeyFree>;
-
-bool KeyMatches(ssh_key offered, const std::vector<std::string>& authorized) {
-  for (const std::string& line : authorized) {
-    size_t space = line.find(' ');
-    if (space == std::string::npos) continue;
-    std::string type = line.substr(0, space);
-    std::string rest = line.substr(space + 1);
-    std::string base64 = rest.substr(0, rest.find(' '));
-    ssh_key stored = nullptr;
-    if (ssh_pki_import_pubkey_base64(base64.c_str(), ssh_key_type_from_name(type.c_str()),
-                                     &stored) != SSH_OK) {
-      continue;
-    }
-    Key owned(stored);
-    if (ssh_key_cmp(offered, stored, SSH_KEY_CMP_PUBLIC) == 0) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-Status EnsureHostKey(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) == 0) return Status::OK();
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  ssh_key key = nullptr;
-  if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK) {
-    return Status::IOError("cannot generate an ed25519 host key");
-  }
-  Key owned(key);
-  const std::string temp = path + ".tmp";
-  if (ssh_pki_export_privkey_file(key, nullptr, nullptr, nullptr, temp.c_str()) != SSH_OK) {
-    return Status::IOError("cannot write the host key to " + temp);
-  }
-  ::chmod(temp.c_str(), 0600);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return Status::IOError("cannot move the host key to " + path);
-  }
-  return Status::OK();
-}
 
 class SftpServer::Impl {
  public:
@@ -86,6 +39,9 @@ class SftpServer::Impl {
         notifier_(options_.orchestrator != nullptr ? *options_.orchestrator : *own_orchestrator_),
         zone_(root, std::move(landing), std::move(catalog)),
         users_(zone_.UsersPath()),
+        clock_(options_.clock != nullptr ? *options_.clock : Clock::System()),
+        guard_(options_.login_limits, clock_),
+        auth_(users_, guard_, clock_, options_.on_login),
         trigger_(zone_, root,
                  options_.orchestrator != nullptr ? *options_.orchestrator : *own_orchestrator_),
         intake_(zone_, root, trigger_) {
@@ -119,20 +75,7 @@ class SftpServer::Impl {
                         ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
                         : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
     }
-    Key host;
-    ssh_key loaded = nullptr;
-    if (ssh_pki_import_privkey_file(zone_.HostKeyPath().c_str(), nullptr, nullptr, nullptr,
-                                    &loaded) == SSH_OK) {
-      host.reset(loaded);
-      unsigned char* hash = nullptr;
-      size_t hash_length = 0;
-      if (ssh_get_publickey_hash(loaded, SSH_PUBLICKEY_HASH_SHA256, &hash, &hash_length) == 0) {
-        char* text = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hash_length);
-        if (text != nullptr) fingerprint_ = text;
-        ssh_string_free_char(text);
-        ssh_clean_pubkey_hash(&hash);
-      }
-    }
+    fingerprint_ = HostKeyFingerprint(zone_.HostKeyPath());
     bind_ = bind;
     stopping_ = false;
     // Loads left unfinished are queued before the intake recovers uploads left unrecorded, so
@@ -192,14 +135,84 @@ class SftpServer::Impl {
   LandingZone& zone() { return zone_; }
 
  private:
+  // A connection's phase: counted as not logged in (kLogin), or in max_sessions (the rest).
+  enum Phase : int { kLogin, kLoggedIn, kServing };
+
   struct SessionSlot {
     std::thread thread;
-    int fd = -1;  // the session's socket while it runs; -1 once it is closed
+    int fd = -1;              // the session's socket while it runs; -1 once it is closed
+    std::string address;      // the client's IP address
+    std::string limit_key;    // what the per-address limits count by (LimitKey)
+    int64_t accepted_at = 0;  // clock_.MonotonicMicros() at accept
     std::atomic<bool> done{false};
+    std::atomic<int> phase{kLogin};         // written under sessions_mutex_
     std::atomic<bool> serving_sftp{false};  // logged in, SFTP running: the idle limit applies
     bool idle_closed = false;               // guarded by sessions_mutex_
+    bool grace_closed = false;              // guarded by sessions_mutex_
     SessionActivity activity;
   };
+
+  // Shuts the socket of every connection that did not reach its SFTP session within the login
+  // grace time: whatever it is blocked in returns, and its thread logs it and ends. A hard
+  // deadline from accept, unlike libssh's per-read timeout, which a client resets by trickling
+  // a byte at a time. Runs on the accept thread.
+  void CloseLateLogins() {
+    const int64_t now = clock_.MonotonicMicros();
+    const int64_t grace = int64_t{options_.login_grace_seconds} * 1'000'000;
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    for (SessionSlot& slot : sessions_) {
+      if (slot.fd < 0 || slot.grace_closed || slot.phase.load() == kServing) continue;
+      if (now - slot.accepted_at < grace) continue;
+      slot.grace_closed = true;
+      ::shutdown(slot.fd, SHUT_RDWR);
+    }
+  }
+
+  bool GraceClosed(SessionSlot& slot) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    return slot.grace_closed;
+  }
+
+  // Takes a logged-in session slot for `slot` (its credentials were good); false, logged, when
+  // max_sessions are already logged in. Runs on the connection's thread.
+  bool Admit(SessionSlot& slot, const SftpUser& user) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    int logged_in = 0;
+    for (const SessionSlot& other : sessions_) {
+      logged_in += other.fd >= 0 && other.phase.load() != kLogin ? 1 : 0;
+    }
+    if (logged_in >= options_.max_sessions) {
+      Log().warn("sftp: refusing the login of '{}' from {}: {} sessions already open", user.name,
+                 slot.address, logged_in);
+      return false;
+    }
+    slot.phase = kLoggedIn;
+    return true;
+  }
+
+  // Whether a new connection from `key` may wait for its login: false (logged) past the
+  // per-address or the total limit of connections not logged in. Caller holds sessions_mutex_.
+  bool MayConnect(const std::string& address, const std::string& key) {
+    int from_key = 0, waiting = 0;
+    for (const SessionSlot& slot : sessions_) {
+      if (slot.phase.load() != kLogin || slot.fd < 0 || slot.grace_closed) continue;
+      ++waiting;
+      from_key += slot.limit_key == key ? 1 : 0;
+    }
+    if (from_key >= options_.max_unauthenticated_per_address) {
+      Log().warn(
+          "sftp: closing a connection from {}: {} connections from it not logged in yet "
+          "(per-address limit)",
+          address, from_key);
+      return false;
+    }
+    if (waiting >= options_.max_unauthenticated) {
+      Log().warn("sftp: closing a connection from {}: {} connections not logged in yet (limit)",
+                 address, waiting);
+      return false;
+    }
+    return true;
+  }
 
   // Closes the read side of every SFTP session idle for longer than the limit: its blocked read
   // returns, the session thread logs it and ends it as if the client had left (open uploads stay
@@ -274,23 +287,40 @@ class SftpServer::Impl {
     while (!stopping_) {
       ReapFinished();
       CloseIdleSessions();
+      CloseLateLogins();
       struct pollfd listener = {ssh_bind_get_fd(bind_), POLLIN, 0};
       if (::poll(&listener, 1, 200) <= 0) continue;
+      // The address is checked on the bare socket: a connection past the limits costs a close,
+      // not a libssh session (only this thread adds slots, so the check stays true below).
+      const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      const std::string address = PeerAddress(fd);
+      const std::string key = LimitKey(address);
+      bool admitted;
+      {
+        std::lock_guard<std::mutex> lock(sessions_mutex_);
+        admitted = MayConnect(address, key);
+      }
+      if (!admitted) {
+        ::close(fd);
+        continue;
+      }
       ssh_session session = ssh_new();
-      if (session == nullptr) continue;
-      if (ssh_bind_accept(bind_, session) != SSH_OK) {
-        ssh_free(session);
+      if (session == nullptr) {
+        ::close(fd);
+        continue;
+      }
+      if (ssh_bind_accept_fd(bind_, session, fd) != SSH_OK) {
+        Log().warn("sftp: cannot set up a session for {}: {}", address, ssh_get_error(bind_));
+        ssh_free(session);  // closes the socket if libssh took it
         continue;
       }
       std::lock_guard<std::mutex> lock(sessions_mutex_);
-      if (static_cast<int>(sessions_.size()) >= options_.max_sessions) {
-        Log().warn("sftp: refusing a connection: {} sessions already open", sessions_.size());
-        ssh_disconnect(session);
-        ssh_free(session);
-        continue;
-      }
       SessionSlot& slot = sessions_.emplace_back();
       slot.fd = ssh_get_fd(session);
+      slot.address = address;
+      slot.limit_key = key;
+      slot.accepted_at = clock_.MonotonicMicros();
       slot.thread = std::thread([this, session, &slot] {
         RunSession(session, slot);
         {
@@ -302,59 +332,6 @@ class SftpServer::Impl {
         slot.done = true;
       });
     }
-  }
-
-  // Authentication: publickey (keys from users.json) or password (salted hash). Returns the
-  // user, or nullopt when the client gave up, failed too often or the connection dropped.
-  std::optional<SftpUser> Authenticate(ssh_session session) {
-    ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
-    for (int attempt = 0; attempt < kMaxAuthAttempts && !stopping_;) {
-      ssh_message message = ssh_message_get(session);
-      if (message == nullptr) return std::nullopt;
-      std::optional<SftpUser> accepted;
-      bool handled = false;
-      if (ssh_message_type(message) == SSH_REQUEST_AUTH) {
-        const char* name = ssh_message_auth_user(message);
-        Result<std::optional<SftpUser>> user =
-            users_.Find(name == nullptr ? std::string() : std::string(name));
-        const SftpUser* known = user.ok() && user->has_value() ? &**user : nullptr;
-        int method = ssh_message_subtype(message);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-        if (method == SSH_AUTH_METHOD_PUBLICKEY && known != nullptr &&
-            KeyMatches(ssh_message_auth_pubkey(message), known->public_keys)) {
-          enum ssh_publickey_state_e state = ssh_message_auth_publickey_state(message);
-          if (state == SSH_PUBLICKEY_STATE_NONE) {
-            ssh_message_auth_reply_pk_ok_simple(message);  // the key would do: now sign
-            handled = true;
-          } else if (state == SSH_PUBLICKEY_STATE_VALID) {
-            accepted = *known;
-          }
-        } else if (method == SSH_AUTH_METHOD_PASSWORD && known != nullptr &&
-                   !known->password_hash.empty()) {
-          const char* password = ssh_message_auth_password(message);
-          if (password != nullptr && VerifyPassword(known->password_hash, password)) {
-            accepted = *known;
-          }
-        }
-#pragma GCC diagnostic pop
-        if (accepted) {
-          ssh_message_auth_reply_success(message, 0);
-          ssh_message_free(message);
-          return accepted;
-        }
-        if (!handled) {
-          if (method != SSH_AUTH_METHOD_NONE) ++attempt;
-          ssh_message_auth_set_methods(message,
-                                       SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
-          ssh_message_reply_default(message);
-        }
-      } else {
-        ssh_message_reply_default(message);
-      }
-      ssh_message_free(message);
-    }
-    return std::nullopt;
   }
 
   // Waits for a session channel with the "sftp" subsystem; other requests are refused.
@@ -382,37 +359,76 @@ class SftpServer::Impl {
     return nullptr;
   }
 
-  void RunSession(ssh_session session, SessionSlot& slot) {
-    long login_timeout = options_.login_timeout_seconds;  // libssh wants a long
-    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &login_timeout);
+  // Key exchange, login and the SFTP channel, within the login grace time. Returns the user and
+  // its open channel, or nullopt (logged) when the connection ends before.
+  std::optional<std::pair<SftpUser, ssh_channel>> Login(ssh_session session, SessionSlot& slot) {
+    // libssh's own timeout (per blocking read) backs up the grace deadline of CloseLateLogins.
+    long backstop = options_.login_grace_seconds + 2L;  // libssh wants a long
+    ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &backstop);
+    auto late = [&] {
+      const int64_t elapsed = clock_.MonotonicMicros() - slot.accepted_at;
+      if (!GraceClosed(slot) && elapsed < int64_t{options_.login_grace_seconds} * 1'000'000) {
+        return false;
+      }
+      Log().info("sftp: connection from {} closed: no login within {} s (login grace time)",
+                 slot.address, options_.login_grace_seconds);
+      return true;
+    };
     if (ssh_handle_key_exchange(session) != SSH_OK) {
-      Log().info("sftp: key exchange failed: {}", ssh_get_error(session));
-      return;
+      if (!late()) {
+        Log().info("sftp: key exchange with {} failed: {}", slot.address, ssh_get_error(session));
+      }
+      return std::nullopt;
     }
-    std::optional<SftpUser> user = Authenticate(session);
-    if (!user) return;
+    std::optional<SftpUser> user = auth_.Run(
+        session, slot.address, slot.limit_key,
+        [this, &slot](const SftpUser& good) { return Admit(slot, good); }, stopping_);
+    if (!user) {
+      if (!late()) Log().debug("sftp: connection from {} ended without a login", slot.address);
+      return std::nullopt;
+    }
     if (Status made = zone_.EnsurePartner(user->name); !made.ok()) {
       Log().error("sftp: {}", made.message());
-      return;
+      return std::nullopt;
     }
     ssh_channel channel = OpenSftpChannel(session);
-    if (channel == nullptr) return;
+    if (channel == nullptr) {
+      late();
+      return std::nullopt;
+    }
+    return std::make_pair(*user, channel);
+  }
+
+  // Marks `slot` as serving SFTP (out of the grace time's reach); false if the grace time
+  // closed it first.
+  bool StartServing(SessionSlot& slot) {
+    std::lock_guard<std::mutex> lock(sessions_mutex_);
+    if (slot.grace_closed) return false;
+    slot.phase = kServing;
+    return true;
+  }
+
+  void RunSession(ssh_session session, SessionSlot& slot) {
+    std::optional<std::pair<SftpUser, ssh_channel>> login = Login(session, slot);
+    if (!login) return;
+    const SftpUser& user = login->first;
+    ssh_channel channel = login->second;
     long no_timeout = 0;  // 0: blocking reads wait as long as the client stays connected
     ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &no_timeout);
     sftp_session sftp = sftp_server_new(session, channel);
-    if (sftp != nullptr && sftp_server_init(sftp) == 0) {
-      Log().info("sftp: {} connected", user->name);
-      SessionContext context{user->name, user->read_only, &zone_, &intake_,
+    if (sftp != nullptr && sftp_server_init(sftp) == 0 && StartServing(slot)) {
+      Log().info("sftp: {} connected", user.name);
+      SessionContext context{user.name, user.read_only, &zone_, &intake_,
                              options_.idle_timeout_seconds > 0 ? &slot.activity : nullptr};
       slot.activity.End();  // the idle clock starts now
       slot.serving_sftp = true;
       ServeSftp(sftp, context);
       slot.serving_sftp = false;
       if (IdleClosed(slot)) {
-        Log().info("sftp: {} disconnected: no SFTP request for {} s (idle limit)", user->name,
+        Log().info("sftp: {} disconnected: no SFTP request for {} s (idle limit)", user.name,
                    options_.idle_timeout_seconds);
       } else {
-        Log().info("sftp: {} left", user->name);
+        Log().info("sftp: {} left", user.name);
       }
     }
     if (sftp != nullptr) sftp_server_free(sftp);
@@ -426,6 +442,9 @@ class SftpServer::Impl {
   OrchestratorNotifier notifier_;
   LandingZone zone_;
   UserStore users_;
+  Clock& clock_;
+  LoginGuard guard_;
+  Authenticator auth_;
   PipelineTrigger trigger_;
   ArrivalIntake intake_;
   std::mutex lifecycle_;

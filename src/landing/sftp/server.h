@@ -10,7 +10,11 @@
 // against the project's sources, recorded in the catalog and loaded into bronze (intake.h,
 // pipeline_trigger.h); then the orchestrator starts the pipelines triggered by it
 // (orchestrator_notifier.h). The host key is generated once, at .strata/sftp/host_key.
-// Sessions: one thread each, at most `max_sessions` at once (more are refused at connect).
+// Connections: one thread each. Before login, at most `max_unauthenticated_per_address` per
+// client address and `max_unauthenticated` in all, each for `login_grace_seconds` at most;
+// logged in, at most `max_sessions`. Every login attempt is logged (user, address, method;
+// never a password) and given to `on_login`; failures lock an address or a user name out for a
+// while (login_guard.h).
 // Thread safety: Start and Stop may be called from any thread, any number of times; Stop closes
 // the listener and every session (an upload cut off this way is not an arrival), then finishes
 // the arrivals already received and their loads, and returns when all threads are joined.
@@ -20,11 +24,14 @@
 // the address cannot be bound (naming it) or the host key cannot be made.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "landing/sftp/landing_zone.h"
+#include "landing/sftp/login_guard.h"
 #include "orchestrator/service/service.h"
 
 namespace strata::sftp {
@@ -33,10 +40,12 @@ struct SftpServerOptions {
   std::string project_dir = ".";
   std::string listen_address = "127.0.0.1";
   int port = 2222;  // 0: any free port (see SftpServer::port)
+  // Logged-in sessions at once; a login past it is refused (logged, not counted as failed).
   int max_sessions = 64;
-  // A client must finish the key exchange, log in and open its SFTP channel within this time,
-  // or it is disconnected (a silent connection cannot hold a session slot).
-  int login_timeout_seconds = 30;
+  // A client must finish the key exchange, log in and open its SFTP channel within this time
+  // from connecting, or it is disconnected (logged): a hard deadline, however slowly the client
+  // trickles bytes, so a silent connection cannot hold a slot.
+  int login_grace_seconds = 20;
   // Once the SFTP session runs, a session with no SFTP request for this long is closed (logged;
   // an upload left open is not an arrival and stays resumable). A transfer in progress sends
   // requests all the time, so it is never cut. 0 = no limit.
@@ -44,6 +53,19 @@ struct SftpServerOptions {
   // Told of every file whose bronze load committed new rows, to start the pipelines with a file
   // trigger on it. Not owned; must outlive the server. nullptr = the server opens its own.
   orchestrator::service::OrchestratorService* orchestrator = nullptr;
+  // Connections not logged in yet: at most this many at once from one client address (an IPv6
+  // /64 is one address) and this many in all. A connection past either is closed at once
+  // (logged), so one address flooding idle connections cannot take the login slots of others.
+  int max_unauthenticated_per_address = 8;
+  int max_unauthenticated = 64;
+  // Failed-login lockout per address and per user name, and the delay after failures.
+  LoginLimits login_limits{};
+  // Called for every login attempt with a method (accepted, failed, locked out, refused), on the
+  // connection's thread, after the log line: the audit's hook. Must be thread-safe and quick.
+  std::function<void(const LoginEvent&)> on_login{};
+  // Time of lockouts, failure delays and the login grace time; nullptr = Clock::System().
+  // Not owned; must outlive the server.
+  Clock* clock = nullptr;
 };
 
 class SftpServer {

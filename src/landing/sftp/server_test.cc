@@ -56,7 +56,7 @@ TEST(SftpServerTest, SilentClientsAreDisconnected) {
   testing::TempDir dir;
   WriteProject(dir.path());
   auto server =
-      SftpServer::Create({.project_dir = dir.path(), .port = 0, .login_timeout_seconds = 1});
+      SftpServer::Create({.project_dir = dir.path(), .port = 0, .login_grace_seconds = 1});
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
