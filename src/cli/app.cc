@@ -17,6 +17,7 @@ void AddRunsCommand(CLI::App& app, CommandContext& context);       // runs_comma
 void AddSchedulerCommand(CLI::App& app, CommandContext& context);  // scheduler_command.cc
 void AddWorkerCommand(CLI::App& app, CommandContext& context);     // worker_command.cc
 void AddSourceCommands(CLI::App& app, CommandContext& context);    // source_command.cc
+void AddAccessCommands(CLI::App& app, CommandContext& context);    // access_command.cc
 
 namespace {
 
@@ -90,6 +91,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   AddWorkerCommand(app, context);
   AddSourceCommands(app, context);
   AddServeCommand(app, context);
+  AddAccessCommands(app, context);
 
   // Before parsing: the password is exposed in `ps` whether or not the command line parses.
   WarnInlinePasswords(argc, argv, err);
