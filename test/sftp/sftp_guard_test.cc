@@ -112,6 +112,25 @@ TEST(SftpGuardTest, PasswordGuessingIsLoggedAndLockedOutUntilTheLockoutPasses) {
   log = p.ServerLog();
   EXPECT_EQ(log.find("guess-"), std::string::npos) << log;
   EXPECT_EQ(log.find(right), std::string::npos) << log;
+  // The project's audit log holds every attempt too (what `strata audit` shows), no password.
+  CommandResult audit =
+      RunStrata({"audit", "--project", p.dir(), "--action", "sftp.login", "--json"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  int failed_events = 0, accepted_events = 0;
+  for (const nlohmann::json& event : nlohmann::json::parse(audit.out)) {
+    EXPECT_EQ(event["action"], "sftp.login");
+    if (event["outcome"] == "ok") ++accepted_events;
+    if (event["detail"].get<std::string>().find("wrong password") != std::string::npos) {
+      EXPECT_EQ(event["user"], "acme");
+      EXPECT_EQ(event["address"], "127.0.0.1");
+      ++failed_events;
+    }
+  }
+  EXPECT_GE(failed_events, 5) << audit.out;
+  EXPECT_GE(accepted_events, 2) << audit.out;  // beta, then acme after the lockout
+  EXPECT_GE(Occurrences(audit.out, "locked"), 1) << audit.out;
+  EXPECT_EQ(audit.out.find("guess-"), std::string::npos) << audit.out;
+  EXPECT_EQ(audit.out.find(right), std::string::npos) << audit.out;
 }
 
 // The attack that locked a partner out: 70 idle TCP connections from one address.
