@@ -8,7 +8,8 @@ namespace {
 // A refused write is 403: the request was understood and will not be run.
 ApiResult QueryReply(const Result<QueryJson>& result, Refusal refusal) {
   if (result.ok()) return Ok(*result);
-  if (refusal == Refusal::kNotReadOnly || refusal == Refusal::kOutsideLake) {
+  if (refusal == Refusal::kNotReadOnly || refusal == Refusal::kOutsideLake ||
+      refusal == Refusal::kExtension) {
     return Ok({{"error", {{"status", 403}, {"message", result.status().message()}}}}, 403);
   }
   return result.status();
