@@ -45,6 +45,9 @@ class ServerContext {
   // also what GET /api/sources reports for every database source. Set once the server listens.
   std::unique_ptr<followers::SourceFollowers> source_followers;
 
+  // Shared by every query of the API: how many run at once.
+  std::unique_ptr<QueryGate> query_gate;
+
   // The lake as it is now (nullopt before the first run created it).
   Result<std::optional<lake::Lake>> Lake() const;
   // A query service over the current lake, with the server's limits.

@@ -50,7 +50,10 @@ json OpenApiDocument() {
   const json name = Param("name", "path", "string", "table name (layer.name)");
   json paths = json::object();
   paths["/api/health"]["get"] =
-      Op("Server and project status", json::array(), Responses("status"), "server");
+      Op("Liveness: {status: ok} and nothing else", json::array(), Responses("ok"), "server");
+  paths["/api/status"]["get"] = Op("The project's name, the engine, the orchestrator and the last "
+                                   "catalog refresh",
+                                   json::array(), Responses("status"), "server");
   paths["/api/openapi.json"]["get"] =
       Op("This document", json::array(), Responses("OpenAPI document"), "server");
   paths["/api/tables"]["get"] = Op(

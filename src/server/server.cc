@@ -11,8 +11,10 @@
 #include "common/logging.h"
 #include "engine/engine.h"
 #include "server/catalog_refresh.h"
+#include "server/connection.h"
 #include "server/context.h"
 #include "server/orchestrator_view.h"
+#include "server/request_guard.h"
 
 namespace strata::server {
 
@@ -27,7 +29,12 @@ Result<std::optional<lake::Lake>> ServerContext::Lake() const {
 
 Result<QueryService> ServerContext::Queries() const {
   STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, Lake());
-  return QueryService(std::move(lake), lake_dir, options.engine_threads);
+  QuerySettings settings;
+  settings.threads = options.sql_threads;
+  settings.memory_limit = options.sql_memory_limit;
+  settings.gate = query_gate.get();
+  settings.queue_ms = options.sql_queue_ms;
+  return QueryService(std::move(lake), lake_dir, std::move(settings));
 }
 
 QueryLimits ServerContext::Limits(int max_rows) const {
@@ -71,7 +78,9 @@ json ServerContext::RefreshState() const {
 class ServerImpl {
  public:
   std::unique_ptr<ServerContext> context;
-  httplib::Server http;
+  std::unique_ptr<TlsContext> tls;  // outlives `http`, which uses it
+  std::unique_ptr<GuardedServer> http;
+  RequestPolicy policy;  // complete once the port is bound, before the first request
   std::thread listener;
   std::atomic<bool> listen_failed{false};
   std::string host;
@@ -80,7 +89,7 @@ class ServerImpl {
   bool stopped = false;
 
   ~ServerImpl() {
-    http.stop();
+    if (http) http->stop();
     if (listener.joinable()) listener.join();
     context->source_followers.reset();  // no request reads them any more
     if (context->orchestrator) {
@@ -119,20 +128,59 @@ class ServerImpl {
     return gauges;
   }
 
+  // TLS, the HTTP server with its limits, its routes, and the bound socket.
+  Status Listen(const ServerOptions& options) {
+    if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+      return Status::InvalidArgument(
+          "TLS needs both a certificate and a key (--tls-cert FILE --tls-key FILE)");
+    }
+    if (!options.tls_cert_file.empty()) {
+      STRATA_ASSIGN_OR_RETURN(tls, TlsContext::Load(options.tls_cert_file, options.tls_key_file));
+    }
+    ConnectionLimits limits;
+    limits.header_timeout_ms = options.header_timeout_ms;
+    limits.body_timeout_ms = options.body_timeout_ms;
+    limits.max_body_bytes = options.max_body_bytes;
+    http = std::make_unique<GuardedServer>(limits, tls.get(),
+                                           static_cast<size_t>(std::max(1, options.http_threads)));
+    RegisterRoutes();
+    host = options.host;
+    if (options.port == 0) {
+      port = http->bind_to_any_port(options.host.c_str());
+      if (port < 0) port = 0;
+    } else if (http->bind_to_port(options.host.c_str(), options.port)) {
+      port = options.port;
+    }
+    if (port <= 0) {
+      return Status::IOError("cannot listen on " + options.host + ":" +
+                             std::to_string(options.port) +
+                             " (in use, or not an address of this machine)");
+    }
+    policy.bind_host = options.host;
+    policy.port = port;
+    policy.tls = tls != nullptr;
+    policy.allowed_hosts = options.allowed_hosts;
+    policy.allowed_origins = options.allowed_origins;
+    policy.max_body_bytes = options.max_body_bytes;
+    return Status::OK();
+  }
+
   void RegisterRoutes() {
-    Router router(http, context->metrics);
+    Router router(*http, context->metrics);
     RegisterCatalogRoutes(router, *context);
     RegisterDataRoutes(router, *context);
     RegisterRunRoutes(router, *context);
     RegisterSourceRoutes(router, *context);
     router.Get("/api/openapi.json", "/api/openapi.json",
                [](const httplib::Request&) -> ApiResult { return Ok(OpenApiDocument()); });
-    router.Get("/api/health", "/api/health", [this](const httplib::Request&) -> ApiResult {
-      return Ok({{"status", "ok"},
-                 {"project", context->project.config.name},
+    // For load balancers and probes, without credentials: it says nothing about the project.
+    router.Get("/api/health", "/api/health", [](const httplib::Request&) -> ApiResult {
+      return Ok({{"status", "ok"}});
+    });
+    router.Get("/api/status", "/api/status", [this](const httplib::Request&) -> ApiResult {
+      return Ok({{"project", context->project.config.name},
                  {"engine", engine::EngineVersion()},
-                 {"catalog", context->catalog_location},
-                 {"orchestrator", context->orchestrator ? "ok" : context->orchestrator_error},
+                 {"orchestrator", context->orchestrator ? "ok" : "unavailable"},
                  {"refresh", context->RefreshState()}});
     });
     router.GetRaw("/metrics", "/metrics",
@@ -166,13 +214,37 @@ class ServerImpl {
                       response.set_header("Cache-Control", "no-cache");
                     }
                   });
-    http.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    http->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return;
+      ConnectionState* connection = CurrentConnection();
+      if (connection && connection->body_over_limit) {
+        response.set_header("Connection", "close");
+        SendError(response, 413,
+                  "request body exceeds the limit of " +
+                      std::to_string(context->options.max_body_bytes) + " bytes");
+        return;
+      }
       SendError(response, response.status,
                 response.status == 404 ? "no route for " + request.method + " " + request.path
                                        : std::string("HTTP ") + std::to_string(response.status));
     });
-    http.set_exception_handler(
+    http->set_pre_routing_handler(
+        [this](const httplib::Request& request, httplib::Response& response) {
+          std::optional<Refused> refused = CheckRequest(policy, request, response);
+          if (!refused) return httplib::Server::HandlerResponse::Unhandled;
+          response.status = refused->status;
+          if (refused->status != 204) {
+            SendError(response, refused->status, refused->message);
+            // The body, if any, was not read: the connection cannot carry another request.
+            response.set_header("Connection", "close");
+            if (ConnectionState* connection = CurrentConnection()) {
+              connection->close_after_response = true;
+            }
+          }
+          context->metrics.ObserveRequest(request.method, "(refused)", refused->status, 0);
+          return httplib::Server::HandlerResponse::Handled;
+        });
+    http->set_exception_handler(
         [](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
           std::string message = "internal error";
           try {
@@ -183,7 +255,6 @@ class ServerImpl {
           }
           SendError(response, 500, message);
         });
-    http.set_payload_max_length(8 * 1024 * 1024);
   }
 };
 
@@ -246,28 +317,16 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     }
   }
   if (options.refresh_catalog) STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
-
-  impl->RegisterRoutes();
-  impl->host = options.host;
-  if (options.port == 0) {
-    impl->port = impl->http.bind_to_any_port(options.host.c_str());
-    if (impl->port < 0) impl->port = 0;
-  } else if (impl->http.bind_to_port(options.host.c_str(), options.port)) {
-    impl->port = options.port;
-  }
-  if (impl->port <= 0) {
-    return Status::IOError("cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                           " (in use, or not an address of this "
-                           "machine)");
-  }
+  context.query_gate = std::make_unique<QueryGate>(std::max(1, options.sql_max_concurrent));
+  STRATA_RETURN_IF_ERROR(impl->Listen(options));
   followers::FollowerOptions follower_options;
   follower_options.follow = options.follow_sources;
   context.source_followers = followers::SourceFollowers::Start(context.project, follower_options);
   ServerImpl* raw = impl.get();
   impl->listener = std::thread([raw] {
-    if (!raw->http.listen_after_bind()) raw->listen_failed = true;
+    if (!raw->http->listen_after_bind()) raw->listen_failed = true;
   });
-  while (!impl->http.is_running() && !impl->listen_failed) {
+  while (!impl->http->is_running() && !impl->listen_failed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -281,7 +340,9 @@ orchestrator::service::OrchestratorService* Server::orchestrator() const {
 }
 const std::string& Server::host() const { return impl_->host; }
 
-void Server::Stop() { impl_->http.stop(); }
+bool Server::tls() const { return impl_->tls != nullptr; }
+
+void Server::Stop() { impl_->http->stop(); }
 
 Status Server::Wait() {
   if (impl_->listener.joinable()) impl_->listener.join();

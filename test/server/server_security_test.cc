@@ -1,0 +1,353 @@
+// `strata serve` against the probes of issue 16, over real loopback sockets: a cross-site POST,
+// a foreign Host header, what /api/health tells, a chunked body past the limit, slow headers,
+// a query past its memory limit, more queries than allowed at once, an extension download,
+// and HTTPS with a self-signed certificate.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/serve_process.h"
+#include "test_util.h"
+
+namespace strata::test {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Everything the peer sends until it closes or `timeout_ms` passes.
+std::string ReadUntilClosed(int fd, int timeout_ms) {
+  std::string out;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buffer[4096];
+  while (Clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n > 0) out.append(buffer, static_cast<size_t>(n));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+  }
+  return out;
+}
+
+std::string Hex(size_t n) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%zx", n);
+  return buffer;
+}
+
+class ServerSecurityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    project_ = dir_->path() + "/seguro";
+    std::filesystem::create_directories(project_);
+    std::ofstream(project_ + "/strata.yaml") << "name: seguro\n";
+    server_ = new ServeProcess(
+        project_, {"--max-body-mb", "1", "--header-timeout-ms", "2000", "--sql-memory-limit",
+                   "100MB", "--sql-max-concurrent", "1", "--sql-queue-ms", "300"});
+    port_ = server_->port();
+    host_ = "127.0.0.1:" + std::to_string(port_);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+  static httplib::Client Client() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(60, 0);
+    return client;
+  }
+  static json Body(const httplib::Result& result) {
+    return result ? json::parse(result->body, nullptr, false) : json();
+  }
+  static std::string Message(const httplib::Result& result) {
+    json body = Body(result);
+    return body.contains("error") ? body["error"].value("message", "") : std::string();
+  }
+  static void ExpectHealthy() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(2, 0);
+    client.set_connection_timeout(2, 0);
+    const auto start = Clock::now();
+    httplib::Result health = client.Get("/api/health");
+    ASSERT_TRUE(health) << httplib::to_string(health.error());
+    EXPECT_EQ(health->status, 200);
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  }
+
+  static TempDir* dir_;
+  static std::string project_;
+  static ServeProcess* server_;
+  static int port_;
+  static std::string host_;
+};
+
+TempDir* ServerSecurityTest::dir_ = nullptr;
+std::string ServerSecurityTest::project_;
+ServeProcess* ServerSecurityTest::server_ = nullptr;
+int ServerSecurityTest::port_ = 0;
+std::string ServerSecurityTest::host_;
+
+TEST_F(ServerSecurityTest, HealthSaysOnlyOk) {
+  httplib::Result health = Client().Get("/api/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(Body(health), json({{"status", "ok"}})) << health->body;
+  EXPECT_EQ(health->get_header_value("Access-Control-Allow-Origin"), "");
+}
+
+TEST_F(ServerSecurityTest, ForeignHostIsRefused) {
+  httplib::Result evil = Client().Get("/api/health", {{"Host", "evil.example"}});
+  ASSERT_TRUE(evil);
+  EXPECT_EQ(evil->status, 421);
+  EXPECT_NE(Message(evil).find("evil.example"), std::string::npos) << evil->body;
+  // DNS rebinding: a name that resolves to 127.0.0.1, with the right port, is still refused.
+  httplib::Result rebound =
+      Client().Get("/api/status", {{"Host", "evil.example:" + std::to_string(port_)}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 421);
+  httplib::Result local =
+      Client().Get("/api/health", {{"Host", "localhost:" + std::to_string(port_)}});
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 200);
+}
+
+TEST_F(ServerSecurityTest, CrossSitePostIsRefused) {
+  // What a page on evil.example can send without a preflight: a text/plain POST.
+  httplib::Result start = Client().Post("/api/pipelines/project/runs",
+                                        {{"Origin", "http://evil.example"}}, "{}", "text/plain");
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->status, 403) << start->body;
+  EXPECT_NE(Message(start).find("cross-site"), std::string::npos) << start->body;
+  EXPECT_EQ(start->get_header_value("Access-Control-Allow-Origin"), "");
+  httplib::Result cancel =
+      Client().Post("/api/runs/x/cancel", {{"Origin", "null"}}, "", "text/plain");
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 403);
+  httplib::Result runs = Client().Get("/api/runs");
+  ASSERT_TRUE(runs);
+  EXPECT_EQ(Body(runs)["runs"].size(), 0u) << runs->body;  // nothing was started
+  // The server's own pages may post.
+  httplib::Result own = Client().Post("/api/sql", {{"Origin", "http://" + host_}},
+                                      R"j({"sql": "SELECT 42 AS n"})j", "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200) << own->body;
+}
+
+TEST_F(ServerSecurityTest, ChunkedBodyPastTheLimitIsRefused) {
+  // Under the limit, a chunked body is read as any other.
+  httplib::Client client = Client();
+  const std::string small = R"j({"sql": "SELECT 7 AS n"})j";
+  httplib::Result ok = client.Post(
+      "/api/sql",
+      [&small](size_t offset, httplib::DataSink& sink) {
+        if (offset < small.size()) {
+          sink.write(small.data() + offset, small.size() - offset);
+        } else {
+          sink.done();
+        }
+        return true;
+      },
+      "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+
+  // 100 MB in 64 KiB chunks: the server must stop near its 1 MiB limit with a 413.
+  int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string pending = "POST /api/sql HTTP/1.1\r\nHost: " + host_ +
+                        "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string data(64 * 1024, 'x');
+  size_t sent = 0, queued = 0;
+  std::string answer;
+  while (queued < 100u * 1024 * 1024) {
+    pollfd p{fd, POLLIN | POLLOUT, 0};
+    if (poll(&p, 1, 5000) <= 0) break;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      answer = ReadUntilClosed(fd, 3000);
+      break;
+    }
+    if (pending.empty()) {
+      pending = Hex(data.size()) + "\r\n" + data + "\r\n";
+      queued += data.size();
+    }
+    const ssize_t n = send(fd, pending.data(), pending.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN) break;
+    if (n > 0) {
+      pending.erase(0, static_cast<size_t>(n));
+      sent += static_cast<size_t>(n);
+    }
+  }
+  close(fd);
+  EXPECT_LT(sent, 32u * 1024 * 1024) << "the server kept reading past its limit";
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 300);
+  EXPECT_NE(answer.find("exceeds the limit"), std::string::npos) << answer.substr(0, 300);
+  // A declared length past the limit is refused before the body is read.
+  httplib::Result big =
+      Client().Post("/api/sql", std::string(2 * 1024 * 1024, ' '), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  ExpectHealthy();
+}
+
+TEST_F(ServerSecurityTest, SlowHeadersDoNotStarveTheServer) {
+  const std::string request =
+      "GET /api/health HTTP/1.1\r\nHost: " + host_ + "\r\nX-Slow: " + std::string(500, 'a');
+  std::vector<int> fds;
+  for (int i = 0; i < 8; ++i) {
+    fds.push_back(Connect(port_));
+    ASSERT_GE(fds.back(), 0);
+  }
+  std::atomic<bool> stop{false};
+  std::vector<Clock::time_point> closed_at(fds.size());
+  const auto start = Clock::now();
+  std::thread trickle([&] {
+    for (size_t at = 0; !stop && at < request.size(); ++at) {
+      for (size_t i = 0; i < fds.size(); ++i) {
+        if (closed_at[i] != Clock::time_point()) continue;
+        char sink[256];
+        const ssize_t got = recv(fds[i], sink, sizeof(sink), MSG_DONTWAIT);
+        if (got == 0 || send(fds[i], &request[at], 1, MSG_NOSIGNAL) < 0 ||
+            (got < 0 && errno != EAGAIN)) {
+          closed_at[i] = Clock::now();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  for (int i = 0; i < 5; ++i) {
+    ExpectHealthy();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  // The header timeout (2 s here) ends each slow connection although it keeps sending.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  stop = true;
+  trickle.join();
+  for (size_t i = 0; i < fds.size(); ++i) {
+    EXPECT_NE(closed_at[i], Clock::time_point()) << "slow connection " << i << " still open";
+    if (closed_at[i] != Clock::time_point()) {
+      EXPECT_LT(closed_at[i] - start, std::chrono::milliseconds(4500)) << i;
+    }
+    close(fds[i]);
+  }
+}
+
+TEST_F(ServerSecurityTest, QueryPastTheMemoryLimitFails) {
+  const auto start = Clock::now();
+  httplib::Result bomb = Client().Post(
+      "/api/sql",
+      R"j({"sql": "SELECT count(*) FROM (SELECT DISTINCT range FROM range(100000000))"})j",
+      "application/json");
+  ASSERT_TRUE(bomb);
+  EXPECT_EQ(bomb->status, 400) << bomb->body;
+  EXPECT_NE(Message(bomb).find("more memory than the limit of 100MB"), std::string::npos)
+      << bomb->body;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(30));
+  ExpectHealthy();
+}
+
+TEST_F(ServerSecurityTest, ExtraQueriesAreBusyAndHealthAnswers) {
+  std::thread slow([] {
+    httplib::Result result = Client().Post(
+        "/api/sql",
+        R"j({"sql": "SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b",
+            "timeout_ms": 3000})j",
+        "application/json");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 504) << result->body;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  httplib::Result busy = Client().Post("/api/sql", R"j({"sql": "SELECT 1"})j", "application/json");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503) << busy->body;
+  EXPECT_EQ(Message(busy).rfind("busy:", 0), 0u) << busy->body;
+  ExpectHealthy();
+  slow.join();
+  httplib::Result after = Client().Post("/api/sql", R"j({"sql": "SELECT 1"})j", "application/json");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200) << after->body;
+}
+
+TEST_F(ServerSecurityTest, ExtensionsAreNeitherDownloadedNorLoaded) {
+  const auto start = Clock::now();
+  httplib::Result scan = Client().Post(
+      "/api/sql", R"j({"sql": "SELECT * FROM sqlite_scan('x.db', 't')"})j", "application/json");
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->status, 403) << scan->body;
+  EXPECT_NE(Message(scan).find("extensions are not installed or loaded"), std::string::npos)
+      << scan->body;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  httplib::Result delta = Client().Post(
+      "/api/sql", R"j({"sql": "SELECT * FROM delta_scan('/tmp/x')"})j", "application/json");
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->status, 403) << delta->body;
+}
+
+TEST(ServeTlsTest, ServesHttpsWithTheGivenCertificate) {
+  TempDir dir;
+  const std::string project = dir.path() + "/tls";
+  std::filesystem::create_directories(project);
+  std::ofstream(project + "/strata.yaml") << "name: tls\n";
+  const std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  const std::string command =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  CommandResult half = RunStrata(
+      {"serve", "--project", project, "--port", "0", "--sftp-port", "-1", "--tls-cert", cert});
+  EXPECT_EQ(half.exit_code, 1);
+  EXPECT_NE(half.err.find("both a certificate and a key"), std::string::npos) << half.err;
+  CommandResult wrong = RunStrata({"serve", "--project", project, "--port", "0", "--sftp-port",
+                                   "-1", "--tls-cert", key, "--tls-key", key});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find(key), std::string::npos) << wrong.err;
+
+  ServeProcess server(project, {"--tls-cert", cert, "--tls-key", key});
+  EXPECT_NE(server.Stdout().find("listening on https://"), std::string::npos);
+  httplib::SSLClient client("127.0.0.1", server.port());
+  client.set_ca_cert_path(cert.c_str());
+  client.enable_server_certificate_verification(true);
+  httplib::Result health = client.Get("/api/health");
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, R"j({"status":"ok"})j");
+  // Plain HTTP to the HTTPS port gets no answer.
+  httplib::Client plain("127.0.0.1", server.port());
+  plain.set_read_timeout(3, 0);
+  httplib::Result refused = plain.Get("/api/health");
+  EXPECT_TRUE(!refused || refused->status != 200);
+}
+
+}  // namespace
+}  // namespace strata::test
