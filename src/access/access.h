@@ -24,7 +24,8 @@
 //  - Web sessions: an opaque id (cookie) and a CSRF token; stored hashed, expire after
 //    `session_ttl`, ended by EndSession or when the user is removed or disabled.
 //  - Audit: every login (ok or failed), every mutation through a server, every grant change:
-//    who, what, target, outcome, from where, when. Append-only.
+//    who, what, target, outcome, from where, when; recorded by the caller (Audit), who knows
+//    who asks and from where. Append-only.
 //
 // Errors: Unauthenticated for a bad password, unknown user, disabled user, unknown, revoked or
 // expired token or session: always the same message for a user or a token ("invalid user name or
@@ -43,10 +44,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
+
+namespace strata {
+class Clock;
+}  // namespace strata
 
 namespace strata::access {
 
@@ -92,7 +98,9 @@ struct Principal {
   bool IsAdmin() const;
   // A privilege on "*" (run, edit, admin; read/unmask on everything).
   bool Can(Privilege privilege) const;
-  // read / unmask for one table: a grant on *, its layer, the table or one of its tags.
+  // read / unmask for one table: a grant on *, its layer, the table or one of its tags (names
+  // and tags compare ignoring ASCII case, as DuckDB's identifiers do). unmask without read on
+  // the table is nothing: CanUnmask implies CanRead.
   bool CanRead(const TableRef& table) const;
   bool CanUnmask(const TableRef& table) const;
 };
@@ -114,7 +122,7 @@ struct RoleInfo {
 struct TokenInfo {
   std::string id;  // the public part of the token, for list and revoke
   std::string user;
-  std::string name;  // what the user called it ("grafana")
+  std::string name;                                  // what the user called it ("grafana")
   std::string created_at, expires_at, last_used_at;  // "" when none
 };
 
@@ -140,14 +148,14 @@ struct ScramVerifier {
 constexpr int kScramIterations = 4096;
 
 struct AuditEvent {
-  int64_t id = 0;          // assigned by the store
-  std::string at;          // ISO-8601 UTC, assigned by the store when empty
-  std::string user;        // "" when not authenticated (a failed login names the user tried)
-  std::string action;      // "login", "logout", "run.start", "run.cancel", "grant", ...
-  std::string target;      // what it acted on ("pipeline:importau", "user:ana")
-  std::string outcome;     // "ok", "denied", "failed"
-  std::string address;     // the client's address ("127.0.0.1"), "cli" for the CLI
-  std::string detail;      // free text; never a secret
+  int64_t id = 0;       // assigned by the store
+  std::string at;       // ISO-8601 UTC, assigned by the store when empty
+  std::string user;     // "" when not authenticated (a failed login names the user tried)
+  std::string action;   // "login", "logout", "run.start", "run.cancel", "grant", ...
+  std::string target;   // what it acted on ("pipeline:importau", "user:ana")
+  std::string outcome;  // "ok", "denied", "failed"
+  std::string address;  // the client's address ("127.0.0.1"), "cli" for the CLI
+  std::string detail;   // free text; never a secret
 };
 
 struct AuditFilter {
@@ -159,6 +167,8 @@ struct AuditFilter {
 
 struct AccessOptions {
   int64_t session_ttl_seconds = 12 * 3600;
+  // Token and session expiry, audit times; nullptr = Clock::System(). Must outlive the object.
+  Clock* clock = nullptr;
 };
 
 class AccessControl {
@@ -175,7 +185,9 @@ class AccessControl {
                          const std::vector<std::string>& roles) = 0;
   // Also ends the user's sessions and revokes the user's tokens.
   virtual Status RemoveUser(const std::string& name) = 0;
+  // Ends the user's web sessions (whoever knew the old password may hold one); tokens stay.
   virtual Status SetPassword(const std::string& name, const std::string& password) = 0;
+  // Disabling ends the user's sessions; its tokens are refused until it is enabled again.
   virtual Status SetDisabled(const std::string& name, bool disabled) = 0;
   virtual Status AssignRole(const std::string& user, const std::string& role) = 0;
   virtual Status UnassignRole(const std::string& user, const std::string& role) = 0;
@@ -183,7 +195,10 @@ class AccessControl {
   virtual Result<bool> HasUsers() = 0;
 
   // --- roles and grants ---
+  // Role names follow the user name rule. The grants of built-in roles do not change
+  // (FailedPrecondition): make a custom role instead.
   virtual Status CreateRole(const std::string& name) = 0;
+  // Its users lose it.
   virtual Status DropRole(const std::string& name) = 0;
   virtual Result<std::vector<RoleInfo>> ListRoles() = 0;
   // Granting twice is a no-op; revoking a grant that does not exist is NotFound.
@@ -203,11 +218,14 @@ class AccessControl {
   // `ttl_seconds` 0 = no expiry.
   virtual Result<NewToken> CreateToken(const std::string& user, const std::string& name,
                                        int64_t ttl_seconds) = 0;
+  // `id` may also be the whole token (only its id part is ever echoed in a message).
   virtual Status RevokeToken(const std::string& id) = 0;
   // `user` "" = every user's tokens.
   virtual Result<std::vector<TokenInfo>> ListTokens(const std::string& user) = 0;
 
   // --- web sessions ---
+  // Unauthenticated for an unknown or disabled user. The CSRF token is derived from the session
+  // id (an HMAC of it), so it is never stored and AuthenticateSession can give it back.
   virtual Result<Session> CreateSession(const std::string& user) = 0;
   // The session's principal and its CSRF token; Unauthenticated when unknown or expired.
   virtual Result<std::pair<Principal, Session>> AuthenticateSession(
@@ -220,7 +238,12 @@ class AccessControl {
   virtual Result<std::optional<std::string>> EnsureAdmin(const std::string& password) = 0;
 
   // --- audit ---
+  // AccessControl records nothing by itself (its calls do not know who asks or from where):
+  // the caller audits each login, failed login and mutation. InvalidArgument without an action;
+  // an empty outcome is "ok"; a detail is cut to 1000 characters.
   virtual Status Audit(AuditEvent event) = 0;
+  // InvalidArgument for a limit outside 1..10000 or a `since` that is not ISO-8601
+  // ("2026-12-07", "2026-12-07T21:00:00Z").
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
 };
 
