@@ -42,6 +42,7 @@ struct ServeOptions {
   int http_threads = 64;
   std::string tls_cert;
   std::string tls_key;
+  bool metrics_public = false;
 };
 
 // SIGINT/SIGTERM are blocked in every thread (the server's threads inherit the mask) and taken
@@ -80,6 +81,7 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   server_options.http_threads = options.http_threads;
   server_options.tls_cert_file = options.tls_cert;
   server_options.tls_key_file = options.tls_key;
+  server_options.metrics_public = options.metrics_public;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::Server> server,
                           server::Server::Start(server_options));
   // The landing zone shares the server's orchestrator, so an upload's file triggers start the
@@ -98,6 +100,9 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
       return Status(started.code(), "SFTP landing zone: " + started.message() +
                                         " (--sftp-port -1 serves without it)");
     }
+  }
+  if (!server->first_start_notice().empty()) {
+    *context.out << "strata serve: " << server->first_start_notice() << "\n";
   }
   *context.out << "strata serve: project " << std::filesystem::absolute(options.project).string()
                << "\nlistening on " << (server->tls() ? "https" : "http") << "://" << server->host()
@@ -178,6 +183,8 @@ void AddServeLimitOptions(CLI::App& serve, ServeOptions& options) {
   serve.add_option("--tls-cert", options.tls_cert,
                    "PEM certificate (chain): serve HTTPS (with --tls-key)");
   serve.add_option("--tls-key", options.tls_key, "PEM private key of --tls-cert");
+  serve.add_flag("--metrics-public", options.metrics_public,
+                 "Serve /metrics without credentials (for a Prometheus without a token)");
 }
 
 }  // namespace

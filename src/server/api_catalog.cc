@@ -249,11 +249,13 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
                });
              });
 
-  router.Post("/api/catalog/refresh", "/api/catalog/refresh",
-              [&context](const httplib::Request&) -> ApiResult {
-                STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
-                return Ok(context.RefreshState());
-              });
+  router.Post(
+      "/api/catalog/refresh", "/api/catalog/refresh",
+      [&context](const httplib::Request&) -> ApiResult {
+        STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
+        return Ok(context.RefreshState());
+      },
+      Need::kEdit, "catalog.refresh");
   router.Get(
       "/api/catalog/refresh", "/api/catalog/refresh",
       [&context](const httplib::Request&) -> ApiResult { return Ok(context.RefreshState()); });

@@ -36,7 +36,8 @@ void RegisterDataRoutes(Router& router, ServerContext& context) {
     return QueryReply(result, refusal);
   };
   router.Post(
-      "/api/sql", "/api/sql", [&context, run_sql](const httplib::Request& request) -> ApiResult {
+      "/api/sql", "/api/sql",
+      [&context, run_sql](const httplib::Request& request) -> ApiResult {
         STRATA_ASSIGN_OR_RETURN(json body, JsonBody(request));
         if (!body.contains("sql") || !body["sql"].is_string()) {
           return Status::InvalidArgument("request body needs \"sql\": the SELECT to run");
@@ -58,7 +59,8 @@ void RegisterDataRoutes(Router& router, ServerContext& context) {
           timeout_ms = body["timeout_ms"].get<int>();
         }
         return run_sql(body["sql"].get<std::string>(), limit, timeout_ms);
-      });
+      },
+      Need::kUser, "");
   router.Get(
       "/api/sql", "/api/sql", [&context, run_sql](const httplib::Request& request) -> ApiResult {
         const std::string sql = StringParam(request, "q");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access.h"
 #include "catalog/catalog.h"
 #include "common/result.h"
 #include "lake/lake.h"
@@ -19,6 +20,7 @@
 #include "orchestrator/service/service.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
+#include "server/auth.h"
 #include "server/http_util.h"
 #include "server/metrics.h"
 #include "server/query.h"
@@ -45,6 +47,10 @@ class ServerContext {
   // also what GET /api/sources reports for every database source. Set once the server listens.
   std::unique_ptr<followers::SourceFollowers> source_followers;
 
+  // Users, roles, sessions and the audit trail (in the catalog database), and how requests
+  // authenticate against them.
+  std::unique_ptr<access::AccessControl> access;
+  std::unique_ptr<Authenticator> auth;
   // Shared by every query of the API: how many run at once.
   std::unique_ptr<QueryGate> query_gate;
 
@@ -78,6 +84,7 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context);
 void RegisterDataRoutes(Router& router, ServerContext& context);
 void RegisterRunRoutes(Router& router, ServerContext& context);
 void RegisterSourceRoutes(Router& router, ServerContext& context);
+void RegisterAuthRoutes(Router& router, ServerContext& context);
 
 // The OpenAPI 3.0 document of every route the server registers.
 nlohmann::json OpenApiDocument();

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -81,6 +82,7 @@ class ServerImpl {
   std::unique_ptr<TlsContext> tls;  // outlives `http`, which uses it
   std::unique_ptr<GuardedServer> http;
   RequestPolicy policy;  // complete once the port is bound, before the first request
+  std::string first_start_notice;
   std::thread listener;
   std::atomic<bool> listen_failed{false};
   std::string host;
@@ -128,8 +130,29 @@ class ServerImpl {
     return gauges;
   }
 
-  // TLS, the HTTP server with its limits, its routes, and the bound socket.
-  Status Listen(const ServerOptions& options) {
+  // Users and sessions; on the first start (no user yet) the `admin` user, whose password is
+  // STRATA_ADMIN_PASSWORD or a random one shown once in first_start_notice.
+  Status OpenAccess(const ServerOptions& options) {
+    access::AccessOptions access_options;
+    access_options.session_ttl_seconds = options.session_ttl_seconds;
+    STRATA_ASSIGN_OR_RETURN(context->access,
+                            access::AccessControl::Open(context->catalog_location, access_options));
+    const char* given = std::getenv("STRATA_ADMIN_PASSWORD");
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> created,
+                            context->access->EnsureAdmin(given ? given : ""));
+    if (created) {
+      first_start_notice = given && *given
+                               ? "created user 'admin' with the password in STRATA_ADMIN_PASSWORD"
+                               : "created user 'admin' with password " + *created +
+                                     " (shown once: change it with `strata user passwd admin`)";
+    }
+    context->auth = std::make_unique<Authenticator>(
+        *context->access, !options.tls_cert_file.empty(), options.session_ttl_seconds);
+    return Status::OK();
+  }
+
+  // The HTTP server with its limits, its routes, and the bound socket.
+  Status LoadTls(const ServerOptions& options) {
     if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
       return Status::InvalidArgument(
           "TLS needs both a certificate and a key (--tls-cert FILE --tls-key FILE)");
@@ -137,6 +160,10 @@ class ServerImpl {
     if (!options.tls_cert_file.empty()) {
       STRATA_ASSIGN_OR_RETURN(tls, TlsContext::Load(options.tls_cert_file, options.tls_key_file));
     }
+    return Status::OK();
+  }
+
+  Status Listen(const ServerOptions& options) {
     ConnectionLimits limits;
     limits.header_timeout_ms = options.header_timeout_ms;
     limits.body_timeout_ms = options.body_timeout_ms;
@@ -166,7 +193,8 @@ class ServerImpl {
   }
 
   void RegisterRoutes() {
-    Router router(*http, context->metrics);
+    Router router(*http, context->metrics, context->auth.get());
+    RegisterAuthRoutes(router, *context);
     RegisterCatalogRoutes(router, *context);
     RegisterDataRoutes(router, *context);
     RegisterRunRoutes(router, *context);
@@ -174,20 +202,25 @@ class ServerImpl {
     router.Get("/api/openapi.json", "/api/openapi.json",
                [](const httplib::Request&) -> ApiResult { return Ok(OpenApiDocument()); });
     // For load balancers and probes, without credentials: it says nothing about the project.
-    router.Get("/api/health", "/api/health", [](const httplib::Request&) -> ApiResult {
-      return Ok({{"status", "ok"}});
-    });
+    router.Get(
+        "/api/health", "/api/health",
+        [](const httplib::Request&) -> ApiResult {
+          return Ok({{"status", "ok"}});
+        },
+        Need::kPublic);
     router.Get("/api/status", "/api/status", [this](const httplib::Request&) -> ApiResult {
       return Ok({{"project", context->project.config.name},
                  {"engine", engine::EngineVersion()},
                  {"orchestrator", context->orchestrator ? "ok" : "unavailable"},
                  {"refresh", context->RefreshState()}});
     });
-    router.GetRaw("/metrics", "/metrics",
-                  [this](const httplib::Request&, httplib::Response& response) {
-                    response.set_content(context->metrics.Exposition(Gauges()),
-                                         "text/plain; version=0.0.4; charset=utf-8");
-                  });
+    router.GetRaw(
+        "/metrics", "/metrics",
+        [this](const httplib::Request&, httplib::Response& response) {
+          response.set_content(context->metrics.Exposition(Gauges()),
+                               "text/plain; version=0.0.4; charset=utf-8");
+        },
+        context->options.metrics_public ? Need::kPublic : Need::kUser);
     // The web UI: embedded files; any other non-API path is a page of the single-page app.
     router.GetRaw(R"(/(?!api/).*)", "/ (web UI)",
                   [](const httplib::Request& request, httplib::Response& response) {
@@ -213,7 +246,8 @@ class ServerImpl {
                     } else {
                       response.set_header("Cache-Control", "no-cache");
                     }
-                  });
+                  },
+                  Need::kPublic);
     http->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return;
       ConnectionState* connection = CurrentConnection();
@@ -263,6 +297,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->context = std::make_unique<ServerContext>();
   ServerContext& context = *impl->context;
   context.options = options;
+  STRATA_RETURN_IF_ERROR(impl->LoadTls(options));  // a bad certificate changes nothing
   std::error_code error;
   if (!std::filesystem::exists(std::filesystem::path(options.project_dir) / "strata.yaml", error)) {
     return Status::NotFound("no strata.yaml in " + options.project_dir +
@@ -317,6 +352,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     }
   }
   if (options.refresh_catalog) STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
+  STRATA_RETURN_IF_ERROR(impl->OpenAccess(options));
   context.query_gate = std::make_unique<QueryGate>(std::max(1, options.sql_max_concurrent));
   STRATA_RETURN_IF_ERROR(impl->Listen(options));
   followers::FollowerOptions follower_options;
@@ -341,6 +377,7 @@ orchestrator::service::OrchestratorService* Server::orchestrator() const {
 const std::string& Server::host() const { return impl_->host; }
 
 bool Server::tls() const { return impl_->tls != nullptr; }
+const std::string& Server::first_start_notice() const { return impl_->first_start_notice; }
 
 void Server::Stop() { impl_->http->stop(); }
 

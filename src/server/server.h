@@ -16,6 +16,10 @@
 //    (IOError naming host:port when it cannot). It returns once the server accepts requests.
 //  - TLS: with tls_cert_file and tls_key_file set, it serves HTTPS only (InvalidArgument naming
 //    the file when they cannot be loaded, or when only one is given).
+//  - Users (access/access.h) live in the catalog database; on the first start, with no user,
+//    Start creates `admin` (see first_start_notice). Every route but the public ones needs a
+//    bearer token or a session cookie (401), and its privilege (403); logins and mutations are
+//    audited with the client's address.
 //  - Every request passes request_guard.h (Host, Origin, body framing and size) and the
 //    connection limits of connection.h before a handler sees it; /api/health answers
 //    {"status": "ok"} and nothing else.
@@ -29,6 +33,7 @@
 // Thread safety: Start/Stop/Wait/port from any thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +72,10 @@ struct ServerOptions {
   // Connections served at once; more wait for a thread. Slow clients are bounded by the
   // timeouts above, so they hold a thread for seconds, not forever.
   int http_threads = 64;
+  // Every route but /api/health, /api/login and the web UI's files needs a token or a session
+  // (auth.h); /metrics too unless metrics_public. Web sessions last session_ttl_seconds.
+  bool metrics_public = false;
+  int64_t session_ttl_seconds = 12 * 3600;
   // HTTPS with this PEM certificate (chain) and key; both empty = plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -87,6 +96,9 @@ class Server {
   int port() const;
   const std::string& host() const;
   bool tls() const;  // serving HTTPS
+  // When Start created the first user (`admin`: the catalog had none), the line to show the
+  // operator once: it holds the generated password (or names STRATA_ADMIN_PASSWORD); else "".
+  const std::string& first_start_notice() const;
   // The project's orchestrator service (pipelines/*.yaml), shared with what runs beside the
   // server in the same process (the SFTP landing zone's file triggers); nullptr if it could not
   // be opened. Owned by the server; valid until it is destroyed.

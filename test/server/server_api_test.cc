@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "access/access.h"
 #include "server/serve_process.h"
 #include "test_util.h"
 
@@ -82,9 +83,20 @@ States:
            "States:\n  Nota: {Type: Pass, End: true}\n";
     std::ofstream(project_ + "/pipelines/espera.yaml")
         << "StartAt: Espera\nStates:\n  Espera: {Type: Wait, Seconds: 600, End: true}\n";
+    // Every route but health needs credentials: an admin's API token, made in the catalog
+    // database the server will use.
+    {
+      auto access = access::AccessControl::Open(project_ + "/.strata/catalog.db");
+      ASSERT_TRUE(access.ok()) << access.status().message();
+      ASSERT_TRUE((*access)->AddUser("tester", "tester-password", {"admin"}).ok());
+      auto token = (*access)->CreateToken("tester", "server_api_test", 0);
+      ASSERT_TRUE(token.ok()) << token.status().message();
+      token_ = token->secret;
+    }
     server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
     client_ = new httplib::Client("127.0.0.1", server_->port());
     client_->set_read_timeout(120, 0);
+    client_->set_bearer_token_auth(token_.c_str());
   }
   static void TearDownTestSuite() {
     delete client_;
@@ -137,12 +149,14 @@ States:
   static TempDir* dir_;
   static std::string project_;
   static std::string demo_run_id_;  // the run `strata demo` printed
+  static std::string token_;
   static ServeProcess* server_;
   static httplib::Client* client_;
 };
 TempDir* ServerApiTest::dir_ = nullptr;
 std::string ServerApiTest::project_;
 std::string ServerApiTest::demo_run_id_;
+std::string ServerApiTest::token_;
 ServeProcess* ServerApiTest::server_ = nullptr;
 httplib::Client* ServerApiTest::client_ = nullptr;
 

@@ -1,7 +1,9 @@
 // `strata serve` against the probes of issue 16, over real loopback sockets: a cross-site POST,
 // a foreign Host header, what /api/health tells, a chunked body past the limit, slow headers,
 // a query past its memory limit, more queries than allowed at once, an extension download,
-// and HTTPS with a self-signed certificate.
+// HTTPS with a self-signed certificate; and authentication: the first start's admin, login,
+// sessions with CSRF tokens, no credentials on every route of the OpenAPI document, and a role
+// matrix (analyst, engineer, admin) with the audit trail.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -16,11 +18,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "access/access.h"
 #include "server/serve_process.h"
 #include "test_util.h"
 
@@ -71,19 +75,40 @@ class ServerSecurityTest : public ::testing::Test {
     project_ = dir_->path() + "/seguro";
     std::filesystem::create_directories(project_);
     std::ofstream(project_ + "/strata.yaml") << "name: seguro\n";
+    std::filesystem::create_directories(project_ + "/pipelines");
+    std::ofstream(project_ + "/pipelines/nota.yaml")
+        << "StartAt: Nota\nStates:\n  Nota: {Type: Pass, End: true}\n";
     server_ = new ServeProcess(
         project_, {"--max-body-mb", "1", "--header-timeout-ms", "2000", "--sql-memory-limit",
                    "100MB", "--sql-max-concurrent", "1", "--sql-queue-ms", "300"});
     port_ = server_->port();
     host_ = "127.0.0.1:" + std::to_string(port_);
+    // The first start made `admin` and showed its password once; tokens for one user per role.
+    const std::string out = server_->Stdout();
+    const std::string marker = "created user 'admin' with password ";
+    const size_t at = out.find(marker);
+    ASSERT_NE(at, std::string::npos) << out;
+    admin_password_ =
+        out.substr(at + marker.size(), out.find(' ', at + marker.size()) - at - marker.size());
+    auto access = access::AccessControl::Open(project_ + "/.strata/catalog.db");
+    ASSERT_TRUE(access.ok()) << access.status().message();
+    ASSERT_TRUE((*access)->AddUser("ana", "ana-password", {"analyst"}).ok());
+    ASSERT_TRUE((*access)->AddUser("edu", "edu-password", {"engineer"}).ok());
+    for (const char* user : {"admin", "ana", "edu"}) {
+      auto token = (*access)->CreateToken(user, "security_test", 0);
+      ASSERT_TRUE(token.ok()) << token.status().message();
+      (*tokens_)[user] = token->secret;
+    }
   }
   static void TearDownTestSuite() {
     delete server_;
     delete dir_;
   }
-  static httplib::Client Client() {
+  // A client with the token of `user` ("" = no credentials).
+  static httplib::Client Client(const std::string& user = "admin") {
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(60, 0);
+    if (!user.empty()) client.set_bearer_token_auth((*tokens_)[user].c_str());
     return client;
   }
   static json Body(const httplib::Result& result) {
@@ -109,6 +134,8 @@ class ServerSecurityTest : public ::testing::Test {
   static ServeProcess* server_;
   static int port_;
   static std::string host_;
+  static std::string admin_password_;
+  static std::map<std::string, std::string>* tokens_;
 };
 
 TempDir* ServerSecurityTest::dir_ = nullptr;
@@ -116,6 +143,9 @@ std::string ServerSecurityTest::project_;
 ServeProcess* ServerSecurityTest::server_ = nullptr;
 int ServerSecurityTest::port_ = 0;
 std::string ServerSecurityTest::host_;
+std::string ServerSecurityTest::admin_password_;
+std::map<std::string, std::string>* ServerSecurityTest::tokens_ =
+    new std::map<std::string, std::string>();
 
 TEST_F(ServerSecurityTest, HealthSaysOnlyOk) {
   httplib::Result health = Client().Get("/api/health");
@@ -155,7 +185,7 @@ TEST_F(ServerSecurityTest, CrossSitePostIsRefused) {
   EXPECT_EQ(cancel->status, 403);
   httplib::Result runs = Client().Get("/api/runs");
   ASSERT_TRUE(runs);
-  EXPECT_EQ(Body(runs)["runs"].size(), 0u) << runs->body;  // nothing was started
+  EXPECT_EQ(Body(runs)["runs"].size(), 0u) << runs->body;  // nothing was started (test order)
   // The server's own pages may post.
   httplib::Result own = Client().Post("/api/sql", {{"Origin", "http://" + host_}},
                                       R"j({"sql": "SELECT 42 AS n"})j", "application/json");
@@ -313,6 +343,165 @@ TEST_F(ServerSecurityTest, ExtensionsAreNeitherDownloadedNorLoaded) {
   EXPECT_EQ(delta->status, 403) << delta->body;
 }
 
+TEST_F(ServerSecurityTest, LoginSessionsAndCsrf) {
+  httplib::Client client = Client("");
+  httplib::Result wrong = client.Post(
+      "/api/login", json({{"user", "admin"}, {"password", "not-it"}}).dump(), "application/json");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(Message(wrong), "invalid user name or password");
+  httplib::Result login =
+      client.Post("/api/login", json({{"user", "admin"}, {"password", admin_password_}}).dump(),
+                  "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string cookie = login->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("strata_session="), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << cookie;  // plain HTTP here
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  const std::string csrf = Body(login)["csrf_token"];
+  ASSERT_FALSE(csrf.empty());
+  EXPECT_EQ(Body(login)["user"], "admin");
+
+  httplib::Result me = client.Get("/api/me", {{"Cookie", session}});
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200);
+  EXPECT_EQ(Body(me)["csrf_token"], csrf);
+  EXPECT_EQ(Body(me)["privileges"]["admin"], true);
+  // A change with the cookie alone is refused; with the session's CSRF token it goes through.
+  httplib::Result bare =
+      client.Post("/api/catalog/refresh", {{"Cookie", session}}, "{}", "application/json");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->status, 403);
+  EXPECT_NE(Message(bare).find("X-CSRF-Token"), std::string::npos) << bare->body;
+  httplib::Result forged =
+      client.Post("/api/catalog/refresh", {{"Cookie", session}, {"X-CSRF-Token", csrf + "x"}}, "{}",
+                  "application/json");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403);
+  httplib::Result refresh =
+      client.Post("/api/catalog/refresh", {{"Cookie", session}, {"X-CSRF-Token", csrf}}, "{}",
+                  "application/json");
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->status, 200) << refresh->body;
+
+  httplib::Result logout = client.Post("/api/logout", {{"Cookie", session}, {"X-CSRF-Token", csrf}},
+                                       "{}", "application/json");
+  ASSERT_TRUE(logout);
+  EXPECT_EQ(logout->status, 200);
+  EXPECT_NE(logout->get_header_value("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  httplib::Result after = client.Get("/api/me", {{"Cookie", session}});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401);
+
+  // Both logins are in the audit trail with the client's address.
+  httplib::Result audit = Client().Get("/api/audit?action=login");
+  ASSERT_TRUE(audit);
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  bool failed = false, ok = false;
+  const json events = Body(audit)["events"];
+  for (const json& e : events) {
+    EXPECT_EQ(e["address"], "127.0.0.1") << e;
+    if (e["outcome"] == "failed" && e["user"] == "admin") failed = true;
+    if (e["outcome"] == "ok" && e["user"] == "admin") ok = true;
+  }
+  EXPECT_TRUE(failed && ok) << audit->body;
+}
+
+// Every route of the OpenAPI document answers 401 without credentials (and with a bad token),
+// except the health check and the login itself.
+TEST_F(ServerSecurityTest, NoCredentialsNoAnswerOnEveryRoute) {
+  httplib::Result doc = Client().Get("/api/openapi.json");
+  ASSERT_TRUE(doc);
+  ASSERT_EQ(doc->status, 200);
+  int checked = 0;
+  const json paths = Body(doc)["paths"];
+  for (const auto& [path, methods] : paths.items()) {
+    std::string concrete;
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (path[i] == '{') {
+        concrete += "x";
+        i = path.find('}', i);
+      } else {
+        concrete += path[i];
+      }
+    }
+    for (const auto& [method, op] : methods.items()) {
+      for (const std::string& who : {std::string(""), std::string("bad")}) {
+        httplib::Client client("127.0.0.1", port_);
+        if (who == "bad") client.set_bearer_token_auth("strata_nope_nope");
+        httplib::Result result = method == "get"
+                                     ? client.Get(concrete.c_str())
+                                     : client.Post(concrete.c_str(), "{}", "application/json");
+        ASSERT_TRUE(result) << method << " " << concrete;
+        if (path == "/api/health") {
+          EXPECT_EQ(result->status, 200);
+        } else if (path == "/api/login") {
+          EXPECT_NE(result->status, 200) << result->body;
+        } else {
+          EXPECT_EQ(result->status, 401) << method << " " << path << ": " << result->body;
+          EXPECT_NE(Message(result), "") << result->body;
+        }
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 40);
+  httplib::Result metrics = Client("").Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 401);
+  httplib::Result page = Client("").Get("/");  // the login page itself
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+}
+
+// analyst reads but cannot start runs; engineer runs; admin reads the audit trail.
+TEST_F(ServerSecurityTest, RoleMatrix) {
+  for (const char* user : {"ana", "edu", "admin"}) {
+    httplib::Result runs = Client(user).Get("/api/runs");
+    ASSERT_TRUE(runs);
+    EXPECT_EQ(runs->status, 200) << user;
+    httplib::Result me = Client(user).Get("/api/me");
+    ASSERT_TRUE(me);
+    EXPECT_EQ(Body(me)["user"], user);
+  }
+  httplib::Result refused =
+      Client("ana").Post("/api/pipelines/nota/runs", "{}", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  EXPECT_NE(Message(refused).find("'run' privilege"), std::string::npos) << refused->body;
+  EXPECT_EQ(Client("ana").Post("/api/catalog/refresh", "{}", "application/json")->status, 403);
+  EXPECT_EQ(Client("ana").Get("/api/audit")->status, 403);
+
+  httplib::Result started =
+      Client("edu").Post("/api/pipelines/nota/runs", "{}", "application/json");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 202) << started->body;
+  EXPECT_EQ(Client("edu").Post("/api/catalog/refresh", "{}", "application/json")->status, 200);
+  EXPECT_EQ(Client("edu").Get("/api/audit")->status, 403);
+  httplib::Result by_admin =
+      Client("admin").Post("/api/pipelines/nota/runs", "{}", "application/json");
+  ASSERT_TRUE(by_admin);
+  EXPECT_EQ(by_admin->status, 202);
+
+  httplib::Result audit = Client("admin").Get("/api/audit?action=run.");
+  ASSERT_TRUE(audit);
+  ASSERT_EQ(audit->status, 200) << audit->body;
+  std::map<std::string, std::string> outcome_by_user;
+  const json events = Body(audit)["events"];
+  for (const json& e : events) {
+    EXPECT_EQ(e["address"], "127.0.0.1") << e;
+    // (the attempts without credentials of the test before are there too, with no user)
+    if (e["target"] != "/api/pipelines/nota/runs") continue;
+    outcome_by_user[e["user"]] = e["outcome"];
+  }
+  EXPECT_EQ(outcome_by_user["ana"], "denied") << audit->body;
+  EXPECT_EQ(outcome_by_user["edu"], "ok") << audit->body;
+  EXPECT_EQ(outcome_by_user["admin"], "ok") << audit->body;
+}
+
 TEST(ServeTlsTest, ServesHttpsWithTheGivenCertificate) {
   TempDir dir;
   const std::string project = dir.path() + "/tls";
@@ -342,6 +531,19 @@ TEST(ServeTlsTest, ServesHttpsWithTheGivenCertificate) {
   ASSERT_TRUE(health) << httplib::to_string(health.error());
   EXPECT_EQ(health->status, 200);
   EXPECT_EQ(health->body, R"j({"status":"ok"})j");
+  // The session cookie is Secure under TLS (the admin password is the one STRATA_ADMIN_PASSWORD
+  // would give; here the first start generated it).
+  const std::string out = server.Stdout();
+  const std::string marker = "created user 'admin' with password ";
+  const size_t at = out.find(marker);
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string password =
+      out.substr(at + marker.size(), out.find(' ', at + marker.size()) - at - marker.size());
+  httplib::Result login = client.Post(
+      "/api/login", json({{"user", "admin"}, {"password", password}}).dump(), "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  EXPECT_NE(login->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
   // Plain HTTP to the HTTPS port gets no answer.
   httplib::Client plain("127.0.0.1", server.port());
   plain.set_read_timeout(3, 0);
