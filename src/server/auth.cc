@@ -123,6 +123,10 @@ Result<std::pair<access::Session, access::Principal>> Authenticator::Login(
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(failures_mutex_);
+    if (failures_.size() > 10000) {  // many addresses: forget those whose minute is over
+      std::erase_if(failures_,
+                    [&](const auto& f) { return now - f.second.since > kFailureWindow; });
+    }
     Failures& failures = failures_[address];
     if (now - failures.since > kFailureWindow) failures = {0, now};
     if (failures.count >= kMaxFailedLogins) {

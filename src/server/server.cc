@@ -274,6 +274,13 @@ class ServerImpl {
             if (ConnectionState* connection = CurrentConnection()) {
               connection->close_after_response = true;
             }
+            // A change refused before anyone logged in (cross-site, foreign Host) is an attempt
+            // worth recording too.
+            if (request.method != "GET" && request.method != "HEAD" &&
+                (refused->status == 403 || refused->status == 421) && context->auth) {
+              context->auth->Audit("", "request.refused", request.method + " " + request.path,
+                                   "denied", request.remote_addr, refused->message);
+            }
           }
           context->metrics.ObserveRequest(request.method, "(refused)", refused->status, 0);
           return httplib::Server::HandlerResponse::Handled;

@@ -186,6 +186,11 @@ TEST_F(ServerSecurityTest, CrossSitePostIsRefused) {
   httplib::Result runs = Client().Get("/api/runs");
   ASSERT_TRUE(runs);
   EXPECT_EQ(Body(runs)["runs"].size(), 0u) << runs->body;  // nothing was started (test order)
+  // The attempt is in the audit trail, with where it came from.
+  httplib::Result audit = Client().Get("/api/audit?action=request.refused");
+  ASSERT_TRUE(audit);
+  EXPECT_NE(audit->body.find("POST /api/pipelines/project/runs"), std::string::npos) << audit->body;
+  EXPECT_NE(audit->body.find("127.0.0.1"), std::string::npos) << audit->body;
   // The server's own pages may post.
   httplib::Result own = Client().Post("/api/sql", {{"Origin", "http://" + host_}},
                                       R"j({"sql": "SELECT 42 AS n"})j", "application/json");
