@@ -86,6 +86,14 @@ void RegisterRunRoutes(Router& router, ServerContext& context);
 void RegisterSourceRoutes(Router& router, ServerContext& context);
 void RegisterAuthRoutes(Router& router, ServerContext& context);
 
+// What the caller (CurrentCaller) may see of a lake table: PermissionDenied when its roles grant
+// no read on it (a grant on *, its layer, the table or one of its catalog tags), else whether
+// they grant unmask (PII in clear). Without authentication (no caller), everything.
+Result<bool> MayUnmask(ServerContext& context, const lake::TableName& table);
+// MayUnmask's read check for a table a query names ("layer.name"), or a Delta table's path
+// (allowed only with read on every table).
+Status MayRead(ServerContext& context, const std::string& reference);
+
 // The OpenAPI 3.0 document of every route the server registers.
 nlohmann::json OpenApiDocument();
 

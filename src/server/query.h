@@ -16,6 +16,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,6 +31,9 @@ namespace strata::server {
 struct QueryLimits {
   int max_rows = 1000;
   int timeout_ms = 30000;
+  // Called (when set) with each lake table the query reads, as written ("bronze.pedidos", or
+  // the path of a Delta table) before it runs; an error refuses the query with that error.
+  std::function<Status(const std::string& reference)> may_read = nullptr;
 };
 
 // At most `capacity` queries run at once; the others wait for a slot up to their queue time.
