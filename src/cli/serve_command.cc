@@ -10,6 +10,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/app.h"
 #include "landing/sftp/server.h"
@@ -29,6 +30,19 @@ struct ServeOptions {
   int sftp_idle_timeout = 600;
   bool no_scheduler = false;
   bool no_follow = false;
+  int sql_threads = 2;
+  std::string sql_memory_limit = "1GB";
+  int sql_max_concurrent = 4;
+  int sql_queue_ms = 2000;
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
+  int max_body_mb = 8;
+  int header_timeout_ms = 10000;
+  int body_timeout_ms = 60000;
+  int http_threads = 64;
+  std::string tls_cert;
+  std::string tls_key;
+  bool metrics_public = false;
 };
 
 // SIGINT/SIGTERM are blocked in every thread (the server's threads inherit the mask) and taken
@@ -55,6 +69,19 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   server_options.sql_max_rows = options.sql_max_rows;
   server_options.refresh_catalog = !options.no_refresh;
   server_options.follow_sources = !options.no_follow;
+  server_options.sql_threads = options.sql_threads;
+  server_options.sql_memory_limit = options.sql_memory_limit;
+  server_options.sql_max_concurrent = options.sql_max_concurrent;
+  server_options.sql_queue_ms = options.sql_queue_ms;
+  server_options.allowed_hosts = options.allowed_hosts;
+  server_options.allowed_origins = options.allowed_origins;
+  server_options.max_body_bytes = static_cast<size_t>(options.max_body_mb) * 1024 * 1024;
+  server_options.header_timeout_ms = options.header_timeout_ms;
+  server_options.body_timeout_ms = options.body_timeout_ms;
+  server_options.http_threads = options.http_threads;
+  server_options.tls_cert_file = options.tls_cert;
+  server_options.tls_key_file = options.tls_key;
+  server_options.metrics_public = options.metrics_public;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<server::Server> server,
                           server::Server::Start(server_options));
   // The landing zone shares the server's orchestrator, so an upload's file triggers start the
@@ -74,9 +101,12 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
                                         " (--sftp-port -1 serves without it)");
     }
   }
+  if (!server->first_start_notice().empty()) {
+    *context.out << "strata serve: " << server->first_start_notice() << "\n";
+  }
   *context.out << "strata serve: project " << std::filesystem::absolute(options.project).string()
-               << "\nlistening on http://" << server->host() << ":" << server->port()
-               << "/ (Ctrl+C stops)";
+               << "\nlistening on " << (server->tls() ? "https" : "http") << "://" << server->host()
+               << ":" << server->port() << "/ (Ctrl+C stops)";
   if (sftp) *context.out << "\nSFTP landing zone on " << options.host << ":" << sftp->port();
   *context.out << std::endl;
   // The scheduler polls once a second, as `strata scheduler` does; runs it starts are the
@@ -109,6 +139,54 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
   return status;
 }
 
+// Who may ask, HTTPS, and the limits that keep one client from holding the server.
+void AddServeLimitOptions(CLI::App& serve, ServeOptions& options) {
+  serve
+      .add_option("--sql-threads", options.sql_threads,
+                  "DuckDB threads of one API query (0 = every core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  serve
+      .add_option("--sql-memory-limit", options.sql_memory_limit,
+                  "Memory one API query may use (DuckDB syntax, e.g. 1GB); past it the query fails")
+      ->capture_default_str();
+  serve
+      .add_option("--sql-max-concurrent", options.sql_max_concurrent,
+                  "API queries run at once; more wait --sql-queue-ms, then get 503")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve.add_option("--sql-queue-ms", options.sql_queue_ms, "How long a query waits for its turn")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  serve.add_option("--allowed-host", options.allowed_hosts,
+                   "A Host name clients may use besides localhost and the listening address "
+                   "(NAME, NAME:PORT or * for any; repeatable)");
+  serve.add_option("--allowed-origin", options.allowed_origins,
+                   "An origin (https://app.example.com) allowed cross-origin requests and "
+                   "mutations (CORS; repeatable). None by default");
+  serve.add_option("--max-body-mb", options.max_body_mb, "Largest request body, in MiB")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve
+      .add_option("--header-timeout-ms", options.header_timeout_ms,
+                  "Time a client has to send a request's line and headers")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  serve
+      .add_option("--body-timeout-ms", options.body_timeout_ms,
+                  "Time a client has to send a request's body")
+      ->check(CLI::Range(100, 3600000))
+      ->capture_default_str();
+  serve.add_option("--http-threads", options.http_threads, "Connections served at once")
+      ->check(CLI::Range(4, 4096))
+      ->capture_default_str();
+  serve.add_option("--tls-cert", options.tls_cert,
+                   "PEM certificate (chain): serve HTTPS (with --tls-key)");
+  serve.add_option("--tls-key", options.tls_key, "PEM private key of --tls-cert");
+  serve.add_flag("--metrics-public", options.metrics_public,
+                 "Serve /metrics without credentials (for a Prometheus without a token)");
+}
+
 }  // namespace
 
 void AddServeCommand(CLI::App& app, CommandContext& context) {
@@ -139,6 +217,7 @@ void AddServeCommand(CLI::App& app, CommandContext& context) {
                    "Close an SFTP session after this many seconds without a request (0 = never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  AddServeLimitOptions(*serve, *options);
   serve->add_flag("--no-scheduler", options->no_scheduler,
                   "Do not start pipelines on their cron schedules and file triggers");
   serve->add_flag("--no-follow", options->no_follow,

@@ -43,6 +43,46 @@ void Annotate(catalog::Catalog& c, json& nodes) {
   }
 }
 
+}  // namespace
+
+Result<bool> MayUnmask(ServerContext& context, const lake::TableName& table) {
+  const Caller* caller = CurrentCaller();
+  if (!caller) return true;
+  access::TableRef ref{table.layer, table.name, {}};
+  Result<catalog::AssetInfo> asset =
+      context.WithCatalog([&](catalog::Catalog& c) { return c.GetAsset(table.ToString()); });
+  if (asset.ok()) ref.tags = asset->tags;
+  if (!caller->principal.CanRead(ref)) {
+    return Status::PermissionDenied("user '" + caller->principal.user + "' may not read " +
+                                    table.ToString() + " (no read grant on it, its layer or tags)");
+  }
+  return caller->principal.CanUnmask(ref);
+}
+
+Status MayRead(ServerContext& context, const std::string& reference) {
+  Result<lake::TableName> table = lake::ParseTableName(reference);
+  if (table.ok()) return MayUnmask(context, *table).status();
+  const Caller* caller = CurrentCaller();
+  if (caller && !caller->principal.Can(access::Privilege::kRead)) {
+    return Status::PermissionDenied("user '" + caller->principal.user +
+                                    "' may read Delta tables by path only with read on every "
+                                    "table: name the table (layer.name) instead of " +
+                                    reference);
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// ?pii=show asks for PII in clear: only for callers that may unmask the table.
+Result<bool> ShowPii(const httplib::Request& request, bool may_unmask, const std::string& table) {
+  if (StringParam(request, "pii") != "show") return false;
+  if (!may_unmask) {
+    return Status::PermissionDenied("pii=show needs the 'unmask' privilege on " + table);
+  }
+  return true;
+}
+
 // The table detail: the catalog's whole-asset JSON (catalog/json.h, what `strata catalog show
 // --json` prints) for tables only; `schema_versions` repeats `versions` for the web UI.
 Result<json> CatalogDetail(catalog::Catalog& c, const std::string& name) {
@@ -141,6 +181,12 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
              [&context](const httplib::Request& request) -> ApiResult {
                const std::string name = PathParam(request, 1);
                STRATA_ASSIGN_OR_RETURN(int sample_rows, IntParam(request, "sample", 20, 0, 1000));
+               Result<lake::TableName> parsed = lake::ParseTableName(name);
+               bool unmask = true;
+               if (parsed.ok()) {
+                 STRATA_ASSIGN_OR_RETURN(unmask, MayUnmask(context, *parsed));
+               }
+               STRATA_ASSIGN_OR_RETURN(bool show_pii, ShowPii(request, unmask, name));
                STRATA_ASSIGN_OR_RETURN(json j, context.WithCatalog([&](catalog::Catalog& c) {
                  return CatalogDetail(c, name);
                }));
@@ -153,7 +199,7 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
                      j["sample"], queries.RunTrusted("SELECT * FROM " + table.ToString() +
                                                          " LIMIT " + std::to_string(sample_rows),
                                                      context.Limits(sample_rows)));
-                 if (StringParam(request, "pii") != "show") MaskPii(j["columns"], j["sample"]);
+                 if (!show_pii) MaskPii(j["columns"], j["sample"]);
                }
                return Ok(j);
              });
@@ -162,17 +208,25 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
              [&context](const httplib::Request& request) -> ApiResult {
                STRATA_ASSIGN_OR_RETURN(lake::TableName table, LakeTable(PathParam(request, 1)));
                STRATA_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 100, 1, 10000));
+               STRATA_ASSIGN_OR_RETURN(bool unmask, MayUnmask(context, table));
+               STRATA_ASSIGN_OR_RETURN(bool show_pii, ShowPii(request, unmask, table.ToString()));
                STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
                STRATA_ASSIGN_OR_RETURN(
                    json rows, queries.RunTrusted("SELECT * FROM " + table.ToString() + " LIMIT " +
                                                      std::to_string(limit),
                                                  context.Limits(limit)));
+               if (!show_pii) {  // masked like the table page's sample
+                 Result<json> detail = context.WithCatalog(
+                     [&](catalog::Catalog& c) { return CatalogDetail(c, table.ToString()); });
+                 if (detail.ok()) MaskPii((*detail)["columns"], rows);
+               }
                return Ok(rows);
              });
 
   router.Get(R"(/api/tables/([^/]+)/profile)", "/api/tables/{name}/profile",
              [&context](const httplib::Request& request) -> ApiResult {
                STRATA_ASSIGN_OR_RETURN(lake::TableName table, LakeTable(PathParam(request, 1)));
+               STRATA_RETURN_IF_ERROR(MayUnmask(context, table).status());
                STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
                STRATA_ASSIGN_OR_RETURN(
                    json rows, queries.RunTrusted("SUMMARIZE SELECT * FROM " + table.ToString(),
@@ -249,11 +303,13 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context) {
                });
              });
 
-  router.Post("/api/catalog/refresh", "/api/catalog/refresh",
-              [&context](const httplib::Request&) -> ApiResult {
-                STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
-                return Ok(context.RefreshState());
-              });
+  router.Post(
+      "/api/catalog/refresh", "/api/catalog/refresh",
+      [&context](const httplib::Request&) -> ApiResult {
+        STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
+        return Ok(context.RefreshState());
+      },
+      Need::kEdit, "catalog.refresh");
   router.Get(
       "/api/catalog/refresh", "/api/catalog/refresh",
       [&context](const httplib::Request&) -> ApiResult { return Ok(context.RefreshState()); });

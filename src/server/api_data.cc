@@ -8,7 +8,8 @@ namespace {
 // A refused write is 403: the request was understood and will not be run.
 ApiResult QueryReply(const Result<QueryJson>& result, Refusal refusal) {
   if (result.ok()) return Ok(*result);
-  if (refusal == Refusal::kNotReadOnly || refusal == Refusal::kOutsideLake) {
+  if (refusal == Refusal::kNotReadOnly || refusal == Refusal::kOutsideLake ||
+      refusal == Refusal::kExtension) {
     return Ok({{"error", {{"status", 403}, {"message", result.status().message()}}}}, 403);
   }
   return result.status();
@@ -29,13 +30,15 @@ void RegisterDataRoutes(Router& router, ServerContext& context) {
   auto run_sql = [&context](const std::string& sql, int limit, int timeout_ms) -> ApiResult {
     STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
     QueryLimits limits = context.Limits(limit);
+    limits.may_read = [&context](const std::string& table) { return MayRead(context, table); };
     if (timeout_ms > 0) limits.timeout_ms = std::min(timeout_ms, context.options.sql_timeout_ms);
     Refusal refusal = Refusal::kNone;
     Result<QueryJson> result = queries.RunReadOnly(sql, limits, &refusal);
     return QueryReply(result, refusal);
   };
   router.Post(
-      "/api/sql", "/api/sql", [&context, run_sql](const httplib::Request& request) -> ApiResult {
+      "/api/sql", "/api/sql",
+      [&context, run_sql](const httplib::Request& request) -> ApiResult {
         STRATA_ASSIGN_OR_RETURN(json body, JsonBody(request));
         if (!body.contains("sql") || !body["sql"].is_string()) {
           return Status::InvalidArgument("request body needs \"sql\": the SELECT to run");
@@ -57,7 +60,8 @@ void RegisterDataRoutes(Router& router, ServerContext& context) {
           timeout_ms = body["timeout_ms"].get<int>();
         }
         return run_sql(body["sql"].get<std::string>(), limit, timeout_ms);
-      });
+      },
+      Need::kUser, "");
   router.Get(
       "/api/sql", "/api/sql", [&context, run_sql](const httplib::Request& request) -> ApiResult {
         const std::string sql = StringParam(request, "q");
@@ -95,8 +99,11 @@ void RegisterDataRoutes(Router& router, ServerContext& context) {
                  if (chart.id != id) continue;
                  STRATA_ASSIGN_OR_RETURN(QueryService queries, context.Queries());
                  Refusal refusal = Refusal::kNone;
-                 Result<QueryJson> data =
-                     queries.RunReadOnly(chart.sql, context.Limits(5000), &refusal);
+                 QueryLimits limits = context.Limits(5000);
+                 limits.may_read = [&context](const std::string& table) {
+                   return MayRead(context, table);
+                 };
+                 Result<QueryJson> data = queries.RunReadOnly(chart.sql, limits, &refusal);
                  if (!data.ok()) {
                    return Status(data.status().code(),
                                  d.file + ": chart " + id + ": " + data.status().message());

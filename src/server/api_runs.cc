@@ -131,7 +131,8 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
         }
         STRATA_ASSIGN_OR_RETURN(std::string id, context.orchestrator->StartRun(name, input));
         return Ok({{"run_id", id}, {"status", "running"}}, 202);
-      });
+      },
+      Need::kRun, "run.start");
 
   router.Get("/api/runs", "/api/runs", [&context](const httplib::Request& request) -> ApiResult {
     STRATA_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 50, 1, 1000));
@@ -177,7 +178,8 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
                   out["states"] = run.run.input.value("select", json::array());
                 }
                 return Ok(out, 202);
-              });
+              },
+              Need::kRun, "run.resume");
   router.Post(R"(/api/runs/([^/]+)/cancel)", "/api/runs/{id}/cancel",
               [&context](const httplib::Request& request) -> ApiResult {
                 const std::string id = PathParam(request, 1);
@@ -189,7 +191,8 @@ void RegisterRunRoutes(Router& router, ServerContext& context) {
                 }
                 STRATA_RETURN_IF_ERROR(service->Cancel(id, "cancelled from the web UI/API"));
                 return Ok({{"run_id", id}, {"status", "cancelling"}}, 202);
-              });
+              },
+              Need::kRun, "run.cancel");
 }
 
 }  // namespace strata::server

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access.h"
 #include "catalog/catalog.h"
 #include "common/result.h"
 #include "lake/lake.h"
@@ -19,6 +20,7 @@
 #include "orchestrator/service/service.h"
 #include "pipeline/graph.h"
 #include "pipeline/project.h"
+#include "server/auth.h"
 #include "server/http_util.h"
 #include "server/metrics.h"
 #include "server/query.h"
@@ -44,6 +46,13 @@ class ServerContext {
   // The followers of the `follow: true` database sources (none unless options.follow_sources);
   // also what GET /api/sources reports for every database source. Set once the server listens.
   std::unique_ptr<followers::SourceFollowers> source_followers;
+
+  // Users, roles, sessions and the audit trail (in the catalog database), and how requests
+  // authenticate against them.
+  std::unique_ptr<access::AccessControl> access;
+  std::unique_ptr<Authenticator> auth;
+  // Shared by every query of the API: how many run at once.
+  std::unique_ptr<QueryGate> query_gate;
 
   // The lake as it is now (nullopt before the first run created it).
   Result<std::optional<lake::Lake>> Lake() const;
@@ -75,6 +84,15 @@ void RegisterCatalogRoutes(Router& router, ServerContext& context);
 void RegisterDataRoutes(Router& router, ServerContext& context);
 void RegisterRunRoutes(Router& router, ServerContext& context);
 void RegisterSourceRoutes(Router& router, ServerContext& context);
+void RegisterAuthRoutes(Router& router, ServerContext& context);
+
+// What the caller (CurrentCaller) may see of a lake table: PermissionDenied when its roles grant
+// no read on it (a grant on *, its layer, the table or one of its catalog tags), else whether
+// they grant unmask (PII in clear). Without authentication (no caller), everything.
+Result<bool> MayUnmask(ServerContext& context, const lake::TableName& table);
+// MayUnmask's read check for a table a query names ("layer.name"), or a Delta table's path
+// (allowed only with read on every table).
+Status MayRead(ServerContext& context, const std::string& reference);
 
 // The OpenAPI 3.0 document of every route the server registers.
 nlohmann::json OpenApiDocument();

@@ -15,6 +15,10 @@ int HttpStatus(const Status& status) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kCancelled:
       return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
     case StatusCode::kNotFound:
       return 404;
     case StatusCode::kAlreadyExists:
@@ -78,27 +82,64 @@ std::string PathParam(const httplib::Request& request, size_t index) {
 }
 
 Router::RawHandler Router::Wrap(const std::string& method, const std::string& route,
-                                RawHandler handler) {
+                                RawHandler handler, Need need, const std::string& action) {
   // The Router is a short-lived registration helper: the handler keeps the Metrics, not it.
-  return [&metrics = metrics_, method, route, handler = std::move(handler)](
-             const httplib::Request& request, httplib::Response& response) {
-    const auto start = std::chrono::steady_clock::now();
-    try {
-      handler(request, response);
-    } catch (const std::exception& e) {
-      Log().error("{} {}: {}", method, request.path, e.what());
-      SendError(response, 500, std::string("internal error: ") + e.what());
-    } catch (...) {
-      SendError(response, 500, "internal error");
-    }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics.ObserveRequest(method, route, response.status, seconds);
-  };
+  return
+      [&metrics = metrics_, auth = auth_, method, route, need, action,
+       handler = std::move(handler)](const httplib::Request& request, httplib::Response& response) {
+        const auto start = std::chrono::steady_clock::now();
+        auto observe = [&] {
+          metrics.ObserveRequest(
+              method, route, response.status,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        };
+        Caller caller;
+        if (auth && need != Need::kPublic) {
+          Result<Caller> who = auth->Authenticate(request);
+          Status allowed = who.ok() ? Authenticator::Authorize(*who, need, request) : who.status();
+          if (!allowed.ok()) {
+            if (allowed.IsUnauthenticated()) {
+              response.set_header("WWW-Authenticate", "Bearer realm=\"strata\"");
+            }
+            SendError(response, HttpStatus(allowed), allowed.message());
+            if (!action.empty()) {
+              auth->Audit(who.ok() ? who->principal.user : "", action, request.path, "denied",
+                          request.remote_addr, allowed.message());
+            }
+            observe();
+            return;
+          }
+          caller = std::move(*who);
+          SetCurrentCaller(&caller);
+        }
+        try {
+          handler(request, response);
+        } catch (const std::exception& e) {
+          Log().error("{} {}: {}", method, request.path, e.what());
+          SendError(response, 500, std::string("internal error: ") + e.what());
+        } catch (...) {
+          SendError(response, 500, "internal error");
+        }
+        SetCurrentCaller(nullptr);
+        if (auth && !action.empty() && need != Need::kPublic) {
+          const bool ok = response.status < 400;
+          std::string detail = "HTTP " + std::to_string(response.status);
+          if (!ok) {
+            json body = json::parse(response.body, nullptr, false);
+            if (body.is_object() && body.contains("error")) {
+              detail += ": " + body["error"].value("message", "");
+            }
+          }
+          auth->Audit(caller.principal.user, action, request.path, ok ? "ok" : "failed",
+                      request.remote_addr, detail);
+        }
+        observe();
+      };
 }
 
-void Router::GetRaw(const std::string& pattern, const std::string& route, RawHandler handler) {
-  server_.Get(pattern, Wrap("GET", route, std::move(handler)));
+void Router::GetRaw(const std::string& pattern, const std::string& route, RawHandler handler,
+                    Need need) {
+  server_.Get(pattern, Wrap("GET", route, std::move(handler), need, ""));
 }
 
 namespace {
@@ -108,6 +149,7 @@ Router::RawHandler Adapt(Router::Handler handler) {
         ApiResult result = handler(request);
         if (result.ok()) {
           SendJson(response, result->status, result->body);
+          for (const auto& [name, value] : result->headers) response.set_header(name, value);
         } else {
           SendError(response, HttpStatus(result.status()), result.status().message());
         }
@@ -115,12 +157,13 @@ Router::RawHandler Adapt(Router::Handler handler) {
 }
 }  // namespace
 
-void Router::Get(const std::string& pattern, const std::string& route, Handler handler) {
-  server_.Get(pattern, Wrap("GET", route, Adapt(std::move(handler))));
+void Router::Get(const std::string& pattern, const std::string& route, Handler handler, Need need) {
+  server_.Get(pattern, Wrap("GET", route, Adapt(std::move(handler)), need, ""));
 }
 
-void Router::Post(const std::string& pattern, const std::string& route, Handler handler) {
-  server_.Post(pattern, Wrap("POST", route, Adapt(std::move(handler))));
+void Router::Post(const std::string& pattern, const std::string& route, Handler handler, Need need,
+                  const std::string& action) {
+  server_.Post(pattern, Wrap("POST", route, Adapt(std::move(handler)), need, action));
 }
 
 }  // namespace strata::server

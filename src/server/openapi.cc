@@ -25,6 +25,8 @@ json Responses(const std::string& ok_description, int ok = 200) {
            {{"description", ok_description},
             {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
           {"400", error("bad parameter")},
+          {"401", error("no, bad or expired credentials")},
+          {"403", error("the user lacks the privilege, or a session's X-CSRF-Token is missing")},
           {"404", error("not found")},
           {"500", error("server error")}};
 }
@@ -50,7 +52,12 @@ json OpenApiDocument() {
   const json name = Param("name", "path", "string", "table name (layer.name)");
   json paths = json::object();
   paths["/api/health"]["get"] =
-      Op("Server and project status", json::array(), Responses("status"), "server");
+      Op("Liveness: {status: ok} and nothing else", json::array(), Responses("ok"), "server");
+  paths["/api/health"]["get"]["security"] = json::array();  // no credentials needed
+  paths["/api/status"]["get"] =
+      Op("The project's name, the engine, the orchestrator and the last "
+         "catalog refresh",
+         json::array(), Responses("status"), "server");
   paths["/api/openapi.json"]["get"] =
       Op("This document", json::array(), Responses("OpenAPI document"), "server");
   paths["/api/tables"]["get"] = Op(
@@ -170,6 +177,27 @@ json OpenApiDocument() {
          "runs");
   cancel["responses"]["409"] = {{"description", "the run is not running"}};
   paths["/api/runs/{id}/cancel"]["post"] = cancel;
+  json login =
+      Op("Log in: sets the session cookie (strata_session) and returns the CSRF token "
+         "that mutations made with it must send in X-CSRF-Token",
+         json::array(), Responses("{user, roles, privileges, csrf_token, expires_at}"), "auth");
+  login["requestBody"] = Body({{"user", {{"type", "string"}}}, {"password", {{"type", "string"}}}},
+                              {"user", "password"});
+  login["security"] = json::array();
+  paths["/api/login"]["post"] = login;
+  paths["/api/logout"]["post"] =
+      Op("End the session and clear its cookie", json::array(), Responses("logged out"), "auth");
+  paths["/api/me"]["get"] =
+      Op("Who is asking: user, roles, privileges (and the CSRF token of a "
+         "session)",
+         json::array(), Responses("{user, roles, privileges}"), "auth");
+  paths["/api/audit"]["get"] =
+      Op("The audit trail, newest first (admin)",
+         json::array({Param("user", "query", "string", "only this user"),
+                      Param("action", "query", "string", "only this action, or a prefix (run.)"),
+                      Param("since", "query", "string", "ISO-8601"),
+                      Param("limit", "query", "integer", "1-10000, default 100")}),
+         Responses("{events: [{at, user, action, target, outcome, address, detail}]}"), "auth");
   paths["/metrics"]["get"] = {
       {"summary", "Prometheus metrics (text exposition format 0.0.4)"},
       {"tags", {"server"}},
@@ -185,8 +213,12 @@ json OpenApiDocument() {
          "Catalog, lineage, read-only SQL, dashboards and runs of one strata project. Errors "
          "are JSON: {\"error\": {\"status\", \"message\"}}."}}},
       {"paths", paths},
+      {"security", json::array({{{"bearer", json::array()}}, {{"session", json::array()}}})},
       {"components",
-       {{"schemas",
+       {{"securitySchemes",
+         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+          {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "strata_session"}}}}},
+        {"schemas",
          {{"Error",
            {{"type", "object"},
             {"required", {"error"}},

@@ -97,10 +97,55 @@ class Watchdog {
   std::thread thread_;
 };
 
+// Holds a gate slot for one query.
+class GateSlot {
+ public:
+  explicit GateSlot(QueryGate* gate) : gate_(gate) {}
+  ~GateSlot() {
+    if (gate_) gate_->Leave();
+  }
+  GateSlot(const GateSlot&) = delete;
+  GateSlot& operator=(const GateSlot&) = delete;
+
+ private:
+  QueryGate* gate_;
+};
+
+// A query that asked for a DuckDB extension: none is installed or loaded here.
+bool NeedsExtension(const std::string& message) {
+  return message.find("extension") != std::string::npos &&
+         (message.find("not in the catalog") != std::string::npos ||
+          message.find("Extension") != std::string::npos ||
+          message.find("autoload") != std::string::npos ||
+          message.find("INSTALL") != std::string::npos);
+}
+
 }  // namespace
 
-QueryService::QueryService(std::optional<lake::Lake> lake, std::string lake_dir, int threads)
-    : lake_(std::move(lake)), lake_dir_(std::move(lake_dir)), threads_(threads) {}
+Status QueryGate::Enter(int wait_ms) {
+  std::unique_lock lock(mutex_);
+  if (!freed_.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                       [this] { return running_ < capacity_; })) {
+    return Status::ResourceExhausted(
+        "busy: " + std::to_string(capacity_) +
+        " queries are running, the most this server runs at once (strata serve "
+        "--sql-max-concurrent); try again in a moment");
+  }
+  ++running_;
+  return Status::OK();
+}
+
+void QueryGate::Leave() {
+  {
+    std::lock_guard lock(mutex_);
+    --running_;
+  }
+  freed_.notify_one();
+}
+
+QueryService::QueryService(std::optional<lake::Lake> lake, std::string lake_dir,
+                           QuerySettings settings)
+    : lake_(std::move(lake)), lake_dir_(std::move(lake_dir)), settings_(std::move(settings)) {}
 
 Result<QueryJson> QueryService::RunReadOnly(std::string_view sql, const QueryLimits& limits,
                                             Refusal* refusal) const {
@@ -121,16 +166,29 @@ Result<QueryJson> QueryService::Run(std::string_view sql, const QueryLimits& lim
     return Status::InvalidArgument("SQL is empty");
   }
   const auto start = std::chrono::steady_clock::now();
+  if (settings_.gate) STRATA_RETURN_IF_ERROR(settings_.gate->Enter(settings_.queue_ms));
+  GateSlot slot(settings_.gate);
   engine::DatabaseOptions options;
-  options.threads = threads_;
+  options.threads = settings_.threads;
+  options.memory_limit = settings_.memory_limit;
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Database> database,
                           engine::Database::Open(options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::Connection> connection, database->Connect());
+  // Before any SQL of the user's: no extension is downloaded or loaded behind its back (the
+  // built-in ones are there already), and no query spills past the memory limit to disk.
+  STRATA_RETURN_IF_ERROR(
+      connection->Execute("SET autoinstall_known_extensions = false; "
+                          "SET autoload_known_extensions = false; SET temp_directory = '';"));
   if (user) STRATA_RETURN_IF_ERROR(CheckSingleSelect(*connection, sql, refusal));
   json out;
   {
     lake::LakeSession session(lake_, *connection);
     STRATA_ASSIGN_OR_RETURN(lake::BoundQuery bound, session.Bind(sql));
+    if (limits.may_read) {
+      for (const lake::BoundTable& table : bound.tables) {
+        STRATA_RETURN_IF_ERROR(limits.may_read(table.reference));
+      }
+    }
     if (user) {
       // From here on the query cannot touch files outside the lake, nor undo these settings.
       std::string lockdown;
@@ -142,6 +200,20 @@ Result<QueryJson> QueryService::Run(std::string_view sql, const QueryLimits& lim
     }
     Watchdog watchdog(*connection, limits.timeout_ms);
     auto timed_out = [&](const Status& status) -> Status {
+      if (user && NeedsExtension(status.message())) {
+        if (refusal) *refusal = Refusal::kExtension;
+        return Status::FailedPrecondition(
+            "read-only: DuckDB extensions are not installed or loaded here; queries may read "
+            "the lake's tables only (DuckDB: " +
+            status.message() + ")");
+      }
+      if (status.code() == StatusCode::kResourceExhausted) {
+        return Status::InvalidArgument(
+            "query stopped: it needs more memory than the limit of " +
+            (settings_.memory_limit.empty() ? std::string("DuckDB's default")
+                                            : settings_.memory_limit) +
+            " per query (strata serve --sql-memory-limit) (DuckDB: " + status.message() + ")");
+      }
       if (user && status.message().rfind("Permission Error", 0) == 0) {
         if (refusal) *refusal = Refusal::kOutsideLake;
         return Status::FailedPrecondition(

@@ -6,11 +6,18 @@
 // every other statement type), and the query then runs on a fresh in-memory database whose
 // configuration is locked with external access disabled except for the lake directory, so even
 // a SELECT cannot read or write other files.
+// Every query (user or trusted) runs within the server's limits: a memory limit (DuckDB's
+// memory_limit, with spilling to disk turned off, so a query that needs more fails instead of
+// filling the disk), a thread cap, and a QueryGate slot; extensions are never installed or
+// loaded (autoinstall and autoload are off before any SQL runs).
 // Thread safety: a QueryService is immutable after construction; calls run concurrently, each
-// on its own engine database.
+// on its own engine database. A QueryGate is shared by every QueryService of a server.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -24,6 +31,33 @@ namespace strata::server {
 struct QueryLimits {
   int max_rows = 1000;
   int timeout_ms = 30000;
+  // Called (when set) with each lake table the query reads, as written ("bronze.pedidos", or
+  // the path of a Delta table) before it runs; an error refuses the query with that error.
+  std::function<Status(const std::string& reference)> may_read = nullptr;
+};
+
+// At most `capacity` queries run at once; the others wait for a slot up to their queue time.
+class QueryGate {
+ public:
+  explicit QueryGate(int capacity) : capacity_(capacity) {}
+  // ResourceExhausted ("busy: ...") when no slot frees within `wait_ms`.
+  Status Enter(int wait_ms);
+  void Leave();
+  int capacity() const { return capacity_; }
+
+ private:
+  const int capacity_;
+  int running_ = 0;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+};
+
+// The resources one query may use.
+struct QuerySettings {
+  int threads = 2;                   // 0 = DuckDB's default (every core)
+  std::string memory_limit = "1GB";  // DuckDB syntax; "" = DuckDB's default (80% of RAM)
+  QueryGate* gate = nullptr;         // null = no limit on queries at once
+  int queue_ms = 2000;               // how long a query waits for a gate slot
 };
 
 // {"columns": [{"name", "type"}], "rows": [[...]], "row_count": n, "truncated": bool,
@@ -31,18 +65,20 @@ struct QueryLimits {
 using QueryJson = nlohmann::json;
 
 // Why a user query was refused before it ran.
-enum class Refusal { kNone, kSyntax, kNotReadOnly, kMultiple, kOutsideLake };
+enum class Refusal { kNone, kSyntax, kNotReadOnly, kMultiple, kOutsideLake, kExtension };
 
 class QueryService {
  public:
   // `lake_dir`: the local lake directory when the storage is local ("" when remote or absent).
-  QueryService(std::optional<lake::Lake> lake, std::string lake_dir, int threads);
+  QueryService(std::optional<lake::Lake> lake, std::string lake_dir, QuerySettings settings);
 
   // A user's SQL. InvalidArgument for empty text, syntax errors and several statements;
   // PermissionDenied-like refusals come back as FailedPrecondition with a message starting
   // "read-only:" and `refusal` set (kNotReadOnly; kOutsideLake when a SELECT touched files
-  // outside the lake, which DuckDB's locked configuration refused); Timeout when it ran past the
-  // limit; the engine's errors otherwise.
+  // outside the lake, which DuckDB's locked configuration refused; kExtension when it needs a
+  // DuckDB extension that is not built in); Timeout when it ran past the limit; InvalidArgument
+  // "query stopped: it needs more memory than ..." past the memory limit; ResourceExhausted
+  // "busy: ..." when no gate slot freed in time; the engine's errors otherwise.
   Result<QueryJson> RunReadOnly(std::string_view sql, const QueryLimits& limits,
                                 Refusal* refusal = nullptr) const;
 
@@ -56,7 +92,7 @@ class QueryService {
                         Refusal* refusal) const;
   std::optional<lake::Lake> lake_;
   std::string lake_dir_;
-  int threads_;
+  QuerySettings settings_;
 };
 
 }  // namespace strata::server

@@ -2,13 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "server/metrics.h"
 
 namespace strata::server {
 namespace {
 
 TEST(QueryServiceTest, RunsOneSelectWithALimit) {
-  QueryService queries(std::nullopt, "", 1);
+  QueryService queries(std::nullopt, "", QuerySettings{1, "1GB", nullptr, 0});
   Result<QueryJson> result = queries.RunReadOnly("SELECT range AS n FROM range(10)", {3, 5000});
   ASSERT_TRUE(result.ok()) << result.status().message();
   EXPECT_EQ((*result)["row_count"], 3);
@@ -23,7 +25,7 @@ TEST(QueryServiceTest, RunsOneSelectWithALimit) {
 }
 
 TEST(QueryServiceTest, RefusesWhatIsNotOneSelect) {
-  QueryService queries(std::nullopt, "", 1);
+  QueryService queries(std::nullopt, "", QuerySettings{1, "1GB", nullptr, 0});
   Refusal refusal = Refusal::kNone;
   Result<QueryJson> write = queries.RunReadOnly("INSERT INTO t VALUES (1)", {10, 5000}, &refusal);
   ASSERT_FALSE(write.ok());
@@ -45,11 +47,55 @@ TEST(QueryServiceTest, RefusesWhatIsNotOneSelect) {
 }
 
 TEST(QueryServiceTest, StopsAtTheTimeout) {
-  QueryService queries(std::nullopt, "", 1);
+  QueryService queries(std::nullopt, "", QuerySettings{1, "1GB", nullptr, 0});
   Result<QueryJson> slow = queries.RunReadOnly(
       "SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b", {10, 200});
   ASSERT_FALSE(slow.ok());
   EXPECT_EQ(slow.status().code(), StatusCode::kTimeout) << slow.status().message();
+}
+
+// A query past the memory limit stops with a clear error instead of growing (no spilling).
+TEST(QueryServiceTest, StopsAtTheMemoryLimit) {
+  QueryService queries(std::nullopt, "", QuerySettings{2, "64MB", nullptr, 0});
+  Result<QueryJson> big = queries.RunReadOnly(
+      "SELECT count(*) FROM (SELECT DISTINCT range FROM range(100000000))", {10, 60000});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kInvalidArgument) << big.status().message();
+  EXPECT_NE(big.status().message().find("more memory than the limit of 64MB"), std::string::npos)
+      << big.status().message();
+}
+
+// No extension is downloaded or loaded for a query: sqlite_scan is refused at once.
+TEST(QueryServiceTest, RefusesExtensionsWithoutTheNetwork) {
+  QueryService queries(std::nullopt, "", QuerySettings{1, "1GB", nullptr, 0});
+  Refusal refusal = Refusal::kNone;
+  const auto start = std::chrono::steady_clock::now();
+  Result<QueryJson> scan =
+      queries.RunReadOnly("SELECT * FROM sqlite_scan('x.db', 't')", {10, 30000}, &refusal);
+  ASSERT_FALSE(scan.ok());
+  EXPECT_EQ(refusal, Refusal::kExtension) << scan.status().message();
+  EXPECT_NE(scan.status().message().find("extensions are not installed"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Nor may a query turn autoloading back on.
+  Result<QueryJson> settings = queries.RunReadOnly(
+      "SELECT value FROM duckdb_settings() WHERE name = 'autoload_known_extensions'", {10, 5000});
+  ASSERT_TRUE(settings.ok()) << settings.status().message();
+  EXPECT_EQ((*settings)["rows"][0][0], "false");
+}
+
+// A gate of one: a second query waits its queue time for the slot, then is refused as busy.
+TEST(QueryServiceTest, GateBoundsQueriesAtOnce) {
+  QueryGate gate(1);
+  ASSERT_TRUE(gate.Enter(0).ok());
+  QueryService queries(std::nullopt, "", QuerySettings{1, "1GB", &gate, 50});
+  Result<QueryJson> refused = queries.RunReadOnly("SELECT 1", {10, 5000});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message().rfind("busy:", 0), 0u) << refused.status().message();
+  gate.Leave();
+  EXPECT_TRUE(queries.RunReadOnly("SELECT 1", {10, 5000}).ok());
+  EXPECT_TRUE(gate.Enter(0).ok());  // the query gave its slot back
+  gate.Leave();
 }
 
 TEST(MetricsTest, CountsAndCumulativeBuckets) {

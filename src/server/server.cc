@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -11,8 +12,10 @@
 #include "common/logging.h"
 #include "engine/engine.h"
 #include "server/catalog_refresh.h"
+#include "server/connection.h"
 #include "server/context.h"
 #include "server/orchestrator_view.h"
+#include "server/request_guard.h"
 
 namespace strata::server {
 
@@ -27,7 +30,12 @@ Result<std::optional<lake::Lake>> ServerContext::Lake() const {
 
 Result<QueryService> ServerContext::Queries() const {
   STRATA_ASSIGN_OR_RETURN(std::optional<lake::Lake> lake, Lake());
-  return QueryService(std::move(lake), lake_dir, options.engine_threads);
+  QuerySettings settings;
+  settings.threads = options.sql_threads;
+  settings.memory_limit = options.sql_memory_limit;
+  settings.gate = query_gate.get();
+  settings.queue_ms = options.sql_queue_ms;
+  return QueryService(std::move(lake), lake_dir, std::move(settings));
 }
 
 QueryLimits ServerContext::Limits(int max_rows) const {
@@ -71,7 +79,10 @@ json ServerContext::RefreshState() const {
 class ServerImpl {
  public:
   std::unique_ptr<ServerContext> context;
-  httplib::Server http;
+  std::unique_ptr<TlsContext> tls;  // outlives `http`, which uses it
+  std::unique_ptr<GuardedServer> http;
+  RequestPolicy policy;  // complete once the port is bound, before the first request
+  std::string first_start_notice;
   std::thread listener;
   std::atomic<bool> listen_failed{false};
   std::string host;
@@ -80,7 +91,7 @@ class ServerImpl {
   bool stopped = false;
 
   ~ServerImpl() {
-    http.stop();
+    if (http) http->stop();
     if (listener.joinable()) listener.join();
     context->source_followers.reset();  // no request reads them any more
     if (context->orchestrator) {
@@ -119,27 +130,97 @@ class ServerImpl {
     return gauges;
   }
 
+  // Users and sessions; on the first start (no user yet) the `admin` user, whose password is
+  // STRATA_ADMIN_PASSWORD or a random one shown once in first_start_notice.
+  Status OpenAccess(const ServerOptions& options) {
+    access::AccessOptions access_options;
+    access_options.session_ttl_seconds = options.session_ttl_seconds;
+    STRATA_ASSIGN_OR_RETURN(context->access,
+                            access::AccessControl::Open(context->catalog_location, access_options));
+    const char* given = std::getenv("STRATA_ADMIN_PASSWORD");
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> created,
+                            context->access->EnsureAdmin(given ? given : ""));
+    if (created) {
+      first_start_notice = given && *given
+                               ? "created user 'admin' with the password in STRATA_ADMIN_PASSWORD"
+                               : "created user 'admin' with password " + *created +
+                                     " (shown once: change it with `strata user passwd admin`)";
+    }
+    context->auth = std::make_unique<Authenticator>(
+        *context->access, !options.tls_cert_file.empty(), options.session_ttl_seconds);
+    return Status::OK();
+  }
+
+  // The HTTP server with its limits, its routes, and the bound socket.
+  Status LoadTls(const ServerOptions& options) {
+    if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+      return Status::InvalidArgument(
+          "TLS needs both a certificate and a key (--tls-cert FILE --tls-key FILE)");
+    }
+    if (!options.tls_cert_file.empty()) {
+      STRATA_ASSIGN_OR_RETURN(tls, TlsContext::Load(options.tls_cert_file, options.tls_key_file));
+    }
+    return Status::OK();
+  }
+
+  Status Listen(const ServerOptions& options) {
+    ConnectionLimits limits;
+    limits.header_timeout_ms = options.header_timeout_ms;
+    limits.body_timeout_ms = options.body_timeout_ms;
+    limits.max_body_bytes = options.max_body_bytes;
+    http = std::make_unique<GuardedServer>(limits, tls.get(),
+                                           static_cast<size_t>(std::max(1, options.http_threads)));
+    RegisterRoutes();
+    host = options.host;
+    if (options.port == 0) {
+      port = http->bind_to_any_port(options.host.c_str());
+      if (port < 0) port = 0;
+    } else if (http->bind_to_port(options.host.c_str(), options.port)) {
+      port = options.port;
+    }
+    if (port <= 0) {
+      return Status::IOError("cannot listen on " + options.host + ":" +
+                             std::to_string(options.port) +
+                             " (in use, or not an address of this machine)");
+    }
+    policy.bind_host = options.host;
+    policy.port = port;
+    policy.tls = tls != nullptr;
+    policy.allowed_hosts = options.allowed_hosts;
+    policy.allowed_origins = options.allowed_origins;
+    policy.max_body_bytes = options.max_body_bytes;
+    return Status::OK();
+  }
+
   void RegisterRoutes() {
-    Router router(http, context->metrics);
+    Router router(*http, context->metrics, context->auth.get());
+    RegisterAuthRoutes(router, *context);
     RegisterCatalogRoutes(router, *context);
     RegisterDataRoutes(router, *context);
     RegisterRunRoutes(router, *context);
     RegisterSourceRoutes(router, *context);
     router.Get("/api/openapi.json", "/api/openapi.json",
                [](const httplib::Request&) -> ApiResult { return Ok(OpenApiDocument()); });
-    router.Get("/api/health", "/api/health", [this](const httplib::Request&) -> ApiResult {
-      return Ok({{"status", "ok"},
-                 {"project", context->project.config.name},
+    // For load balancers and probes, without credentials: it says nothing about the project.
+    router.Get(
+        "/api/health", "/api/health",
+        [](const httplib::Request&) -> ApiResult {
+          return Ok({{"status", "ok"}});
+        },
+        Need::kPublic);
+    router.Get("/api/status", "/api/status", [this](const httplib::Request&) -> ApiResult {
+      return Ok({{"project", context->project.config.name},
                  {"engine", engine::EngineVersion()},
-                 {"catalog", context->catalog_location},
-                 {"orchestrator", context->orchestrator ? "ok" : context->orchestrator_error},
+                 {"orchestrator", context->orchestrator ? "ok" : "unavailable"},
                  {"refresh", context->RefreshState()}});
     });
-    router.GetRaw("/metrics", "/metrics",
-                  [this](const httplib::Request&, httplib::Response& response) {
-                    response.set_content(context->metrics.Exposition(Gauges()),
-                                         "text/plain; version=0.0.4; charset=utf-8");
-                  });
+    router.GetRaw(
+        "/metrics", "/metrics",
+        [this](const httplib::Request&, httplib::Response& response) {
+          response.set_content(context->metrics.Exposition(Gauges()),
+                               "text/plain; version=0.0.4; charset=utf-8");
+        },
+        context->options.metrics_public ? Need::kPublic : Need::kUser);
     // The web UI: embedded files; any other non-API path is a page of the single-page app.
     router.GetRaw(R"(/(?!api/).*)", "/ (web UI)",
                   [](const httplib::Request& request, httplib::Response& response) {
@@ -165,14 +246,46 @@ class ServerImpl {
                     } else {
                       response.set_header("Cache-Control", "no-cache");
                     }
-                  });
-    http.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+                  },
+                  Need::kPublic);
+    http->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return;
+      ConnectionState* connection = CurrentConnection();
+      if (connection && connection->body_over_limit) {
+        response.set_header("Connection", "close");
+        SendError(response, 413,
+                  "request body exceeds the limit of " +
+                      std::to_string(context->options.max_body_bytes) + " bytes");
+        return;
+      }
       SendError(response, response.status,
                 response.status == 404 ? "no route for " + request.method + " " + request.path
                                        : std::string("HTTP ") + std::to_string(response.status));
     });
-    http.set_exception_handler(
+    http->set_pre_routing_handler(
+        [this](const httplib::Request& request, httplib::Response& response) {
+          std::optional<Refused> refused = CheckRequest(policy, request, response);
+          if (!refused) return httplib::Server::HandlerResponse::Unhandled;
+          response.status = refused->status;
+          if (refused->status != 204) {
+            SendError(response, refused->status, refused->message);
+            // The body, if any, was not read: the connection cannot carry another request.
+            response.set_header("Connection", "close");
+            if (ConnectionState* connection = CurrentConnection()) {
+              connection->close_after_response = true;
+            }
+            // A change refused before anyone logged in (cross-site, foreign Host) is an attempt
+            // worth recording too.
+            if (request.method != "GET" && request.method != "HEAD" &&
+                (refused->status == 403 || refused->status == 421) && context->auth) {
+              context->auth->Audit("", "request.refused", request.method + " " + request.path,
+                                   "denied", request.remote_addr, refused->message);
+            }
+          }
+          context->metrics.ObserveRequest(request.method, "(refused)", refused->status, 0);
+          return httplib::Server::HandlerResponse::Handled;
+        });
+    http->set_exception_handler(
         [](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
           std::string message = "internal error";
           try {
@@ -183,7 +296,6 @@ class ServerImpl {
           }
           SendError(response, 500, message);
         });
-    http.set_payload_max_length(8 * 1024 * 1024);
   }
 };
 
@@ -192,6 +304,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   impl->context = std::make_unique<ServerContext>();
   ServerContext& context = *impl->context;
   context.options = options;
+  STRATA_RETURN_IF_ERROR(impl->LoadTls(options));  // a bad certificate changes nothing
   std::error_code error;
   if (!std::filesystem::exists(std::filesystem::path(options.project_dir) / "strata.yaml", error)) {
     return Status::NotFound("no strata.yaml in " + options.project_dir +
@@ -246,28 +359,17 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     }
   }
   if (options.refresh_catalog) STRATA_RETURN_IF_ERROR(context.RefreshCatalog());
-
-  impl->RegisterRoutes();
-  impl->host = options.host;
-  if (options.port == 0) {
-    impl->port = impl->http.bind_to_any_port(options.host.c_str());
-    if (impl->port < 0) impl->port = 0;
-  } else if (impl->http.bind_to_port(options.host.c_str(), options.port)) {
-    impl->port = options.port;
-  }
-  if (impl->port <= 0) {
-    return Status::IOError("cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                           " (in use, or not an address of this "
-                           "machine)");
-  }
+  STRATA_RETURN_IF_ERROR(impl->OpenAccess(options));
+  context.query_gate = std::make_unique<QueryGate>(std::max(1, options.sql_max_concurrent));
+  STRATA_RETURN_IF_ERROR(impl->Listen(options));
   followers::FollowerOptions follower_options;
   follower_options.follow = options.follow_sources;
   context.source_followers = followers::SourceFollowers::Start(context.project, follower_options);
   ServerImpl* raw = impl.get();
   impl->listener = std::thread([raw] {
-    if (!raw->http.listen_after_bind()) raw->listen_failed = true;
+    if (!raw->http->listen_after_bind()) raw->listen_failed = true;
   });
-  while (!impl->http.is_running() && !impl->listen_failed) {
+  while (!impl->http->is_running() && !impl->listen_failed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -281,7 +383,10 @@ orchestrator::service::OrchestratorService* Server::orchestrator() const {
 }
 const std::string& Server::host() const { return impl_->host; }
 
-void Server::Stop() { impl_->http.stop(); }
+bool Server::tls() const { return impl_->tls != nullptr; }
+const std::string& Server::first_start_notice() const { return impl_->first_start_notice; }
+
+void Server::Stop() { impl_->http->stop(); }
 
 Status Server::Wait() {
   if (impl_->listener.joinable()) impl_->listener.join();

@@ -24,6 +24,7 @@ fs.mkdirSync(tmpRoot, { recursive: true });
 const work = fs.mkdtempSync(path.join(tmpRoot, 'strata-e2e-'));
 const project = path.join(work, 'importau');
 
+const adminPassword = 'e2e-admin-password';
 const failures = [];
 function check(condition, message) {
   if (!condition) {
@@ -35,7 +36,9 @@ function check(condition, message) {
 }
 
 async function startServer() {
-  const child = spawn(strata, ['serve', '--project', project, '--port', '0', '--sftp-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The first start creates `admin` with this password (no user exists yet).
+  const child = spawn(strata, ['serve', '--project', project, '--port', '0', '--sftp-port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STRATA_ADMIN_PASSWORD: adminPassword } });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const port = await new Promise((resolve, reject) => {
@@ -70,13 +73,25 @@ async function main() {
   const base = `http://127.0.0.1:${server.port}`;
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  // The test's own API calls use a session like the UI's: its cookie and its CSRF token.
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user: 'admin', password: adminPassword }),
+  });
+  check(login.status === 200, `the admin logs in through the API (${login.status})`);
+  const sessionCookie = (login.headers.get('set-cookie') || '').split(';')[0];
+  const { csrf_token: csrf } = await login.json();
+  const authFetch = (url, init = {}) => fetch(url, {
+    ...init, headers: { ...(init.headers || {}), Cookie: sessionCookie, 'X-CSRF-Token': csrf },
+  });
+  check((await fetch(`${base}/api/tables`)).status === 401, 'the API refuses a request without credentials');
   try {
-    const started = await (await fetch(`${base}/api/pipelines/project/runs`, {
+    const started = await (await authFetch(`${base}/api/pipelines/project/runs`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ states: ['gold.quebrado'] }),
     })).json();
     let failedRun = null;
     for (let i = 0; i < 600 && !failedRun; i++) {
-      const run = await (await fetch(`${base}/api/runs/${started.run_id}`)).json();
+      const run = await (await authFetch(`${base}/api/runs/${started.run_id}`)).json();
       if (run.status && run.status !== 'running') failedRun = run;
       else await new Promise((r) => setTimeout(r, 200));
     }
@@ -87,7 +102,7 @@ async function main() {
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     // The browser logs every non-2xx fetch; the refused write below is expected (403).
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 403/.test(m.text())) pageErrors.push(m.text());
+      if (m.type() === 'error' && !/status of (401|403)/.test(m.text())) pageErrors.push(m.text());
     });
     const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
     const settled = () => page.waitForSelector('.page:not([data-loading])', { timeout: 60000 });
@@ -101,6 +116,22 @@ async function main() {
       const m = text.match(/\b(null|undefined|NaN)\b/);
       check(!m, `${where} shows no stray '${m ? m[1] : ''}'`);
     };
+
+    // 0. The UI asks for a login first; a wrong password says so; the right one opens the app.
+    await page.goto(`${base}/`);
+    await page.waitForSelector('[data-testid=login-form]', { timeout: 30000 });
+    await shot('login');
+    await page.fill('[data-testid=login-user]', 'admin');
+    await page.fill('[data-testid=login-password]', 'wrong-password');
+    await page.click('[data-testid=login-submit]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=login-error]').textContent !== '');
+    check(/invalid user name or password/.test(await page.textContent('[data-testid=login-error]')),
+      'a wrong password is refused on the login page');
+    await page.fill('[data-testid=login-password]', adminPassword);
+    await page.click('[data-testid=login-submit]');
+    await page.waitForSelector('[data-testid=user-name]', { timeout: 30000 });
+    check((await page.textContent('[data-testid=user-name]')) === 'admin', 'after the login the top bar names the user');
+    await settled();
 
     // 1. Search finds "Risco Cambial", ranked.
     await page.goto(`${base}/`);
@@ -179,12 +210,12 @@ async function main() {
     await shot('run-failed');
 
     // 4b. A state machine pipeline: states coloured by its last run, retries shown.
-    const orchestrated = await (await fetch(`${base}/api/pipelines/quebra_teste/runs`, {
+    const orchestrated = await (await authFetch(`${base}/api/pipelines/quebra_teste/runs`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
     })).json();
     check(Boolean(orchestrated.run_id), `the orchestrator starts a run (${JSON.stringify(orchestrated)})`);
     for (let i = 0; i < 600; i++) {
-      const run = await (await fetch(`${base}/api/runs/${orchestrated.run_id}`)).json();
+      const run = await (await authFetch(`${base}/api/runs/${orchestrated.run_id}`)).json();
       if (run.status && run.status !== 'running') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -200,12 +231,12 @@ async function main() {
     await shot('pipeline-state-machine');
 
     // 4c. A project run is cancelled from its run page while its slow model runs.
-    const slow = await (await fetch(`${base}/api/pipelines/project/runs`, {
+    const slow = await (await authFetch(`${base}/api/pipelines/project/runs`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ states: ['gold.lento'] }),
     })).json();
     check(Boolean(slow.run_id), `the slow run starts (${JSON.stringify(slow)})`);
     for (let i = 0; i < 600; i++) {
-      const run = await (await fetch(`${base}/api/runs/${slow.run_id}`)).json();
+      const run = await (await authFetch(`${base}/api/runs/${slow.run_id}`)).json();
       if (run.states && run.states['gold.lento']) break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -48,11 +48,13 @@ ServeProcess::ServeProcess(const std::string& project, const std::vector<std::st
     execv(argv[0], argv.data());
     _exit(127);
   }
-  const std::string listening = "listening on http://127.0.0.1:";
+  // "listening on http://127.0.0.1:PORT/" (https:// when serving TLS).
+  const std::string listening = "://127.0.0.1:";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string out = ReadAll(out_path);
-    const size_t at = out.find(listening);
+    const size_t line = out.find("listening on http");
+    const size_t at = line == std::string::npos ? line : out.find(listening, line);
     const size_t end = at == std::string::npos ? at : out.find('/', at + listening.size());
     if (end != std::string::npos) {
       port_ = std::stoi(out.substr(at + listening.size(), end - at - listening.size()));

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "access/access.h"
 #include "server/serve_process.h"
 #include "test_util.h"
 
@@ -82,9 +83,33 @@ States:
            "States:\n  Nota: {Type: Pass, End: true}\n";
     std::ofstream(project_ + "/pipelines/espera.yaml")
         << "StartAt: Espera\nStates:\n  Espera: {Type: Wait, Seconds: 600, End: true}\n";
+    // Every route but health needs credentials: an admin's API token, made in the catalog
+    // database the server will use.
+    {
+      auto access = access::AccessControl::Open(project_ + "/.strata/catalog.db");
+      ASSERT_TRUE(access.ok()) << access.status().message();
+      ASSERT_TRUE((*access)->AddUser("tester", "tester-password", {"admin"}).ok());
+      auto token = (*access)->CreateToken("tester", "server_api_test", 0);
+      ASSERT_TRUE(token.ok()) << token.status().message();
+      token_ = token->secret;
+      ASSERT_TRUE((*access)->AddUser("analista", "analista-password", {"analyst"}).ok());
+      auto analyst = (*access)->CreateToken("analista", "server_api_test", 0);
+      ASSERT_TRUE(analyst.ok()) << analyst.status().message();
+      analyst_token_ = analyst->secret;
+      // A custom role that reads the gold layer only.
+      ASSERT_TRUE((*access)->CreateRole("so_ouro").ok());
+      access::Grant gold{"so_ouro", access::Privilege::kRead,
+                         access::Target{access::Target::Kind::kLayer, "gold"}};
+      ASSERT_TRUE((*access)->GrantPrivilege(gold).ok());
+      ASSERT_TRUE((*access)->AddUser("ouro", "ouro-password", {"so_ouro"}).ok());
+      auto gold_token = (*access)->CreateToken("ouro", "server_api_test", 0);
+      ASSERT_TRUE(gold_token.ok()) << gold_token.status().message();
+      gold_token_ = gold_token->secret;
+    }
     server_ = new ServeProcess(project_, {"--sql-timeout-ms", "20000"});
     client_ = new httplib::Client("127.0.0.1", server_->port());
     client_->set_read_timeout(120, 0);
+    client_->set_bearer_token_auth(token_.c_str());
   }
   static void TearDownTestSuite() {
     delete client_;
@@ -137,12 +162,18 @@ States:
   static TempDir* dir_;
   static std::string project_;
   static std::string demo_run_id_;  // the run `strata demo` printed
+  static std::string token_;
+  static std::string analyst_token_;
+  static std::string gold_token_;
   static ServeProcess* server_;
   static httplib::Client* client_;
 };
 TempDir* ServerApiTest::dir_ = nullptr;
 std::string ServerApiTest::project_;
 std::string ServerApiTest::demo_run_id_;
+std::string ServerApiTest::token_;
+std::string ServerApiTest::analyst_token_;
+std::string ServerApiTest::gold_token_;
 ServeProcess* ServerApiTest::server_ = nullptr;
 httplib::Client* ServerApiTest::client_ = nullptr;
 
@@ -207,6 +238,20 @@ TEST_F(ServerApiTest, TablesAndDetail) {
     }
   }
   EXPECT_TRUE(masked.body["sample"]["masked_columns"].size() >= 3u);
+  // An analyst (read, no unmask) gets masked previews only: pii=show is refused, and the raw
+  // sample route masks too.
+  httplib::Client analyst("127.0.0.1", server_->port());
+  analyst.set_bearer_token_auth(analyst_token_.c_str());
+  httplib::Result clear = analyst.Get("/api/tables/bronze.clientes?sample=3&pii=show");
+  ASSERT_TRUE(clear);
+  EXPECT_EQ(clear->status, 403) << clear->body;
+  EXPECT_NE(clear->body.find("unmask"), std::string::npos) << clear->body;
+  httplib::Result raw = analyst.Get("/api/tables/bronze.clientes/sample?limit=3");
+  ASSERT_TRUE(raw);
+  ASSERT_EQ(raw->status, 200) << raw->body;
+  EXPECT_GE(json::parse(raw->body)["masked_columns"].size(), 3u) << raw->body;
+  EXPECT_EQ(Get("/api/tables/bronze.clientes/sample?limit=3&pii=show").body.count("masked_columns"),
+            0u);
 
   Reply sample = Get("/api/tables/bronze.cambio/sample?limit=3");
   EXPECT_EQ(sample.body["row_count"], 3);
@@ -313,6 +358,26 @@ TEST_F(ServerApiTest, ReadOnlySql) {
   ExpectError(Get("/api/sql"), 400, "'q'");
   // The server is still fine after all of that.
   EXPECT_EQ(Get("/api/health").status, 200);
+
+  // A role reading gold only: its SQL, table pages and samples stop at the other layers.
+  httplib::Client gold("127.0.0.1", server_->port());
+  gold.set_bearer_token_auth(gold_token_.c_str());
+  httplib::Result ok_gold = gold.Post(
+      "/api/sql", R"j({"sql": "SELECT count(*) FROM gold.agregado_fluxo_de_caixa_mensal"})j",
+      "application/json");
+  ASSERT_TRUE(ok_gold);
+  EXPECT_EQ(ok_gold->status, 200) << ok_gold->body;
+  httplib::Result no_bronze = gold.Post(
+      "/api/sql",
+      R"j({"sql": "SELECT g.* FROM gold.agregado_fluxo_de_caixa_mensal g, bronze.clientes c"})j",
+      "application/json");
+  ASSERT_TRUE(no_bronze);
+  EXPECT_EQ(no_bronze->status, 403) << no_bronze->body;
+  EXPECT_NE(no_bronze->body.find("may not read bronze.clientes"), std::string::npos)
+      << no_bronze->body;
+  EXPECT_EQ(gold.Get("/api/tables/bronze.clientes?sample=3")->status, 403);
+  EXPECT_EQ(gold.Get("/api/tables/bronze.clientes/sample")->status, 403);
+  EXPECT_EQ(gold.Get("/api/tables/bronze.clientes/profile")->status, 403);
 }
 
 TEST_F(ServerApiTest, Dashboards) {

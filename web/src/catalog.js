@@ -2,13 +2,13 @@
 import { append, h, api, enc, chip, layerBadge, formatNumber, formatBytes, resultTable } from './dom.js';
 
 export async function homePage(root) {
-  const [health, tables, runs] = await Promise.all([
-    api('/api/health'), api('/api/tables'), api('/api/runs?limit=5'),
+  const [status, tables, runs] = await Promise.all([
+    api('/api/status'), api('/api/tables'), api('/api/runs?limit=5'),
   ]);
   const byLayer = {};
   for (const t of tables.tables) byLayer[t.layer] = (byLayer[t.layer] || 0) + 1;
   append(root, 
-    h('h1', {}, health.project),
+    h('h1', {}, status.project),
     h('div', { className: 'cards' },
       Object.entries(byLayer).map(([layer, n]) => h('a', { className: 'card', href: `#/tables?layer=${enc(layer)}` },
         h('div', { className: 'big' }, n), layerBadge(layer), ' tables'))),

@@ -36,10 +36,21 @@ export class ApiError extends Error {
   }
 }
 
+// The session's CSRF token (the session cookie itself is HttpOnly): every change the UI asks
+// for carries it, so another site cannot make the browser ask for one.
+let csrfToken = '';
+export function setCsrfToken(token) {
+  csrfToken = token || '';
+}
+
 export async function api(path, options = {}) {
+  const method = options.method || 'GET';
+  const headers = options.body ? { 'Content-Type': 'application/json' } : {};
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const response = await fetch(path, {
-    method: options.method || 'GET',
-    headers: options.body ? { 'Content-Type': 'application/json' } : {},
+    method,
+    headers,
+    credentials: 'same-origin',
     body: options.body ? JSON.stringify(options.body) : undefined,
   });
   let body = null;
