@@ -215,8 +215,8 @@ Result<BoundQuery> LakeSession::Bind(std::string_view sql) {
     for (const std::string& function : refs.table_functions) {
       if (!IsGeneratorTableFunction(function)) {
         return Status::PermissionDenied("table function " + function +
-                                        "() is not allowed here: query the lake's tables by name "
-                                        "(layer.table)");
+                                        "() is not allowed here: queries read the lake's tables "
+                                        "only, by name (layer.table)");
       }
     }
   }

@@ -59,19 +59,6 @@ Result<bool> MayUnmask(ServerContext& context, const lake::TableName& table) {
   return caller->principal.CanUnmask(ref);
 }
 
-Status MayRead(ServerContext& context, const std::string& reference) {
-  Result<lake::TableName> table = lake::ParseTableName(reference);
-  if (table.ok()) return MayUnmask(context, *table).status();
-  const Caller* caller = CurrentCaller();
-  if (caller && !caller->principal.Can(access::Privilege::kRead)) {
-    return Status::PermissionDenied("user '" + caller->principal.user +
-                                    "' may read Delta tables by path only with read on every "
-                                    "table: name the table (layer.name) instead of " +
-                                    reference);
-  }
-  return Status::OK();
-}
-
 namespace {
 
 // ?pii=show asks for PII in clear: only for callers that may unmask the table.

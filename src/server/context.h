@@ -58,7 +58,9 @@ class ServerContext {
   Result<std::optional<lake::Lake>> Lake() const;
   // A query service over the current lake, with the server's limits.
   Result<QueryService> Queries() const;
-  QueryLimits Limits(int max_rows) const;
+  // With the caller's access policy when a request is being served (CurrentCaller), so every
+  // query of a route reads only what its user may, with PII masked (table_policy.h).
+  QueryLimits Limits(int max_rows);
 
   // Runs `fn` with the catalog, one caller at a time.
   template <typename F>
@@ -90,9 +92,6 @@ void RegisterAuthRoutes(Router& router, ServerContext& context);
 // no read on it (a grant on *, its layer, the table or one of its catalog tags), else whether
 // they grant unmask (PII in clear). Without authentication (no caller), everything.
 Result<bool> MayUnmask(ServerContext& context, const lake::TableName& table);
-// MayUnmask's read check for a table a query names ("layer.name"), or a Delta table's path
-// (allowed only with read on every table).
-Status MayRead(ServerContext& context, const std::string& reference);
 
 // The OpenAPI 3.0 document of every route the server registers.
 nlohmann::json OpenApiDocument();

@@ -183,12 +183,8 @@ Result<QueryJson> QueryService::Run(std::string_view sql, const QueryLimits& lim
   json out;
   {
     lake::LakeSession session(lake_, *connection);
+    if (limits.policy) session.SetAccessPolicy(limits.policy, /*user_sql=*/user);
     STRATA_ASSIGN_OR_RETURN(lake::BoundQuery bound, session.Bind(sql));
-    if (limits.may_read) {
-      for (const lake::BoundTable& table : bound.tables) {
-        STRATA_RETURN_IF_ERROR(limits.may_read(table.reference));
-      }
-    }
     if (user) {
       // From here on the query cannot touch files outside the lake, nor undo these settings.
       std::string lockdown;

@@ -25,15 +25,16 @@
 
 #include "common/result.h"
 #include "lake/lake.h"
+#include "lake/session.h"
 
 namespace strata::server {
 
 struct QueryLimits {
   int max_rows = 1000;
   int timeout_ms = 30000;
-  // Called (when set) with each lake table the query reads, as written ("bronze.pedidos", or
-  // the path of a Delta table) before it runs; an error refuses the query with that error.
-  std::function<Status(const std::string& reference)> may_read = nullptr;
+  // What the user asking may see (server/table_policy.h): unreadable tables refused, PII
+  // masked in the query itself; unset = everything (the server's own work, tests).
+  lake::AccessPolicy policy = nullptr;
 };
 
 // At most `capacity` queries run at once; the others wait for a slot up to their queue time.

@@ -16,6 +16,7 @@
 #include "server/context.h"
 #include "server/orchestrator_view.h"
 #include "server/request_guard.h"
+#include "server/table_policy.h"
 
 namespace strata::server {
 
@@ -38,8 +39,10 @@ Result<QueryService> ServerContext::Queries() const {
   return QueryService(std::move(lake), lake_dir, std::move(settings));
 }
 
-QueryLimits ServerContext::Limits(int max_rows) const {
-  return {std::min(max_rows, options.sql_max_rows), options.sql_timeout_ms};
+QueryLimits ServerContext::Limits(int max_rows) {
+  QueryLimits limits{std::min(max_rows, options.sql_max_rows), options.sql_timeout_ms};
+  if (const Caller* caller = CurrentCaller()) limits.policy = TablePolicy(caller->principal, *this);
+  return limits;
 }
 
 Status ServerContext::RefreshCatalog() {

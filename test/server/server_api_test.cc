@@ -265,6 +265,52 @@ TEST_F(ServerApiTest, TablesAndDetail) {
   ExpectError(Get("/api/tables/not%20a%20table/sample"), 400, "not a lake table name");
 }
 
+// Masking happens in the query, not on its output: an analyst's SQL, filters and profiles see
+// only masked PII, so no predicate can probe a value; file and settings functions are refused.
+TEST_F(ServerApiTest, AnAnalystSeesPiiMaskedInsideTheQuery) {
+  httplib::Client analyst("127.0.0.1", server_->port());
+  analyst.set_bearer_token_auth(analyst_token_.c_str());
+  auto as_analyst = [&](const std::string& sql) {
+    return Make(analyst.Post("/api/sql", json({{"sql", sql}}).dump(), "application/json"));
+  };
+  Reply clear = Post("/api/sql", json({{"sql", "SELECT cpf_responsavel FROM bronze.clientes "
+                                              "WHERE cpf_responsavel IS NOT NULL LIMIT 1"}})
+                                     .dump());
+  ASSERT_EQ(clear.status, 200) << clear.text;
+  const std::string cpf = clear.body["rows"][0][0];
+  ASSERT_NE(cpf, "***");
+
+  Reply masked = as_analyst("SELECT cpf_responsavel, email, uf FROM bronze.clientes LIMIT 5");
+  ASSERT_EQ(masked.status, 200) << masked.text;
+  ASSERT_EQ(masked.body["rows"].size(), 5u);
+  for (const json& row : masked.body["rows"]) {
+    for (int pii : {0, 1}) {
+      if (!row[pii].is_null()) {
+        EXPECT_EQ(row[pii], "***") << row;
+      }
+    }
+    EXPECT_NE(row[2], "***") << row;  // not PII
+  }
+  const std::string probe =
+      "SELECT count(*) FROM bronze.clientes WHERE cpf_responsavel = '" + cpf + "'";
+  Reply probed = as_analyst(probe);
+  ASSERT_EQ(probed.status, 200) << probed.text;
+  EXPECT_EQ(probed.body["rows"][0][0], 0);
+  EXPECT_GE(Post("/api/sql", json({{"sql", probe}}).dump()).body["rows"][0][0], 1);
+
+  Reply profile = Make(analyst.Get("/api/tables/bronze.clientes/profile"));
+  ASSERT_EQ(profile.status, 200) << profile.text;
+  EXPECT_EQ(profile.text.find(cpf), std::string::npos) << profile.text;
+
+  for (const char* sql : {"SELECT * FROM duckdb_settings()",
+                          "SELECT * FROM read_parquet('lake/bronze/clientes/*.parquet')",
+                          "SELECT * FROM sqlite_scan('x.db', 't')"}) {
+    Reply refused = as_analyst(sql);
+    EXPECT_EQ(refused.status, 403) << sql << " " << refused.text;
+    EXPECT_NE(refused.text.find("is not allowed here"), std::string::npos) << refused.text;
+  }
+}
+
 TEST_F(ServerApiTest, SearchRanksRiscoCambial) {
   Reply search = Get("/api/search?q=Risco%20Cambial");
   ASSERT_EQ(search.status, 200) << search.text;
