@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "landing/sftp/login_guard.h"
+#include "landing/sftp/server.h"
 
 namespace strata::cli {
 
