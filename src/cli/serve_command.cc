@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/app.h"
+#include "cli/sftp_audit.h"
 #include "landing/sftp/server.h"
 #include "server/server.h"
 
@@ -94,6 +95,7 @@ Status RunServe(const ServeOptions& options, CommandContext& context) {
     sftp_options.port = options.sftp_port;
     sftp_options.idle_timeout_seconds = options.sftp_idle_timeout;
     sftp_options.orchestrator = server->orchestrator();
+    STRATA_ASSIGN_OR_RETURN(sftp_options.on_login, SftpLoginAudit(options.project));
     STRATA_ASSIGN_OR_RETURN(sftp, sftp::SftpServer::Create(sftp_options));
     if (Status started = sftp->Start(); !started.ok()) {
       server->Stop();

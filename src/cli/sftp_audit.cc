@@ -3,14 +3,17 @@
 #include <memory>
 
 #include "access/access.h"
+#include "catalog/location.h"
 #include "common/logging.h"
+#include "pipeline/project.h"
 
 namespace strata::cli {
 
-Result<std::function<void(const sftp::LoginEvent&)>> SftpLoginAudit(
-    const std::string& catalog_location) {
+Result<std::function<void(const sftp::LoginEvent&)>> SftpLoginAudit(const std::string& project_dir) {
+  STRATA_ASSIGN_OR_RETURN(pipeline::Project project, pipeline::LoadProjectConfig(project_dir));
+  STRATA_ASSIGN_OR_RETURN(std::string catalog, catalog::ResolveCatalogLocation(project.root, ""));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<access::AccessControl> opened,
-                          access::AccessControl::Open(catalog_location));
+                          access::AccessControl::Open(catalog));
   std::shared_ptr<access::AccessControl> access = std::move(opened);
   return [access](const sftp::LoginEvent& login) {
     access::AuditEvent event;

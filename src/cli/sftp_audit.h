@@ -11,10 +11,10 @@
 
 namespace strata::cli {
 
-// A callback for SftpServerOptions::on_login that appends to the audit log of the catalog at
-// `catalog_location` (opened once, here: an unreachable catalog is this call's error). A write
-// that fails later is logged, never the login's concern. Safe from the server's threads.
-Result<std::function<void(const sftp::LoginEvent&)>> SftpLoginAudit(
-    const std::string& catalog_location);
+// A callback for SftpServerOptions::on_login that appends to the audit log of the catalog of
+// the project in `project_dir` (opened once, here: a bad project or an unreachable catalog is
+// this call's error). A write that fails later is logged, never the login's concern. Safe from
+// the server's threads.
+Result<std::function<void(const sftp::LoginEvent&)>> SftpLoginAudit(const std::string& project_dir);
 
 }  // namespace strata::cli

@@ -57,12 +57,7 @@ Status Serve(const SftpOptions& options, CommandContext& context) {
   server_options.max_unauthenticated = options.max_unauthenticated;
   server_options.max_unauthenticated_per_address = options.max_unauthenticated_per_address;
   server_options.login_limits = options.login_limits;
-  {
-    STRATA_ASSIGN_OR_RETURN(pipeline::Project project, pipeline::LoadProjectConfig(options.project));
-    STRATA_ASSIGN_OR_RETURN(std::string catalog,
-                            catalog::ResolveCatalogLocation(project.root, ""));
-    STRATA_ASSIGN_OR_RETURN(server_options.on_login, SftpLoginAudit(catalog));
-  }
+  STRATA_ASSIGN_OR_RETURN(server_options.on_login, SftpLoginAudit(options.project));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<sftp::SftpServer> server,
                           sftp::SftpServer::Create(server_options));
   // Block the stop signals before any thread starts, so only this thread receives them.
