@@ -109,6 +109,8 @@ class AccessControlImpl final : public AccessControl {
   Result<std::optional<UserRow>> FindUserLocked(const std::string& name);
   Result<bool> RoleExistsLocked(const std::string& name);
   Result<bool> IsBuiltInLocked(const std::string& role);
+  // Whether `grant` is stored; FailedPrecondition for a built-in role (its grants never change).
+  Result<bool> HasCustomGrantLocked(const Grant& grant);
   Status RequireUserLocked(const std::string& name);
   Status RequireRoleLocked(const std::string& name);
   Result<std::string> NewVerifierText(const std::string& password);

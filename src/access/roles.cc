@@ -106,24 +106,29 @@ Status AccessControlImpl::ValidateGrant(const Grant& grant) {
   return Status::OK();
 }
 
+Result<bool> AccessControlImpl::HasCustomGrantLocked(const Grant& grant) {
+  STRATA_ASSIGN_OR_RETURN(bool built_in, IsBuiltInLocked(grant.role));
+  if (built_in) {
+    return Status::FailedPrecondition("role '" + grant.role +
+                                      "' is built in: its grants do not change (create a role)");
+  }
+  STRATA_ASSIGN_OR_RETURN(SqlRows rows,
+                          store_->Query("SELECT 1 FROM access_grants WHERE role = ? AND "
+                                        "privilege = ? AND target = ?",
+                                        {grant.role, std::string(PrivilegeName(grant.privilege)),
+                                         grant.target.Text()}));
+  return !rows.empty();
+}
+
 Status AccessControlImpl::GrantPrivilege(const Grant& grant) {
   STRATA_RETURN_IF_ERROR(ValidateGrant(grant));
   std::lock_guard lock(mu_);
   return InTransactionLocked([&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(bool built_in, IsBuiltInLocked(grant.role));
-    if (built_in) {
-      return Status::FailedPrecondition("role '" + grant.role +
-                                        "' is built in: its grants do not change (create a role)");
-    }
-    const std::string privilege(PrivilegeName(grant.privilege));
-    const std::string target = grant.target.Text();
-    STRATA_ASSIGN_OR_RETURN(SqlRows rows,
-                            store_->Query("SELECT 1 FROM access_grants WHERE role = ? AND "
-                                          "privilege = ? AND target = ?",
-                                          {grant.role, privilege, target}));
-    if (!rows.empty()) return Status::OK();
+    STRATA_ASSIGN_OR_RETURN(bool exists, HasCustomGrantLocked(grant));
+    if (exists) return Status::OK();
     return store_->Execute("INSERT INTO access_grants (role, privilege, target) VALUES (?, ?, ?)",
-                           {grant.role, privilege, target});
+                           {grant.role, std::string(PrivilegeName(grant.privilege)),
+                            grant.target.Text()});
   });
 }
 
@@ -131,18 +136,10 @@ Status AccessControlImpl::RevokePrivilege(const Grant& grant) {
   STRATA_RETURN_IF_ERROR(ValidateGrant(grant));
   std::lock_guard lock(mu_);
   return KeepingAnAdminLocked([&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(bool built_in, IsBuiltInLocked(grant.role));
-    if (built_in) {
-      return Status::FailedPrecondition("role '" + grant.role +
-                                        "' is built in: its grants do not change (create a role)");
-    }
+    STRATA_ASSIGN_OR_RETURN(bool exists, HasCustomGrantLocked(grant));
     const std::string privilege(PrivilegeName(grant.privilege));
     const std::string target = grant.target.Text();
-    STRATA_ASSIGN_OR_RETURN(SqlRows rows,
-                            store_->Query("SELECT 1 FROM access_grants WHERE role = ? AND "
-                                          "privilege = ? AND target = ?",
-                                          {grant.role, privilege, target}));
-    if (rows.empty()) {
+    if (!exists) {
       return Status::NotFound("role '" + grant.role + "' has no grant " + privilege + " on " +
                               target);
     }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "access/access.h"
 #include "ingest/mysql/mariadb_test_server.h"
 #include "server/serve_process.h"
 #include "test_util.h"
@@ -47,6 +48,13 @@ class ServeFollowTest : public ::testing::Test {
     setenv("STRATA_TEST_WRONG", kWrongPassword, 1);
     Sql("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))");
     Sql("INSERT INTO items VALUES (1, 'first'), (2, 'second')");
+    // The API needs credentials: an engineer's token in the catalog the server will use.
+    auto access = access::AccessControl::Open(project_ + "/.strata/catalog.db");
+    ASSERT_TRUE(access.ok()) << access.status();
+    ASSERT_TRUE((*access)->AddUser("follower", "follower-password", {"engineer"}).ok());
+    auto token = (*access)->CreateToken("follower", "serve_follow_test", 0);
+    ASSERT_TRUE(token.ok()) << token.status();
+    token_ = token->secret;
   }
   static MariaDbTestServer& server() { return MariaDbTestServer::Get(); }
   void Sql(const std::string& sql) { ASSERT_EQ(server().Sql(database_, sql), "") << sql; }
@@ -82,11 +90,13 @@ class ServeFollowTest : public ::testing::Test {
   test::TempDir dir_;
   std::string project_;
   std::string database_;
+  std::string token_;
 };
 
 TEST_F(ServeFollowTest, FollowsSourcesReportsErrorsAndStopsCleanly) {
   test::ServeProcess serve(project_);
   httplib::Client client("127.0.0.1", serve.port());
+  client.set_bearer_token_auth(token_.c_str());
   client.set_read_timeout(60, 0);
   const std::string ids =
       Json{{"sql",
