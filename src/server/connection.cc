@@ -207,13 +207,15 @@ bool Handshake(int fd, SSL* ssl, const ConnectionLimits& limits) {
 }
 
 // Lets the peer read our last response before the socket closes: a close with unread input
-// would reset the connection and could discard the answer (e.g. a 413) in flight.
+// would reset the connection and could discard the answer (e.g. a 413) in flight. The budget
+// covers what a fast sender has queued in the kernel's buffers (several MiB on loopback) and a
+// peer that is slow to be scheduled; past it the connection is reset anyway.
 void Linger(int fd) {
   ::shutdown(fd, SHUT_WR);
-  const auto deadline = Clock::now() + std::chrono::milliseconds(500);
-  std::array<char, 16 * 1024> sink{};
+  const auto deadline = Clock::now() + std::chrono::seconds(2);
+  std::array<char, 64 * 1024> sink{};
   size_t drained = 0;
-  while (drained < 1024 * 1024 && WaitFor(fd, POLLIN, deadline)) {
+  while (drained < 64 * 1024 * 1024 && WaitFor(fd, POLLIN, deadline)) {
     const ssize_t n = ::recv(fd, sink.data(), sink.size(), 0);
     if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) break;
     if (n > 0) drained += static_cast<size_t>(n);
