@@ -6,6 +6,7 @@
 #include "lake/lake.h"
 #include "lake/table.h"
 #include "server/context.h"
+#include "server/table_policy.h"
 
 namespace strata::server {
 namespace {
@@ -48,10 +49,7 @@ void Annotate(catalog::Catalog& c, json& nodes) {
 Result<bool> MayUnmask(ServerContext& context, const lake::TableName& table) {
   const Caller* caller = CurrentCaller();
   if (!caller) return true;
-  access::TableRef ref{table.layer, table.name, {}};
-  Result<catalog::AssetInfo> asset =
-      context.WithCatalog([&](catalog::Catalog& c) { return c.GetAsset(table.ToString()); });
-  if (asset.ok()) ref.tags = asset->tags;
+  STRATA_ASSIGN_OR_RETURN(access::TableRef ref, TableRefOf(context, table));
   if (!caller->principal.CanRead(ref)) {
     return Status::PermissionDenied("user '" + caller->principal.user + "' may not read " +
                                     table.ToString() + " (no read grant on it, its layer or tags)");

@@ -18,4 +18,8 @@ class ServerContext;
 // `context` must outlive the policy.
 lake::AccessPolicy TablePolicy(const access::Principal& who, ServerContext& context);
 
+// A lake table as access decisions see it: its layer, name and catalog tags (none when the
+// catalog has not seen the table yet); the catalog's other errors.
+Result<access::TableRef> TableRefOf(ServerContext& context, const lake::TableName& table);
+
 }  // namespace strata::server
