@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access.h"
 #include "catalog/catalog.h"
 #include "demo/importau_generator.h"
 #include "pipeline/project.h"
@@ -29,6 +30,9 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// An admin's API token, sent with every request (every route but health needs one).
+std::string g_token;
 
 // One HTTP/1.1 request on a fresh connection; returns the status code (0 on socket errors).
 int Http(int port, const std::string& method, const std::string& path, const std::string& body) {
@@ -43,7 +47,8 @@ int Http(int port, const std::string& method, const std::string& path, const std
     return 0;
   }
   std::string request =
-      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+      "Authorization: Bearer " + g_token + "\r\n";
   if (!body.empty()) {
     request +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
@@ -112,6 +117,16 @@ int main(int argc, char** argv) {
   auto run = strata::pipeline::RunProject(*project, {});
   if (!run.ok() || !run->ok()) return fail("the ImportAu run failed");
 
+  {
+    auto access = strata::access::AccessControl::Open(dir + "/.strata/catalog.db");
+    if (!access.ok()) return fail(access.status().message());
+    if (auto s = (*access)->AddUser("bench", "bench-password-1", {"admin"}); !s.ok()) {
+      return fail(s.message());
+    }
+    auto token = (*access)->CreateToken("bench", "server_api_bench", 0);
+    if (!token.ok()) return fail(token.status().message());
+    g_token = token->secret;
+  }
   strata::server::ServerOptions options;
   options.project_dir = dir;
   options.port = 0;
@@ -130,7 +145,7 @@ int main(int argc, char** argv) {
 
   auto lake = strata::lake::Lake::Open(project->StoragePath());
   if (!lake.ok()) return fail(lake.status().message());
-  strata::server::QueryService queries(*lake, project->StoragePath(), 0);
+  strata::server::QueryService queries(*lake, project->StoragePath(), {});
   const std::string sql =
       "SELECT moeda, sum(variacao_cambial_brl) FROM gold.agregado_fluxo_de_caixa_mensal GROUP BY "
       "moeda";
